@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench shell web worker migrate clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m bot db upgrade
+	$(BIN)/python -m bot run
+
+test: $(STAMP)
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+shell: $(STAMP)
+	$(BIN)/python -m bot db upgrade
+	$(BIN)/python -m bot shell --demo
+
+web: $(STAMP)
+	$(BIN)/python -m bot web
+
+worker: $(STAMP)
+	$(BIN)/python -m bot worker
+
+migrate: $(STAMP)
+	$(BIN)/python -m bot db upgrade
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""Command line: `python -m bot run|shell|web|worker|db|manifest|report`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import make_engine, upgrade
+
+log = logging.getLogger("bot")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def cli() -> None:
+    """The IT project manager that lives in Slack."""
+
+
+@cli.command()
+def run() -> None:
+    """Connect to Slack if credentials are set, else start the local shell."""
+    settings = _settings()
+    if not settings.has_slack_credentials:
+        where = settings.database_url.split("///")[-1] if settings.is_sqlite else "the database"
+        click.echo(f"No Slack credentials found: starting the local shell on {where} "
+                   "(demo project seeded on first run).")
+        _shell(settings, demo=True, user="alice", channel="website")
+        return
+    _setup_logging(settings)
+    _require_slack(settings)
+    from bot.slack.runner import run_slack
+
+    run_slack(settings)
+
+
+def _require_slack(settings: Settings) -> None:
+    try:
+        settings.require_slack()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _shell(settings: Settings, *, demo: bool, user: str, channel: str) -> None:
+    from bot.shell.console import run_shell
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    run_shell(engine, settings, demo=demo, user=user, channel=channel)
+
+
+@cli.command()
+@click.option("--demo/--no-demo", default=False, help="Seed the demo project if the database is empty.")
+@click.option("--as", "user", default="alice", show_default=True, help="Act as this person.")
+@click.option("--in", "channel", default="website", show_default=True, help="Act in this channel.")
+def shell(demo: bool, user: str, channel: str) -> None:
+    """Type /project commands locally, without Slack."""
+    _shell(_settings(), demo=demo, user=user, channel=channel)
+
+
+@cli.command()
+def web() -> None:
+    """Serve Slack over HTTP under gunicorn (binds $PORT)."""
+    settings = _settings()
+    _setup_logging(settings)
+    _require_slack(settings)
+    from bot.slack.server import serve
+
+    serve(settings)
+
+
+@cli.command()
+def worker() -> None:
+    """Run the scheduler and outbox dispatcher (one leader among workers)."""
+    settings = _settings()
+    _setup_logging(settings)
+    from bot.jobs.worker import run_worker
+
+    run_worker(settings)
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (default: to the newest)."""
+    settings = _settings()
+    upgrade(make_engine(settings.database_url), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION (use `base` for all)."""
+    from bot.db import downgrade
+
+    settings = _settings()
+    downgrade(make_engine(settings.database_url), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+def main() -> None:
+    cli(prog_name="python -m bot")
+
+
+if __name__ == "__main__":
+    main()

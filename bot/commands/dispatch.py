@@ -1,0 +1,81 @@
+"""`/project` text in, `Reply` out: find the subcommand, run it, map errors.
+
+This is the one error handler: domain errors and usage errors become short
+replies with the subcommand's usage; the transaction commits only on success.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+
+from bot.commands.grammar import Kind, UsageError, tokenize
+from bot.commands.registry import COMMANDS, Args, Command, Context
+from bot.domain.errors import DomainError
+from bot.domain.replies import Reply, Section
+
+log = logging.getLogger(__name__)
+
+
+def find_command(words: list[str]) -> tuple[Command | None, int]:
+    """The longest registered path that prefixes `words`, and its length."""
+    for size in range(min(3, len(words)), 0, -1):
+        cmd = COMMANDS.get(tuple(words[:size]))
+        if cmd:
+            return cmd, size
+    return None, 0
+
+
+def _group_help(group: str) -> Reply | None:
+    subs = [c for path, c in sorted(COMMANDS.items()) if path[0] == group and len(path) > 1]
+    if not subs:
+        return None
+    lines = [f"`/project {c.usage}`\n{c.summary}" for c in subs]
+    return Reply(title=f"/project {group}", sections=[Section(text="\n".join(lines))])
+
+
+def suggest(word: str) -> str | None:
+    names = sorted({" ".join(p[:1]) for p in COMMANDS} | {" ".join(p) for p in COMMANDS})
+    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Reply:
+    """Run `/project <text>` for `ctx` and return what to show. Never raises
+    (unless `raise_unexpected`, which tests use to surface bugs)."""
+    cmd: Command | None = None
+    try:
+        tokens = tokenize(text or "")
+        words = []
+        for tok in tokens[:3]:
+            if tok.kind is not Kind.WORD:
+                break
+            words.append(tok.lower)
+        if not words:
+            cmd = COMMANDS[("help",)]
+            size = 0
+        else:
+            cmd, size = find_command(words)
+        if cmd is None:
+            group = _group_help(words[0])
+            if group is not None and (len(words) == 1 or len(tokens) == 1):
+                return group
+            attempted = " ".join(words[:2]) if group is not None else words[0]
+            hint = suggest(attempted)
+            did_you_mean = f" Did you mean `/project {hint}`?" if hint else ""
+            return Reply.fail(f"There is no `/project {attempted}`.{did_you_mean} Try `/project help`.")
+        reply = cmd.handler(ctx, Args(tokens[size:], ctx))
+        ctx.session.commit()
+        return reply
+    except UsageError as exc:
+        ctx.session.rollback()
+        return Reply.fail(str(exc), cmd.usage if cmd else "")
+    except DomainError as exc:
+        ctx.session.rollback()
+        return Reply.fail(str(exc))
+    except Exception:
+        ctx.session.rollback()
+        if raise_unexpected:
+            raise
+        log.exception("command %s failed", cmd.name if cmd else "?")
+        return Reply.fail("Something went wrong on our side; nothing was changed. Please try again.")

@@ -1,0 +1,186 @@
+"""The one small grammar behind every `/project` command.
+
+Text is split into tokens: words, "quoted strings", Slack user mentions
+(`<@U123|name>`, `<@U123>`) and channel refs (`<#C123|name>`). Values are read
+by the `parse_*` functions; each raises `UsageError` with a message that says
+what was expected.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+import dateparser
+
+
+class UsageError(Exception):
+    """The command text does not fit the grammar; the message says what was expected."""
+
+
+class Kind(StrEnum):
+    WORD = "word"
+    QUOTED = "quoted"
+    USER = "user"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: Kind
+    value: str  # the word, the quoted text, or the Slack id
+    label: str = ""  # the display name of a mention, if Slack sent one
+
+    @property
+    def lower(self) -> str:
+        return self.value.lower() if self.kind is Kind.WORD else ""
+
+
+_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201d": "\u201d", "\u201e": "\u201c"}
+_ANGLE = re.compile(r"<([@#!])([A-Za-z0-9^._-]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+
+MAX_TEXT = 4000
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split command text into tokens; raises `UsageError` on an unclosed quote."""
+    if len(text) > MAX_TEXT:
+        raise UsageError(f"That command is too long ({len(text)} characters; at most {MAX_TEXT}).")
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch in _QUOTES:
+            close = _QUOTES[ch]
+            j = i + 1
+            while j < n and text[j] != close and not (close == "\u201d" and text[j] == '"'):
+                j += 1
+            if j >= n:
+                raise UsageError('A quote is not closed: put the text between two " marks.')
+            tokens.append(Token(Kind.QUOTED, html.unescape(text[i + 1 : j])))
+            i = j + 1
+            continue
+        if ch == "<":
+            m = _ANGLE.match(text, i)
+            if m:
+                sigil, ident, label = m.group(1), m.group(2), m.group(3) or ""
+                if sigil == "@":
+                    tokens.append(Token(Kind.USER, ident.upper(), label))
+                elif sigil == "#":
+                    tokens.append(Token(Kind.CHANNEL, ident.upper(), label))
+                else:
+                    tokens.append(Token(Kind.WORD, "@" + (label or ident)))
+                i = m.end()
+                continue
+            m = _LINK.match(text, i)
+            if m:
+                tokens.append(Token(Kind.WORD, m.group(1)))
+                i = m.end()
+                continue
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in _QUOTES and text[j] != "<":
+            j += 1
+        if j == i:  # a lone '<' that is not a Slack reference
+            j = i + 1
+        tokens.append(Token(Kind.WORD, html.unescape(text[i:j])))
+        i = j
+    return tokens
+
+
+# --- values -------------------------------------------------------------------
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_HINT = "a date like 2027-03-31, 31 Mar, next friday or in 2 weeks"
+
+
+def parse_date(text: str, *, today: date) -> date:
+    """A calendar date from ISO, `31 Mar`, `next friday`, `in 2 weeks`, `today`, `tomorrow`."""
+    raw = text.strip()
+    lowered = raw.lower()
+    if _ISO.match(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise UsageError(f"`{raw}` is not a real date; expected {_DATE_HINT}.") from None
+    if lowered == "today":
+        return today
+    if lowered == "tomorrow":
+        return today + timedelta(days=1)
+    if not raw or len(raw) > 40 or not re.search(r"[a-z]", lowered) and not re.search(r"[/.]", raw):
+        raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
+    base = datetime(today.year, today.month, today.day, 12, 0)
+    parsed = dateparser.parse(
+        raw,
+        languages=["en"],
+        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY",
+                  "STRICT_PARSING": False, "RETURN_AS_TIMEZONE_AWARE": False},
+    )
+    if parsed is None or not 1900 < parsed.year < 2200:
+        raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
+    return parsed.date()
+
+
+_MONEY = re.compile(
+    r"^(?P<sym>[$€£])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d{1,2})?(?P<suf>[kKmM])?$"
+)
+_EURO_STYLE = re.compile(r"^[$€£]?\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?$|^[$€£]?\d+,\d{1,2}$")
+SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
+
+
+@dataclass(frozen=True)
+class Money:
+    cents: int
+    currency: str | None = None  # from a symbol, if one was given
+
+
+def parse_money(text: str) -> Money:
+    """An amount: `25000`, `25k`, `1.5m`, `$25,000`, `1,200.50`. Returns cents."""
+    raw = text.strip()
+    if _EURO_STYLE.match(raw):
+        raise UsageError(f"Write `{raw}` with a dot for decimals and commas for thousands, like 1,200.50.")
+    m = _MONEY.match(raw)
+    if not m:
+        raise UsageError(f"Expected an amount like 25000, 25k or $25,000 (got `{raw}`).")
+    whole = int(m.group("int").replace(",", ""))
+    frac = m.group("dec") or ""
+    cents = whole * 100 + (int(frac[1:].ljust(2, "0")) if frac else 0)
+    suffix = (m.group("suf") or "").lower()
+    if suffix:
+        cents *= 1000 if suffix == "k" else 1_000_000
+    if cents > 10**13:
+        raise UsageError(f"`{raw}` is more than this bot can count; is it a typo?")
+    return Money(cents, SYMBOLS.get(m.group("sym") or ""))
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhm])")
+HOURS_PER = {"w": 40.0, "d": 8.0, "h": 1.0, "m": 1 / 60}
+
+
+def parse_duration(text: str) -> float:
+    """Hours from `3h`, `90m`, `1.5d` (8h), `1w` (40h) or `2h30m`."""
+    raw = text.strip().lower()
+    parts = _DURATION_PART.findall(raw)
+    if not parts or "".join(n + u for n, u in parts) != raw:
+        raise UsageError(f"Expected a duration like 3h, 90m or 1.5d (got `{text.strip()}`).")
+    hours = sum(float(n) * HOURS_PER[u] for n, u in parts)
+    if hours <= 0 or hours > 10_000:
+        raise UsageError(f"A duration is more than 0 and at most 10000h (got `{text.strip()}`).")
+    return round(hours, 4)
+
+
+def parse_int(text: str, *, what: str, low: int | None = None, high: int | None = None) -> int:
+    raw = text.strip().lstrip("#")
+    if not re.fullmatch(r"-?\d{1,9}", raw):
+        raise UsageError(f"Expected {what} as a number (got `{text.strip()}`).")
+    value = int(raw)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise UsageError(f"{what.capitalize()} must be {bounds} (got {value}).")
+    return value

@@ -1,0 +1,103 @@
+"""`/project member add|remove|role|rate|capacity|list`."""
+
+from __future__ import annotations
+
+from bot.commands.grammar import UsageError, parse_duration, parse_int
+from bot.commands.registry import Args, Context, command
+from bot.domain import members as svc
+from bot.domain.format import money
+from bot.domain.replies import Reply, Section
+from bot.models import Role
+
+ROLES = [r.value for r in Role]
+
+
+@command("member add", usage="member add [PROJECT] @user [role owner|manager|member|stakeholder]",
+         examples=["member add @bob", "member add website @erin role stakeholder"])
+def member_add(ctx: Context, args: Args) -> Reply:
+    """Add someone to the project (as a member unless a role is given)."""
+    project = args.take_project()
+    opts = args.take_options({"role": "word", "as": "word"})
+    users = []
+    while (u := args.take_user(required=not users)) is not None:
+        users.append(u)
+    args.expect_end()
+    role = Role(_role(str(opts.get("role") or opts.get("as") or "member")))
+    added, already = [], []
+    for u in users:
+        _, created = svc.add_member(session=ctx.session, project=project, actor=ctx.user_id,
+                                    user_id=u, role=role)
+        (added if created else already).append(f"<@{u}>")
+    parts = []
+    if added:
+        parts.append(f"{', '.join(added)} joined *{project.name}* as {role}.")
+    if already:
+        parts.append(f"{', '.join(already)} already on the project.")
+    return Reply.text(" ".join(parts))
+
+
+def _role(word: str) -> str:
+    word = word.lower()
+    if word not in ROLES:
+        raise UsageError(f"A role is one of {', '.join(ROLES)} (got `{word}`).")
+    return word
+
+
+@command("member remove", usage="member remove [PROJECT] @user", examples=["member remove @dan"])
+def member_remove(ctx: Context, args: Args) -> Reply:
+    """Take someone off the project (their history stays)."""
+    project = args.take_project()
+    user = args.take_user()
+    args.expect_end()
+    svc.remove_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user)
+    return Reply.text(f"<@{user}> is no longer on *{project.name}*.")
+
+
+@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder",
+         examples=["member role @carol manager"])
+def member_role(ctx: Context, args: Args) -> Reply:
+    """Change someone's role; making someone owner hands the project over."""
+    project = args.take_project()
+    user = args.take_user()
+    role = Role(_role(args.take_word(what="a role") or ""))
+    args.expect_end()
+    svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user, role=role)
+    return Reply.text(f"<@{user}> is now {role} of *{project.name}*.")
+
+
+@command("member rate", usage="member rate [PROJECT] @user AMOUNT", examples=["member rate @bob 85"])
+def member_rate(ctx: Context, args: Args) -> Reply:
+    """Set someone's hourly rate, used to cost their logged hours."""
+    project = args.take_project()
+    user = args.take_user()
+    amount = args.take_money(what="an hourly rate")
+    args.expect_end()
+    svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
+                      hourly_rate_cents=amount.cents)
+    return Reply.text(f"<@{user}>'s rate on *{project.name}* is {money(amount.cents, project.currency)}/h.")
+
+
+@command("member capacity", usage="member capacity [PROJECT] @user HOURS_PER_WEEK",
+         examples=["member capacity @carol 20h"])
+def member_capacity(ctx: Context, args: Args) -> Reply:
+    """Set how many hours a week someone has for the project."""
+    project = args.take_project()
+    user = args.take_user()
+    raw = args.take_text(what="hours per week, like 20h")
+    hours = float(parse_int(raw, what="hours per week", low=0, high=168)) if raw.isdigit() else parse_duration(raw)
+    args.expect_end()
+    svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
+                      weekly_capacity_hours=hours)
+    return Reply.text(f"<@{user}> has {hours:g}h a week for *{project.name}*.")
+
+
+@command("member list", usage="member list [PROJECT]", examples=["member list"])
+def member_list(ctx: Context, args: Args) -> Reply:
+    """Who is on the project, with role, rate and capacity."""
+    project = args.take_project()
+    args.expect_end()
+    members = svc.list_members(session=ctx.session, project=project)
+    lines = [f"<@{m.user_id}> · {m.role} · "
+             f"{money(m.hourly_rate_cents, project.currency) + '/h' if m.hourly_rate_cents else 'no rate'} · "
+             f"{m.weekly_capacity_hours:g}h/week" for m in members[:50]]
+    return Reply(title=f"{project.name}: people ({len(members)})", sections=[Section(text="\n".join(lines))])

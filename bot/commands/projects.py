@@ -1,0 +1,177 @@
+"""`/project help|new|list|status|link|edit`."""
+
+from __future__ import annotations
+
+from bot.commands.grammar import Money, UsageError
+from bot.commands.registry import COMMANDS, Args, Context, command
+from bot.commands.views import project_list_reply, status_reply
+from bot.domain import projects as svc
+from bot.domain.format import day, money
+from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.status import build_status
+
+GROUPS = [
+    ("Projects", ["new", "list", "status", "link", "edit"]),
+    ("Tasks", ["task"]),
+    ("Milestones", ["milestone"]),
+    ("People", ["member"]),
+]
+
+
+@command("help", usage="help [COMMAND]", examples=["help", "help task add"])
+def help_(ctx: Context, args: Args) -> Reply:
+    """Show what the bot can do, or the usage of one command."""
+    words = []
+    while args.tokens and args.tokens[0].lower:
+        words.append(args.tokens.pop(0).lower)
+    if words:
+        matches = [c for p, c in sorted(COMMANDS.items()) if p[: len(words)] == tuple(words)]
+        if not matches:
+            raise UsageError(f"There is no `/project {' '.join(words)}`.")
+        sections = []
+        for c in matches:
+            text = f"`/project {c.usage}`\n{c.summary}"
+            if c.examples:
+                text += "\n" + "\n".join(f"• `/project {e}`" for e in c.examples)
+            sections.append(Section(text=text))
+        return Reply(title=f"/project {' '.join(words)}", sections=sections[:40])
+    grouped: dict[str, list[str]] = {}
+    seen = set()
+    for title, prefixes in GROUPS:
+        for path, c in sorted(COMMANDS.items()):
+            if path[0] in prefixes:
+                grouped.setdefault(title, []).append(f"`{c.usage}` — {c.summary}")
+                seen.add(path)
+    for path, c in sorted(COMMANDS.items()):
+        if path not in seen and path != ("help",):
+            grouped.setdefault(path[0].capitalize(), []).append(f"`{c.usage}` — {c.summary}")
+    sections = [Section(text=f"*{title}*\n" + "\n".join(lines)) for title, lines in grouped.items()]
+    return Reply(
+        title="Your project manager, in Slack",
+        sections=sections,
+        footer="`/project help COMMAND` shows examples. Dates: 2027-03-31, 31 Mar, next friday.",
+    )
+
+
+NEW_OPTIONS = {
+    "key": "word", "goal": "text", "objective": "text", "scope": "text", "due": "date",
+    "start": "date", "budget": "money", "tz": "word",
+}
+
+
+@command(
+    "new",
+    usage='new "Name" [key KEY] [goal "..."] [due DATE] [budget AMOUNT] [start DATE] [tz ZONE]',
+    examples=['new "Website relaunch" due 31 Mar budget $25k goal "More online orders"'],
+)
+def new(ctx: Context, args: Args) -> Reply:
+    """Start a project; you become its owner and this channel its home."""
+    if not args:
+        return Reply(open_modal="new_project", sections=[Section(
+            text='Name the project: `/project new "Website relaunch" due 31 Mar budget 25k`')])
+    opts = args.take_options(NEW_OPTIONS)
+    name = args.take_text(what='a project name, like "Website relaunch"')
+    args.expect_end()
+    budget: Money | None = opts.get("budget")  # type: ignore[assignment]
+    project = svc.create_project(
+        session=ctx.session, team_id=ctx.team_id, name=name, owner_user_id=ctx.user_id,
+        key=opts.get("key"), goal=opts.get("goal", ""), objective=opts.get("objective", ""),
+        scope=opts.get("scope", ""), start_date=opts.get("start") or ctx.today(),
+        due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
+        currency=(budget.currency if budget and budget.currency else ctx.default_currency),
+        timezone=opts.get("tz") or ctx.default_timezone,
+        channel_id=ctx.channel_id or None,
+    )
+    facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
+    if project.due_date:
+        facts.append(f"due {day(project.due_date)}")
+    if project.budget_cents is not None:
+        facts.append(f"budget {money(project.budget_cents, project.currency)}")
+    where = " This channel is now its home." if project.channel_id else ""
+    return Reply(
+        title=f"Project {project.name} started",
+        sections=[Section(text=", ".join(facts) + "." + where)],
+        buttons=[Button("Add task", Intent.ADD_TASK, project.key, "primary"),
+                 Button("Add milestone", Intent.ADD_MILESTONE, project.key)],
+        footer=f"Next: `/project member add {project.key} @someone`, `/project task add \"...\"`.",
+        ephemeral=False,
+    )
+
+
+@command("list", usage="list [all]", examples=["list", "list all"])
+def list_(ctx: Context, args: Args) -> Reply:
+    """Every project with its state, due date and budget."""
+    include_closed = args.take_word(what="`all`", choices=["all"], required=False) == "all"
+    args.expect_end()
+    projects = svc.list_projects(session=ctx.session, team_id=ctx.team_id, include_closed=include_closed)
+    return project_list_reply(session=ctx.session, projects=projects, today=ctx.today())
+
+
+@command("status", usage="status [PROJECT]", examples=["status", "status website"])
+def status(ctx: Context, args: Args) -> Reply:
+    """One honest picture: progress, milestones, due date, blockers."""
+    project = args.take_project()
+    args.expect_end()
+    report = build_status(session=ctx.session, project=project, today=args.today())
+    return status_reply(report)
+
+
+@command("link", usage="link [PROJECT] #channel", examples=["link website #website"])
+def link(ctx: Context, args: Args) -> Reply:
+    """Make a channel the project's home, so commands there need no name."""
+    channel = args.take_channel()
+    project = args.take_project()
+    args.expect_end()
+    previous = svc.link_channel(session=ctx.session, project=project, channel_id=channel,
+                                user_id=ctx.user_id)
+    moved = f" (it was {previous.name}'s)" if previous else ""
+    return Reply.text(f"<#{channel}> is now the home of *{project.name}*{moved}.")
+
+
+EDIT_FIELDS = {"name": "text", "goal": "text", "objective": "text", "scope": "text", "due": "date",
+               "start": "date", "budget": "money", "tz": "word", "state": "word"}
+
+
+@command(
+    "edit",
+    usage="edit [PROJECT] name|goal|objective|scope|due|start|budget|tz|state VALUE ...",
+    examples=['edit website due 15 Apr budget 30k', 'edit goal "Double online orders"'],
+)
+def edit(ctx: Context, args: Args) -> Reply:
+    """Change a project's name, goal, scope, dates, budget, zone or state."""
+    project = args.take_project()
+    opts = args.take_options(EDIT_FIELDS)
+    args.expect_end()
+    if not opts:
+        raise UsageError("Say what to change, like `due 15 Apr` or `budget 30k`.")
+    changes: dict = {}
+    for name, value in opts.items():
+        if name == "budget":
+            assert isinstance(value, Money)
+            changes["budget_cents"] = value.cents
+            if value.currency:
+                changes["currency"] = value.currency
+        elif name == "due":
+            changes["due_date"] = value
+        elif name == "start":
+            changes["start_date"] = value
+        elif name == "tz":
+            changes["timezone"] = value
+        elif name == "state":
+            changes["state"] = str(value).lower().replace("-", "_")
+        else:
+            changes[name] = value
+    before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes)
+    lines = [f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, before[k], project)} → "
+             f"{_show(k, v, project)}" for k, v in changes.items()]
+    return Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))])
+
+
+def _show(key: str, value: object, project) -> str:
+    if value is None or value == "":
+        return "_not set_"
+    if key.endswith("_cents"):
+        return money(value, project.currency)  # type: ignore[arg-type]
+    if key.endswith("_date"):
+        return day(value)  # type: ignore[arg-type]
+    return str(value)[:200]

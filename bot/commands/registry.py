@@ -1,0 +1,267 @@
+"""The `/project` subcommand table, the command context, and argument reading.
+
+A handler is registered with `@command("task add", usage=..., examples=[...])`;
+its docstring's first line is its help text. Handlers read arguments through
+`Args` and return a `Reply`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.commands.grammar import (
+    Kind,
+    Money,
+    Token,
+    UsageError,
+    parse_date,
+    parse_duration,
+    parse_int,
+    parse_money,
+)
+from bot.domain import projects as project_service
+from bot.domain.replies import Reply
+from bot.models import Project
+
+
+@dataclass
+class Context:
+    """Who is asking, where, when, and the open database session."""
+
+    session: Session
+    team_id: str
+    user_id: str
+    channel_id: str = ""
+    now: datetime = field(default_factory=lambda: datetime.now(ZoneInfo("UTC")))
+    default_timezone: str = "UTC"
+    default_currency: str = "USD"
+
+    def today(self, project: Project | None = None) -> date:
+        """Today's date in the project's zone (or the workspace default)."""
+        tz = ZoneInfo(project.timezone if project else self.default_timezone)
+        return self.now.astimezone(tz).date()
+
+
+Handler = Callable[[Context, "Args"], Reply]
+
+
+@dataclass
+class Command:
+    path: tuple[str, ...]
+    handler: Handler
+    usage: str
+    examples: list[str]
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def summary(self) -> str:
+        doc = (self.handler.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+COMMANDS: dict[tuple[str, ...], Command] = {}
+
+
+def command(name: str, *, usage: str, examples: list[str] | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler for `/project <name>`."""
+
+    def register(func: Handler) -> Handler:
+        path = tuple(name.split())
+        COMMANDS[path] = Command(path=path, handler=func, usage=usage, examples=examples or [])
+        return func
+
+    return register
+
+
+# --- reading arguments ----------------------------------------------------------
+
+OptionParser = Callable[["Args", int], tuple[object, int]]
+
+
+class Args:
+    """The tokens after the subcommand, consumed by the handler."""
+
+    def __init__(self, tokens: list[Token], ctx: Context):
+        self.tokens = list(tokens)
+        self.ctx = ctx
+        self.project: Project | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+    # projects
+    def take_project(self, *, required: bool = True) -> Project | None:
+        """A leading project key, else the channel's project, else the only project."""
+        ctx = self.ctx
+        if self.tokens and self.tokens[0].kind is Kind.WORD:
+            found = project_service.find_project(
+                session=ctx.session, team_id=ctx.team_id, key=self.tokens[0].value
+            )
+            if found:
+                self.tokens.pop(0)
+                self.project = found
+                return found
+        found = project_service.project_for_channel(
+            session=ctx.session, team_id=ctx.team_id, channel_id=ctx.channel_id
+        )
+        if found is None:
+            active = project_service.list_projects(session=ctx.session, team_id=ctx.team_id)
+            if len(active) == 1:
+                found = active[0]
+            elif required and not active:
+                raise UsageError("There are no projects yet. Start one with `/project new \"Name\"`.")
+            elif required:
+                keys = ", ".join(f"`{p.key}`" for p in active[:10])
+                raise UsageError(
+                    f"Which project? Name it first (one of {keys}) or `/project link` this channel."
+                )
+        self.project = found
+        return found
+
+    def today(self) -> date:
+        return self.ctx.today(self.project)
+
+    # options: `key value` pairs anywhere after the subcommand
+    def take_options(self, spec: dict[str, str]) -> dict[str, object]:
+        """Remove `name value` pairs; spec maps option name -> kind
+        (text, date, money, duration, int, user, word, flag)."""
+        found: dict[str, object] = {}
+        i = 0
+        while i < len(self.tokens):
+            tok = self.tokens[i]
+            name = tok.lower
+            if name in spec and name not in found:
+                kind = spec[name]
+                if kind == "flag":
+                    found[name] = True
+                    del self.tokens[i]
+                    continue
+                if i + 1 >= len(self.tokens):
+                    raise UsageError(f"`{name}` needs a value ({_KIND_HINT[kind]}).")
+                value, used = self._read_value(kind, i + 1, set(spec), name)
+                found[name] = value
+                del self.tokens[i : i + 1 + used]
+                continue
+            i += 1
+        return found
+
+    def _read_value(self, kind: str, start: int, keywords: set[str], name: str) -> tuple[object, int]:
+        tok = self.tokens[start]
+        if kind == "user":
+            if tok.kind is not Kind.USER:
+                raise UsageError(f"`{name}` expects a person, like @alice.")
+            return tok.value, 1
+        if kind == "date":
+            if tok.kind is Kind.QUOTED:
+                return parse_date(tok.value, today=self.today()), 1
+            words: list[str] = []
+            for t in self.tokens[start : start + 4]:
+                if t.kind is not Kind.WORD or t.lower in keywords:
+                    break
+                words.append(t.value)
+            last_error: UsageError | None = None
+            for size in range(len(words), 0, -1):
+                try:
+                    return parse_date(" ".join(words[:size]), today=self.today()), size
+                except UsageError as exc:
+                    last_error = exc
+            raise last_error or UsageError(f"`{name}` expects {_KIND_HINT['date']}.")
+        if tok.kind not in (Kind.WORD, Kind.QUOTED):
+            raise UsageError(f"`{name}` expects {_KIND_HINT[kind]}.")
+        if kind == "money":
+            return parse_money(tok.value), 1
+        if kind == "duration":
+            return parse_duration(tok.value), 1
+        if kind == "int":
+            return parse_int(tok.value, what=name), 1
+        if kind == "text" and tok.kind is Kind.WORD:
+            # unquoted text runs until the next option word or mention
+            words = []
+            for t in self.tokens[start:]:
+                if t.kind is not Kind.WORD or t.lower in keywords:
+                    break
+                words.append(t.value)
+            return " ".join(words), len(words)
+        return tok.value, 1
+
+    # positional arguments
+    def take_user(self, *, what: str = "a person, like @alice", required: bool = True) -> str | None:
+        for i, tok in enumerate(self.tokens):
+            if tok.kind is Kind.USER:
+                del self.tokens[i]
+                return tok.value
+        if required:
+            raise UsageError(f"Expected {what}.")
+        return None
+
+    def take_channel(self) -> str:
+        for i, tok in enumerate(self.tokens):
+            if tok.kind is Kind.CHANNEL:
+                del self.tokens[i]
+                return tok.value
+        raise UsageError("Expected a channel, like #website.")
+
+    def take_int(self, *, what: str, low: int | None = 1) -> int:
+        if not self.tokens or self.tokens[0].kind is not Kind.WORD:
+            raise UsageError(f"Expected {what}.")
+        return parse_int(self.tokens.pop(0).value, what=what, low=low)
+
+    def take_word(self, *, what: str, choices: list[str] | None = None, required: bool = True) -> str | None:
+        if not self.tokens or self.tokens[0].kind is not Kind.WORD:
+            if required:
+                raise UsageError(f"Expected {what}.")
+            return None
+        word = self.tokens[0].lower
+        if choices and word not in choices:
+            if not required:
+                return None
+            raise UsageError(f"Expected {what}: one of {', '.join(choices)} (got `{word}`).")
+        self.tokens.pop(0)
+        return word
+
+    def take_text(self, *, what: str, required: bool = True) -> str:
+        """A quoted string, or the run of plain words that follows."""
+        if self.tokens and self.tokens[0].kind is Kind.QUOTED:
+            return self.tokens.pop(0).value
+        words = []
+        while self.tokens and self.tokens[0].kind is Kind.WORD:
+            words.append(self.tokens.pop(0).value)
+        if not words and required:
+            raise UsageError(f"Expected {what}.")
+        return " ".join(words)
+
+    def take_money(self, *, what: str) -> Money:
+        if not self.tokens or self.tokens[0].kind is Kind.USER:
+            raise UsageError(f"Expected {what}, like 25000 or $25k.")
+        return parse_money(self.tokens.pop(0).value)
+
+    def take_date(self, *, what: str) -> date:
+        if not self.tokens:
+            raise UsageError(f"Expected {what}: {_KIND_HINT['date']}.")
+        self.tokens.insert(0, Token(Kind.WORD, "__date__"))
+        return self.take_options({"__date__": "date"})["__date__"]  # type: ignore[return-value]
+
+    def expect_end(self) -> None:
+        if self.tokens:
+            extra = " ".join(t.value if t.kind is not Kind.USER else f"<@{t.value}>" for t in self.tokens)
+            raise UsageError(f"Did not understand `{extra[:80]}`.")
+
+
+_KIND_HINT = {
+    "text": "some text",
+    "date": "a date like 2027-03-31, 31 Mar or next friday",
+    "money": "an amount like 25000 or $25k",
+    "duration": "a duration like 3h or 1.5d",
+    "int": "a number",
+    "user": "a person, like @alice",
+    "word": "a word",
+    "flag": "nothing",
+}

@@ -1,0 +1,152 @@
+"""`/project task add|list|done|start|assign|block|unblock|due`."""
+
+from __future__ import annotations
+
+from bot.commands.grammar import UsageError, parse_int
+from bot.commands.registry import Args, Context, command
+from bot.commands.views import LIST_LIMIT, task_list_reply
+from bot.domain import milestones as ms_service
+from bot.domain import tasks as svc
+from bot.domain.format import day, hours, mention
+from bot.domain.replies import Button, Intent, Reply, Section
+from bot.models import TaskStatus
+
+ADD_OPTIONS = {"due": "date", "estimate": "duration", "est": "duration", "milestone": "text"}
+
+
+@command(
+    "task add",
+    usage='task add [PROJECT] "title" [@assignee] [due DATE] [estimate 3h] [milestone M1]',
+    examples=['task add "Choose hosting" @bob due next friday estimate 4h',
+              'task add website "Write copy" milestone M2'],
+)
+def task_add(ctx: Context, args: Args) -> Reply:
+    """Add a task, optionally assigned, dated, estimated and in a milestone."""
+    project = args.take_project()
+    opts = args.take_options(ADD_OPTIONS)
+    assignee = args.take_user(required=False)
+    title = args.take_text(what='a task title, like "Choose hosting"')
+    args.expect_end()
+    milestone = None
+    if opts.get("milestone"):
+        milestone = ms_service.find_milestone(session=ctx.session, project=project,
+                                              ref=str(opts["milestone"]))
+    task = svc.add_task(
+        session=ctx.session, project=project, actor=ctx.user_id, title=title, assignee=assignee,
+        due_date=opts.get("due"), estimate_hours=opts.get("estimate", opts.get("est")),
+        milestone=milestone,
+    )
+    bits = [mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"]
+    if task.due_date:
+        bits.append(f"due {day(task.due_date, today=args.today())}")
+    if task.estimate_hours:
+        bits.append(hours(task.estimate_hours))
+    if milestone:
+        bits.append(f"in {milestone.name}")
+    buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
+    if not task.assignee_user_id:
+        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, f"{project.key}:{task.number}"))
+    return Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
+                                        f"({', '.join(bits)}).", buttons=buttons)])
+
+
+@command("task list", usage="task list [PROJECT] [mine|@user|blocked|done|all] [page N]",
+         examples=["task list", "task list website mine", "task list blocked"])
+def task_list(ctx: Context, args: Args) -> Reply:
+    """Open tasks, soonest due first; filter by person or state."""
+    project = args.take_project()
+    opts = args.take_options({"page": "int"})
+    user = args.take_user(required=False)
+    which = args.take_word(what="a filter", choices=["mine", "blocked", "done", "all"], required=False)
+    args.expect_end()
+    if which == "mine":
+        user = ctx.user_id
+    status = {"blocked": TaskStatus.BLOCKED, "done": TaskStatus.DONE}.get(which or "")
+    tasks = svc.list_tasks(session=ctx.session, project=project, status=status, assignee=user,
+                           include_done=which == "all")
+    heading = {"blocked": "blocked tasks", "done": "done tasks", "all": "all tasks"}.get(
+        which or "", "open tasks")
+    if user:
+        heading += f" of {mention(user)}"
+    page = int(opts.get("page", 1))  # type: ignore[arg-type]
+    if page < 1:
+        raise UsageError("Pages start at 1.")
+    return task_list_reply(project=project, tasks=tasks, today=args.today(), heading=heading,
+                           offset=(page - 1) * LIST_LIMIT)
+
+
+def _take_task(ctx: Context, args: Args):
+    project = args.take_project()
+    if not args.tokens:
+        raise UsageError("Expected a task number, like 3.")
+    number = parse_int(args.tokens.pop(0).value, what="a task number", low=1)
+    return project, svc.get_task(session=ctx.session, project=project, number=number)
+
+
+def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
+    project, task = _take_task(ctx, args)
+    reason = ""
+    if status is TaskStatus.BLOCKED:
+        reason = args.take_text(what='what blocks it, like "waiting for the vendor"')
+    args.expect_end()
+    already = task.status == status and status is not TaskStatus.BLOCKED
+    svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
+                   status=status, reason=reason)
+    note = " (it already was)" if already else ""
+    return Reply.text(f"#{task.number} *{task.title}* {verb}{note}.")
+
+
+@command("task done", usage="task done [PROJECT] N", examples=["task done 3"])
+def task_done(ctx: Context, args: Args) -> Reply:
+    """Mark a task done."""
+    return _set(ctx, args, TaskStatus.DONE, "is done :white_check_mark:")
+
+
+@command("task start", usage="task start [PROJECT] N", examples=["task start 3"])
+def task_start(ctx: Context, args: Args) -> Reply:
+    """Mark a task in progress."""
+    return _set(ctx, args, TaskStatus.DOING, "is in progress")
+
+
+@command("task block", usage='task block [PROJECT] N "reason"',
+         examples=['task block 3 "waiting for the hosting quote"'])
+def task_block(ctx: Context, args: Args) -> Reply:
+    """Mark a task blocked and say why."""
+    return _set(ctx, args, TaskStatus.BLOCKED, "is blocked")
+
+
+@command("task unblock", usage="task unblock [PROJECT] N", examples=["task unblock 3"])
+def task_unblock(ctx: Context, args: Args) -> Reply:
+    """Clear a block; the task goes back to in progress."""
+    return _set(ctx, args, TaskStatus.DOING, "is unblocked and in progress")
+
+
+@command("task assign", usage="task assign [PROJECT] N @user|me|nobody",
+         examples=["task assign 3 @carol", "task assign 3 me"])
+def task_assign(ctx: Context, args: Args) -> Reply:
+    """Give a task to someone (or to nobody)."""
+    project, task = _take_task(ctx, args)
+    user = args.take_user(required=False)
+    if user is None:
+        word = args.take_word(what="@user, me or nobody", choices=["me", "nobody"])
+        user = ctx.user_id if word == "me" else None
+    args.expect_end()
+    svc.assign(session=ctx.session, project=project, actor=ctx.user_id, task=task, assignee=user)
+    return Reply.text(f"#{task.number} *{task.title}* is now {mention(user)}'s." if user
+                      else f"#{task.number} *{task.title}* is unassigned.")
+
+
+@command("task due", usage="task due [PROJECT] N DATE|none", examples=["task due 3 next friday"])
+def task_due(ctx: Context, args: Args) -> Reply:
+    """Set or clear a task's due date."""
+    project, task = _take_task(ctx, args)
+    if args.tokens and args.tokens[0].lower == "none":
+        args.tokens.pop(0)
+        due = None
+    else:
+        due = args.take_date(what="the due date")
+    args.expect_end()
+    svc.set_due(session=ctx.session, project=project, actor=ctx.user_id, task=task, due_date=due)
+    when = f"due {day(due, today=args.today())}" if due else "has no due date"
+    return Reply.text(f"#{task.number} *{task.title}* is {when}." if due
+                      else f"#{task.number} *{task.title}* {when}.")

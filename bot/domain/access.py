@@ -1,0 +1,49 @@
+"""Who may do what on a project.
+
+owner/manager: budget, due date, members, scope, milestones, delete;
+member: add and update tasks; stakeholder (and anyone else): read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from bot.domain.errors import PermissionDenied
+from bot.models import Member, Project, Role
+
+
+class Action(StrEnum):
+    MANAGE = "manage"  # budget, due, members, scope, milestones, channel, delete
+    WORK = "work"  # tasks
+
+
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.MANAGE: frozenset({Role.OWNER, Role.MANAGER}),
+    Action.WORK: frozenset({Role.OWNER, Role.MANAGER, Role.MEMBER}),
+}
+
+
+def role_of(*, session: Session, project: Project, user_id: str) -> Role | None:
+    """The user's role on the project, or None when not a member."""
+    if user_id and user_id == project.owner_user_id:
+        return Role.OWNER
+    member = session.exec(
+        select(Member).where(
+            Member.project_id == project.id,
+            Member.user_id == user_id,
+            Member.active == True,  # noqa: E712
+        )
+    ).first()
+    return Role(member.role) if member else None
+
+
+def require(*, session: Session, project: Project, user_id: str, action: Action, what: str) -> Role:
+    """Raise `PermissionDenied` naming who may do `what` unless allowed."""
+    role = role_of(session=session, project=project, user_id=user_id)
+    if role in ALLOWED[action]:
+        return role
+    who = "the project's owner or a manager" if action is Action.MANAGE else "project members"
+    owner = f" (owner: <@{project.owner_user_id}>)" if project.owner_user_id else ""
+    raise PermissionDenied(f"Only {who} can {what} on *{project.name}*{owner}.")

@@ -1,0 +1,131 @@
+"""Project members: roles, hourly rates, weekly capacity."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.domain import audit
+from bot.domain.access import Action, require
+from bot.domain.errors import Invalid, NotFound
+from bot.models import Member, Project, Role, User
+
+
+def list_members(*, session: Session, project: Project) -> list[Member]:
+    return list(session.exec(
+        select(Member).where(Member.project_id == project.id, Member.active == True)  # noqa: E712
+        .order_by(Member.id)
+    ))
+
+
+def get_member(*, session: Session, project: Project, user_id: str) -> Member:
+    member = session.exec(
+        select(Member).where(Member.project_id == project.id, Member.user_id == user_id,
+                             Member.active == True)  # noqa: E712
+    ).first()
+    if member is None:
+        raise NotFound(f"<@{user_id}> is not a member of *{project.name}*.")
+    return member
+
+
+def add_member(*, session: Session, project: Project, actor: str, user_id: str,
+               role: Role = Role.MEMBER) -> tuple[Member, bool]:
+    """Add (or re-activate) a member; returns (member, created). Idempotent."""
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="add members")
+    if role is Role.OWNER:
+        raise Invalid("A project has one owner; add them as a manager instead.")
+    member = session.exec(
+        select(Member).where(Member.project_id == project.id, Member.user_id == user_id)
+    ).first()
+    created = member is None or not member.active
+    if member is None:
+        member = Member(team_id=project.team_id, project_id=project.id, user_id=user_id, role=role)
+    else:
+        member.active = True
+        if created:
+            member.role = role
+    session.add(member)
+    session.flush()
+    if created:
+        audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.add",
+                     entity="member", entity_id=member.id, project_id=project.id,
+                     after={"user_id": user_id, "role": str(role)})
+    return member, created
+
+
+def remove_member(*, session: Session, project: Project, actor: str, user_id: str) -> Member:
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="remove members")
+    if user_id == project.owner_user_id:
+        raise Invalid("The owner cannot be removed; give ownership to someone else first.")
+    member = get_member(session=session, project=project, user_id=user_id)
+    member.active = False
+    session.add(member)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.remove",
+                 entity="member", entity_id=member.id, project_id=project.id,
+                 before={"user_id": user_id})
+    session.flush()
+    return member
+
+
+def update_member(*, session: Session, project: Project, actor: str, user_id: str,
+                  role: Role | None = None, hourly_rate_cents: int | None = None,
+                  weekly_capacity_hours: float | None = None) -> Member:
+    """Change a member's role, rate or capacity (owner/manager only)."""
+    what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
+    member = get_member(session=session, project=project, user_id=user_id)
+    before, after = {}, {}
+    if role is not None:
+        if role is Role.OWNER or user_id == project.owner_user_id:
+            if role is Role.OWNER and user_id != project.owner_user_id:
+                # hand over ownership: the old owner becomes a manager
+                old = session.exec(select(Member).where(
+                    Member.project_id == project.id, Member.user_id == project.owner_user_id)).first()
+                if old:
+                    old.role = Role.MANAGER
+                    session.add(old)
+                before["owner"], after["owner"] = project.owner_user_id, user_id
+                project.owner_user_id = user_id
+                session.add(project)
+            elif role is not Role.OWNER:
+                raise Invalid("The owner's role cannot change; make someone else owner first.")
+        before["role"], after["role"] = member.role, str(role)
+        member.role = role
+    if hourly_rate_cents is not None:
+        if hourly_rate_cents < 0:
+            raise Invalid("An hourly rate cannot be negative.")
+        before["hourly_rate_cents"], after["hourly_rate_cents"] = member.hourly_rate_cents, hourly_rate_cents
+        member.hourly_rate_cents = hourly_rate_cents
+    if weekly_capacity_hours is not None:
+        if not 0 <= weekly_capacity_hours <= 168:
+            raise Invalid("Weekly capacity is between 0 and 168 hours.")
+        before["weekly_capacity_hours"], after["weekly_capacity_hours"] = (
+            member.weekly_capacity_hours, weekly_capacity_hours)
+        member.weekly_capacity_hours = weekly_capacity_hours
+    session.add(member)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
+                 entity="member", entity_id=member.id, project_id=project.id,
+                 before=before, after=after)
+    session.flush()
+    return member
+
+
+def remember_user(*, session: Session, team_id: str, user_id: str, name: str = "",
+                  timezone: str = "") -> User:
+    """Create or refresh the cached name/timezone of a Slack user."""
+    user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first()
+    if user is None:
+        user = User(team_id=team_id, user_id=user_id)
+    if name:
+        user.name = name
+    if timezone:
+        user.timezone = timezone
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_names(*, session: Session, team_id: str) -> dict[str, str]:
+    """user_id -> display name for every known user of the workspace."""
+    return {u.user_id: u.name for u in session.exec(select(User).where(User.team_id == team_id))}

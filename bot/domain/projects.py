@@ -1,0 +1,199 @@
+"""Projects: create, find, list, edit, link to a channel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from bot.domain import audit
+from bot.domain.access import Action, require
+from bot.domain.errors import Conflict, Invalid, NotFound
+from bot.models import Member, Project, ProjectState, Role, Workspace, utcnow
+
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+EDITABLE = {"name", "goal", "objective", "scope", "due_date", "start_date", "budget_cents",
+            "currency", "timezone", "state"}
+
+
+def ensure_workspace(*, session: Session, team_id: str, name: str = "", timezone: str = "UTC",
+                     currency: str = "USD") -> Workspace:
+    """The workspace row for `team_id`, created on first contact."""
+    ws = session.exec(select(Workspace).where(Workspace.team_id == team_id)).first()
+    if ws is None:
+        ws = Workspace(team_id=team_id, name=name, timezone=timezone, currency=currency)
+        session.add(ws)
+        session.flush()
+    return ws
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return (slug[:40].rstrip("-")) or "project"
+
+
+def get_project(*, session: Session, team_id: str, key: str) -> Project:
+    """The project with this key in this workspace, or `NotFound`."""
+    project = find_project(session=session, team_id=team_id, key=key)
+    if project is None:
+        raise NotFound(f"No project called `{key}` here. `/project list` shows them all.")
+    return project
+
+
+def find_project(*, session: Session, team_id: str, key: str) -> Project | None:
+    return session.exec(
+        select(Project).where(Project.team_id == team_id, Project.key == key.lower())
+    ).first()
+
+
+def project_for_channel(*, session: Session, team_id: str, channel_id: str) -> Project | None:
+    if not channel_id:
+        return None
+    return session.exec(
+        select(Project).where(Project.team_id == team_id, Project.channel_id == channel_id)
+    ).first()
+
+
+def list_projects(*, session: Session, team_id: str, include_closed: bool = False) -> list[Project]:
+    query = select(Project).where(Project.team_id == team_id)
+    if not include_closed:
+        query = query.where(Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))
+    return list(session.exec(query.order_by(Project.due_date.is_(None), Project.due_date, Project.key)))
+
+
+def validate_timezone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"`{tz}` is not a time zone; use an IANA name like Europe/Berlin.") from None
+    return tz
+
+
+def create_project(
+    *,
+    session: Session,
+    team_id: str,
+    name: str,
+    owner_user_id: str,
+    key: str | None = None,
+    goal: str = "",
+    objective: str = "",
+    scope: str = "",
+    start_date: date | None = None,
+    due_date: date | None = None,
+    budget_cents: int | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
+    channel_id: str | None = None,
+) -> Project:
+    """Create a project; its creator becomes the owner."""
+    name = name.strip()
+    if not name:
+        raise Invalid("A project needs a name.")
+    if len(name) > 200:
+        raise Invalid("A project name can be at most 200 characters.")
+    ws = ensure_workspace(session=session, team_id=team_id)
+    if key:
+        key = key.lower()
+        if not KEY_RE.match(key):
+            raise Invalid("A project key is 1-40 lowercase letters, digits or dashes, like `website`.")
+        if find_project(session=session, team_id=team_id, key=key):
+            raise Conflict(f"A project with key `{key}` already exists.")
+    else:
+        base = slugify(name)
+        key, n = base, 2
+        while find_project(session=session, team_id=team_id, key=key):
+            key = f"{base[:36]}-{n}"
+            n += 1
+    if budget_cents is not None and budget_cents < 0:
+        raise Invalid("A budget cannot be negative.")
+    start = start_date or utcnow().date()
+    if due_date and due_date < start:
+        raise Invalid(f"The due date {due_date:%d %b %Y} is before the start {start:%d %b %Y}.")
+    project = Project(
+        team_id=team_id,
+        key=key,
+        name=name,
+        goal=goal,
+        objective=objective,
+        scope=scope,
+        start_date=start,
+        due_date=due_date,
+        budget_cents=budget_cents,
+        currency=(currency or ws.currency).upper(),
+        timezone=validate_timezone(timezone or ws.timezone),
+        owner_user_id=owner_user_id,
+        created_by=owner_user_id,
+    )
+    session.add(project)
+    session.flush()
+    if channel_id:
+        _unlink_channel(session=session, team_id=team_id, channel_id=channel_id)
+        project.channel_id = channel_id
+    session.add(Member(team_id=team_id, project_id=project.id, user_id=owner_user_id, role=Role.OWNER))
+    audit.record(session=session, team_id=team_id, user_id=owner_user_id, action="project.create",
+                 entity="project", entity_id=project.id, project_id=project.id,
+                 after={"key": key, "name": name})
+    session.flush()
+    return project
+
+
+def _unlink_channel(*, session: Session, team_id: str, channel_id: str) -> None:
+    for other in session.exec(
+        select(Project).where(Project.team_id == team_id, Project.channel_id == channel_id)
+    ):
+        other.channel_id = None
+        session.add(other)
+    session.flush()
+
+
+def link_channel(*, session: Session, project: Project, channel_id: str, user_id: str) -> Project | None:
+    """Make `channel_id` the project's channel; returns the project it was taken from."""
+    require(session=session, project=project, user_id=user_id, action=Action.MANAGE,
+            what="link a channel")
+    previous = project_for_channel(session=session, team_id=project.team_id, channel_id=channel_id)
+    if previous and previous.id == project.id:
+        return None
+    _unlink_channel(session=session, team_id=project.team_id, channel_id=channel_id)
+    before = project.channel_id
+    project.channel_id = channel_id
+    project.updated_at = utcnow()
+    session.add(project)
+    audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.link",
+                 entity="project", entity_id=project.id, project_id=project.id,
+                 before={"channel_id": before}, after={"channel_id": channel_id})
+    session.flush()
+    return previous
+
+
+def edit_project(*, session: Session, project: Project, user_id: str, changes: dict) -> dict:
+    """Apply `changes` (field -> value) after a permission check; returns the old values."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise Invalid(f"Cannot edit {', '.join(sorted(unknown))}.")
+    require(session=session, project=project, user_id=user_id, action=Action.MANAGE,
+            what="change " + ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes))
+    if "name" in changes and not str(changes["name"]).strip():
+        raise Invalid("A project needs a name.")
+    if changes.get("budget_cents") is not None and changes["budget_cents"] < 0:
+        raise Invalid("A budget cannot be negative.")
+    if "timezone" in changes:
+        validate_timezone(changes["timezone"])
+    if "state" in changes and changes["state"] not in set(ProjectState):
+        raise Invalid("State is one of: " + ", ".join(ProjectState) + ".")
+    due = changes.get("due_date", project.due_date)
+    start = changes.get("start_date", project.start_date)
+    if due and start and due < start:
+        raise Invalid(f"The due date {due:%d %b %Y} is before the start {start:%d %b %Y}.")
+    before = {k: getattr(project, k) for k in changes}
+    for k, v in changes.items():
+        setattr(project, k, v)
+    project.updated_at = utcnow()
+    session.add(project)
+    audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.edit",
+                 entity="project", entity_id=project.id, project_id=project.id,
+                 before=before, after=changes)
+    session.flush()
+    return before

@@ -1,0 +1,441 @@
+"""SQLModel tables. Every row carries `team_id` (the Slack workspace) and every
+query filters on it. Times are stored as UTC (`UTCDateTime`), money as integer
+minor units (`*_cents`), durations as minutes or hours as named.
+
+The schema is built by Alembic migrations (`bot/migrations`), never by
+`create_all`, so a column added here without a migration fails the tests.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def ts_field(nullable: bool = True, default_now: bool = False, index: bool = False) -> Any:
+    """A UTC timestamp column."""
+    kwargs: dict[str, Any] = {}
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    else:
+        kwargs["default"] = None
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
+
+
+def json_field(default: Any = dict) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+def text_field(default: str = "") -> Any:
+    return Field(default=default, sa_column=Column(Text, nullable=False))
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    MEMBER = "member"
+    STAKEHOLDER = "stakeholder"
+
+
+class ProjectState(enum.StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(enum.StrEnum):
+    TODO = "todo"
+    DOING = "doing"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+# --- workspace and people -------------------------------------------------
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace (team) the bot serves."""
+
+    __tablename__ = "workspaces"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    currency: str = Field(default="USD", max_length=3)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class User(SQLModel, table=True):
+    """A Slack user as the bot knows them: name and timezone (cached from users.info)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    user_id: str = Field(max_length=32)
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="", max_length=64)
+    is_bot: bool = False
+    deleted: bool = False
+    refreshed_at: datetime | None = ts_field()
+
+
+# --- projects -----------------------------------------------------------------
+
+
+class Project(SQLModel, table=True):
+    """An IT project: goal, scope, dates, budget, owner and channel."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_projects_team_channel", "team_id", "channel_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    goal: str = text_field()
+    objective: str = Field(default="", max_length=200)
+    scope: str = text_field()
+    start_date: date | None = None
+    due_date: date | None = None
+    budget_cents: int | None = None
+    currency: str = Field(default="USD", max_length=3)
+    timezone: str = Field(default="UTC", max_length=64)
+    owner_user_id: str = Field(default="", max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    state: str = Field(default=ProjectState.ACTIVE, max_length=16)
+    settings: dict = json_field()
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    updated_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class Member(SQLModel, table=True):
+    """A person's role on one project, with rate and capacity."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    user_id: str = Field(max_length=32)
+    role: str = Field(default=Role.MEMBER, max_length=16)
+    hourly_rate_cents: int | None = None
+    weekly_capacity_hours: float = 40.0
+    active: bool = True
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class Milestone(SQLModel, table=True):
+    """A dated checkpoint with its planned budget and effort."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    number: int
+    name: str = Field(max_length=200)
+    due_date: date | None = None
+    planned_budget_cents: int | None = None
+    planned_effort_hours: float | None = None
+    done_at: datetime | None = ts_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class Task(SQLModel, table=True):
+    """A unit of work, numbered per project (#1, #2, ...)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("project_id", "number"),
+        Index("ix_tasks_project_status", "project_id", "status"),
+        Index("ix_tasks_team_assignee", "team_id", "assignee_user_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id")
+    number: int
+    title: str = text_field()
+    milestone_id: int | None = Field(default=None, foreign_key="milestones.id")
+    assignee_user_id: str | None = Field(default=None, max_length=32)
+    estimate_hours: float | None = None
+    status: str = Field(default=TaskStatus.TODO, max_length=16)
+    blocked_reason: str = text_field()
+    due_date: date | None = None
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    started_at: datetime | None = ts_field()
+    blocked_at: datetime | None = ts_field()
+    done_at: datetime | None = ts_field()
+
+
+# --- risk, money, time --------------------------------------------------------
+
+
+class Risk(SQLModel, table=True):
+    """An entry in a project's risk register; score = likelihood x impact."""
+
+    __tablename__ = "risks"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    number: int
+    title: str = text_field()
+    description: str = text_field()
+    likelihood: int = 3
+    impact: int = 3
+    owner_user_id: str | None = Field(default=None, max_length=32)
+    mitigation: str = text_field()
+    response: str = Field(default="mitigate", max_length=16)
+    state: str = Field(default="open", max_length=16)
+    review_date: date | None = None
+    source: str = Field(default="manual", max_length=32)
+    close_note: str = text_field()
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    updated_at: datetime = ts_field(nullable=False, default_now=True)
+    closed_at: datetime | None = ts_field()
+
+
+class CostEntry(SQLModel, table=True):
+    """Money spent on a project (licences, hardware, contractors...)."""
+
+    __tablename__ = "cost_entries"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    amount_cents: int
+    category: str = Field(default="other", max_length=64)
+    description: str = text_field()
+    spent_on: date
+    user_id: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class TimeEntry(SQLModel, table=True):
+    """Hours a person worked on a project; cost = minutes x rate at the time."""
+
+    __tablename__ = "time_entries"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="tasks.id")
+    user_id: str = Field(max_length=32)
+    minutes: int
+    rate_cents: int | None = None
+    worked_on: date
+    note: str = text_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# --- standups -----------------------------------------------------------------
+
+
+class StandupConfig(SQLModel, table=True):
+    """A project's standup schedule and questions."""
+
+    __tablename__ = "standup_configs"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", unique=True)
+    time_local: str = Field(default="09:30", max_length=5)
+    days: str = Field(default="mon,tue,wed,thu,fri", max_length=40)
+    timezone: str = Field(default="", max_length=64)
+    channel_id: str | None = Field(default=None, max_length=32)
+    holidays_country: str = Field(default="", max_length=8)
+    holidays_subdiv: str = Field(default="", max_length=16)
+    close_after_minutes: int = 120
+    reminder_at_pct: int = 80
+    per_member_timezone: bool = False
+    answers_in_thread: bool = True
+    questions: list = json_field(list)
+    paused: bool = False
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    updated_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class DayOff(SQLModel, table=True):
+    """A company day off for a project's standup, or a person's absence."""
+
+    __tablename__ = "days_off"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    user_id: str | None = Field(default=None, max_length=32)
+    start_date: date
+    end_date: date
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class StandupRun(SQLModel, table=True):
+    """One day's standup: unique per (config, date)."""
+
+    __tablename__ = "standup_runs"
+    __table_args__ = (UniqueConstraint("standup_id", "run_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    standup_id: int = Field(foreign_key="standup_configs.id")
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    run_date: date
+    scheduled_at: datetime = ts_field(nullable=False)
+    closes_at: datetime = ts_field(nullable=False)
+    state: str = Field(default="open", max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    summary_ts: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = ts_field()
+
+
+class StandupParticipant(SQLModel, table=True):
+    """Who a run asked (or skipped as away), and when they were prompted/reminded."""
+
+    __tablename__ = "standup_participants"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    run_id: int = Field(foreign_key="standup_runs.id", index=True)
+    user_id: str = Field(max_length=32)
+    status: str = Field(default="asked", max_length=16)
+    prompt_at: datetime | None = ts_field()
+    prompted_at: datetime | None = ts_field()
+    reminded_at: datetime | None = ts_field()
+
+
+class StandupAnswer(SQLModel, table=True):
+    """A member's answer to one run; editable until the run closes."""
+
+    __tablename__ = "standup_answers"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    run_id: int = Field(foreign_key="standup_runs.id", index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    user_id: str = Field(max_length=32)
+    answers: dict = json_field()
+    blocker: str = text_field()
+    confidence: int | None = None
+    late: bool = False
+    submitted_at: datetime = ts_field(nullable=False, default_now=True)
+    updated_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# --- alerts, outbox, audit, health -------------------------------------------
+
+
+class Alert(SQLModel, table=True):
+    """A detector finding posted to a channel; one row per fingerprint."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("project_id", "fingerprint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    fingerprint: str = Field(max_length=200)
+    detector: str = Field(max_length=40)
+    severity: str = Field(max_length=16)
+    reason: str = text_field()
+    details: dict = json_field()
+    state: str = Field(default="open", max_length=16)
+    snoozed_until: datetime | None = ts_field()
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    updated_at: datetime = ts_field(nullable=False, default_now=True)
+    resolved_at: datetime | None = ts_field()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An outgoing Slack call, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    payload: dict = json_field()
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
+    last_error: str = text_field()
+    result: dict = json_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    sent_at: datetime | None = ts_field()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when: old and new values."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    user_id: str = Field(default="", max_length=32)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: int | None = None
+    before: dict = json_field()
+    after: dict = json_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class HealthSnapshot(SQLModel, table=True):
+    """A project's red/amber/green for one day, with reasons and numbers."""
+
+    __tablename__ = "health_snapshots"
+    __table_args__ = (UniqueConstraint("project_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id")
+    day: date
+    rag: str = Field(max_length=8)
+    reasons: list = json_field(list)
+    metrics: dict = json_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Idempotency: a Slack delivery or submission already handled."""
+
+    __tablename__ = "processed_requests"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=200)
+    result: dict = json_field()
+    created_at: datetime = ts_field(nullable=False, default_now=True)

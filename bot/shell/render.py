@@ -1,0 +1,69 @@
+"""Replies as readable terminal text: sections, fields, and buttons listed."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.replies import Button, Intent, Reply
+
+EMOJI = {":warning:": "⚠", ":white_check_mark:": "✔", ":tada:": "🎉", ":red_circle:": "🔴",
+         ":large_yellow_circle:": "🟡", ":large_green_circle:": "🟢"}
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+_BOLD = re.compile(r"(?<![\w*])[*_]([^*_\n]+)[*_](?![\w*])")
+_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def intent_command(button: Button) -> str:
+    """The `/project` text a button stands for, so shell users can type it."""
+    value = button.value
+    key, _, number = value.partition(":")
+    return {
+        Intent.TASK_DONE: f"/project task done {key} {number}",
+        Intent.TASK_ASSIGN_ME: f"/project task assign {key} {number} me",
+        Intent.REFRESH_STATUS: f"/project status {value}",
+        Intent.POST_STATUS: f"/project status {value}",
+        Intent.ADD_TASK: f'/project task add {value} "title"',
+        Intent.ADD_MILESTONE: f'/project milestone add {value} "name" due DATE',
+        Intent.ADD_RISK: f'/project risk add {value} "title" likelihood 3 impact 4',
+        Intent.EDIT_PROJECT: f"/project edit {value} ...",
+        Intent.CHART: f"/project chart {value} burnup",
+    }.get(button.intent, "")
+
+
+def render_text(reply: Reply, names: dict[str, str] | None = None,
+                channels: dict[str, str] | None = None) -> str:
+    """Reply -> text. Mentions become @name, channels #name."""
+    names, channels = names or {}, channels or {}
+
+    def clean(text: str) -> str:
+        text = _MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+        text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or channels.get(m.group(1), m.group(1))), text)
+        text = _BOLD.sub(r"\1", text)
+        for code, char in EMOJI.items():
+            text = text.replace(code, char)
+        return text
+
+    out: list[str] = []
+    if reply.title:
+        title = clean(reply.title)
+        out += [title, "─" * min(len(title), 60)]
+    for section in reply.sections:
+        if section.text:
+            out.append(clean(section.text))
+        width = max((len(f.label) for f in section.fields), default=0)
+        out += [f"  {f.label.ljust(width)}  {clean(f.value)}" for f in section.fields]
+        out += _buttons(section.buttons)
+    out += _buttons(reply.buttons)
+    if reply.footer:
+        out.append(clean(reply.footer))
+    if reply.image_path:
+        out.append(f"Chart written to {reply.image_path}")
+    return "\n".join(out)
+
+
+def _buttons(buttons: list[Button]) -> list[str]:
+    lines = []
+    for b in buttons:
+        cmd = intent_command(b)
+        lines.append(f"  [{b.label}]" + (f"  ↳ {cmd}" if cmd else ""))
+    return lines

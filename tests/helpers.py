@@ -1,0 +1,29 @@
+"""Test helpers: run `/project` text as someone, build projects quickly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.commands import Context, dispatch
+from bot.domain.replies import Reply
+
+TEAM = "T0TEST"
+OTHER_TEAM = "T0OTHER"
+
+
+class Runner:
+    """Runs commands like Slack would: one session per command, errors surfacing."""
+
+    def __init__(self, engine: Engine, now: datetime, team_id: str = TEAM,
+                 timezone: str = "UTC", currency: str = "USD"):
+        self.engine, self.now, self.team_id = engine, now, team_id
+        self.timezone, self.currency = timezone, currency
+
+    def __call__(self, text: str, *, user: str = "U0OWNER", channel: str = "C0PROJ") -> Reply:
+        with Session(self.engine, expire_on_commit=False) as session:
+            ctx = Context(session=session, team_id=self.team_id, user_id=user, channel_id=channel,
+                          now=self.now, default_timezone=self.timezone, default_currency=self.currency)
+            return dispatch(text, ctx, raise_unexpected=True)
