@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks [--only NAME ...]` prints a table and writes results.json."""

@@ -1,0 +1,132 @@
+"""Seed benchmark data fast (bulk inserts), at the sizes the targets name."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain import projects as project_service
+from bot.models import (
+    CostEntry,
+    Member,
+    Milestone,
+    Project,
+    Risk,
+    StandupAnswer,
+    StandupConfig,
+    StandupParticipant,
+    StandupRun,
+    Task,
+    TaskStatus,
+    User,
+)
+
+TEAM = "T0BENCH"
+OWNER = "U0OWNER"
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def seed_project(engine: Engine, *, key: str = "big", tasks: int = 5000, risks: int = 300,
+                 members: int = 25, standups: int = 60, costs: int = 2000, channel: str = "C0BIG",
+                 team_id: str = TEAM, seed: int = 7) -> int:
+    """One project of the given size; returns its id."""
+    rng = random.Random(seed)
+    today = NOW.date()
+    start = today - timedelta(days=120)
+    with Session(engine, expire_on_commit=False) as s:
+        project = project_service.create_project(
+            session=s, team_id=team_id, name=f"Project {key}", key=key, owner_user_id=OWNER,
+            goal="Benchmark project", objective="Benchmarks", start_date=start,
+            due_date=today + timedelta(days=90), budget_cents=50_000_000, currency="USD",
+            channel_id=channel,
+        )
+        pid = project.id
+        users = [f"U{key.upper()[:12]}{i:04d}" for i in range(members)]
+        s.execute(insert(User), [dict(team_id=team_id, user_id=u, name=f"{key}-member{i}", timezone="UTC")
+                                 for i, u in enumerate(users)])
+        s.execute(insert(Member), [dict(team_id=team_id, project_id=pid, user_id=u, role="member",
+                                        hourly_rate_cents=8000, weekly_capacity_hours=40.0, active=True,
+                                        created_at=NOW) for u in users])
+        ms_ids = []
+        for i in range(8):
+            m = Milestone(team_id=team_id, project_id=pid, number=i + 1, name=f"Milestone {i + 1}",
+                          due_date=start + timedelta(days=25 * (i + 1)), planned_budget_cents=6_000_000)
+            s.add(m)
+            s.flush()
+            ms_ids.append(m.id)
+        statuses = [TaskStatus.DONE] * 5 + [TaskStatus.TODO] * 3 + [TaskStatus.DOING, TaskStatus.BLOCKED]
+        rows = []
+        for n in range(1, tasks + 1):
+            status = rng.choice(statuses)
+            created = NOW - timedelta(days=rng.randint(30, 120))
+            done_at = created + timedelta(days=rng.randint(1, 29)) if status == TaskStatus.DONE else None
+            rows.append(dict(
+                team_id=team_id, project_id=pid, number=n, title=f"Task {n} of the benchmark",
+                milestone_id=rng.choice(ms_ids), assignee_user_id=rng.choice(users),
+                estimate_hours=float(rng.choice([1, 2, 3, 5, 8])), status=str(status),
+                blocked_reason="waiting" if status == TaskStatus.BLOCKED else "",
+                due_date=today + timedelta(days=rng.randint(-20, 80)), created_by=OWNER,
+                created_at=created, started_at=created if status != TaskStatus.TODO else None,
+                blocked_at=NOW - timedelta(days=3) if status == TaskStatus.BLOCKED else None,
+                done_at=done_at,
+            ))
+        for i in range(0, len(rows), 1000):
+            s.execute(insert(Task), rows[i : i + 1000])
+        s.execute(insert(Risk), [dict(
+            team_id=team_id, project_id=pid, number=n, title=f"Risk {n}", description="",
+            likelihood=rng.randint(1, 5), impact=rng.randint(1, 5), owner_user_id=rng.choice(users),
+            mitigation="", response="mitigate", state=rng.choice(["open", "open", "mitigating", "closed"]),
+            source="manual", close_note="", created_by=OWNER, created_at=NOW, updated_at=NOW,
+        ) for n in range(1, risks + 1)])
+        s.execute(insert(CostEntry), [dict(
+            team_id=team_id, project_id=pid, amount_cents=rng.randint(1000, 200_000),
+            category=rng.choice(["licenses", "hardware", "contractors", "hosting"]), description="",
+            spent_on=start + timedelta(days=rng.randint(0, 119)), user_id=OWNER, created_at=NOW,
+        ) for _ in range(costs)])
+        cfg = StandupConfig(team_id=team_id, project_id=pid, channel_id=channel, timezone="UTC")
+        s.add(cfg)
+        s.flush()
+        day, made = today, 0
+        while made < standups:
+            day -= timedelta(days=1)
+            if day.weekday() >= 5:
+                continue
+            at = datetime(day.year, day.month, day.day, 9, 30, tzinfo=UTC)
+            run = StandupRun(team_id=team_id, standup_id=cfg.id, project_id=pid, run_date=day,
+                             scheduled_at=at, closes_at=at + timedelta(hours=2), state="closed",
+                             channel_id=channel, closed_at=at + timedelta(hours=2))
+            s.add(run)
+            s.flush()
+            s.execute(insert(StandupParticipant), [dict(
+                team_id=team_id, run_id=run.id, user_id=u, status="asked", prompt_at=at, prompted_at=at,
+            ) for u in users])
+            s.execute(insert(StandupAnswer), [dict(
+                team_id=team_id, run_id=run.id, project_id=pid, user_id=u,
+                answers={"done": "things", "next": "more things"},
+                blocker="vendor" if rng.random() < 0.1 else "", confidence=rng.randint(2, 5), late=False,
+                submitted_at=at + timedelta(minutes=20), updated_at=at + timedelta(minutes=20),
+            ) for u in users if rng.random() < 0.9])
+            made += 1
+        s.commit()
+        return pid
+
+
+def seed_portfolio(engine: Engine, *, projects: int = 50, tasks_each: int = 100,
+                   team_id: str = TEAM) -> list[int]:
+    """Many small projects for `/project list`."""
+    return [seed_project(engine, key=f"p{i:03d}", tasks=tasks_each, risks=5, members=3, standups=2,
+                         costs=10, channel=f"C0P{i:03d}", team_id=team_id, seed=i)
+            for i in range(projects)]
+
+
+def project_row(engine: Engine, pid: int) -> Project:
+    with Session(engine, expire_on_commit=False) as s:
+        return s.get(Project, pid)
+
+
+def today() -> date:
+    return NOW.date()
