@@ -3,13 +3,28 @@
 A caller enqueues in the same transaction as the state change that causes the
 message, with an idempotency key; a second enqueue with the same key is a
 no-op, so retried deliveries and double clicks never send twice. A dispatcher
-(`bot.jobs.dispatcher`) hands pending rows to a `Notifier`.
+(`bot.jobs.dispatcher`) hands due rows to a `Notifier`.
+
+Row states: `pending` (due at `next_attempt_at`), `sending` (claimed by a
+dispatcher; `next_attempt_at` is the end of its lease), `sent`, `failed`,
+`cancelled` (withdrawn before it was sent, e.g. an alert that cleared during
+quiet hours).
+
+Delivery guarantee: at-least-once towards Slack, exactly-once in the common
+case. A row is claimed and committed as `sending` before the Slack call and
+marked `sent` after it. If the outcome of a call is unknown (the connection
+dropped after the request left, or the process died between the call and the
+commit) the row is retried with `result["maybe_sent"]`, and a notifier that
+also implements `Reconciler.find_sent` is asked first whether Slack already
+holds the message (the Slack notifier tags each post with the row's key in
+message metadata). Without a reconciler such a retry may duplicate a message.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session, select
 
@@ -25,6 +40,14 @@ class Kind(StrEnum):
     UPLOAD = "upload"  # a file (chart) into a channel or thread
 
 
+class State(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 class Notifier(Protocol):
     """Delivers one outbox row; returns what the transport answered (e.g. {"ts": ...}).
 
@@ -33,16 +56,31 @@ class Notifier(Protocol):
     def send(self, message: OutboxMessage, *, session: Session) -> dict: ...
 
 
-class TemporaryFailure(Exception):
-    """Try again later (rate limit, timeout, 5xx)."""
+@runtime_checkable
+class Reconciler(Protocol):
+    """Optional notifier extension: find a message an earlier, unconfirmed
+    attempt may already have delivered; returns the send result or None."""
 
-    def __init__(self, reason: str, retry_after: float | None = None):
+    def find_sent(self, message: OutboxMessage, *, session: Session) -> dict | None: ...
+
+
+class TemporaryFailure(Exception):
+    """Try again later (rate limit, timeout, 5xx, dropped connection).
+
+    `maybe_sent` says the request may have reached Slack (a timeout or a
+    connection dropped after sending), so the retry reconciles first."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, maybe_sent: bool = False):
         super().__init__(reason)
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class PermanentFailure(Exception):
     """Will never succeed as is (channel_not_found, not_in_channel, account_inactive)."""
+
+
+DEPENDENCY_KEYS = ("update_key", "thread_key")
 
 
 def enqueue(
@@ -56,12 +94,16 @@ def enqueue(
     user_id: str | None = None,
     project_id: int | None = None,
     extra: dict | None = None,
+    not_before: datetime | None = None,
 ) -> tuple[OutboxMessage, bool]:
     """Add a message unless one with `key` exists; returns (row, created).
 
     `extra` carries transport hints: `thread_key` (reply in the thread of the
     message sent under that key), `update_key` (edit that message), `ts`,
-    `file_path`, `title`."""
+    `file_path`, `title`. A row with `thread_key`/`update_key` waits until that
+    message is sent. `not_before` holds the message back (quiet hours)."""
+    if len(key) > 200:
+        raise ValueError(f"outbox key longer than 200 characters: {key[:40]}...")
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
     if existing is not None:
         return existing, False
@@ -70,14 +112,32 @@ def enqueue(
         payload["reply"] = reply_to_dict(reply)
     row = OutboxMessage(team_id=team_id, idempotency_key=key, kind=str(kind), channel_id=channel_id,
                         user_id=user_id, project_id=project_id, payload=payload)
+    if not_before is not None:
+        row.next_attempt_at = not_before
     session.add(row)
     session.flush()
     return row, True
 
 
+def cancel(*, session: Session, key: str) -> bool:
+    """Withdraw a message that has not been sent yet; True if it was withdrawn."""
+    row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+    if row is None or row.state != State.PENDING:
+        return False
+    row.state = State.CANCELLED
+    session.add(row)
+    session.flush()
+    return True
+
+
+def state_of(*, session: Session, key: str) -> str | None:
+    """The state of the message enqueued under `key`, or None if there is none."""
+    return session.exec(select(OutboxMessage.state).where(OutboxMessage.idempotency_key == key)).first()
+
+
 def sent_ts(*, session: Session, key: str) -> tuple[str | None, str | None]:
     """(channel, ts) of a message already delivered under `key`, if any."""
     row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
-    if row is None or row.state != "sent":
+    if row is None or row.state != State.SENT:
         return None, None
     return row.result.get("channel", row.channel_id), row.result.get("ts")

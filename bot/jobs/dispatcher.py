@@ -1,65 +1,280 @@
-"""Deliver pending outbox rows through a `Notifier`, with retries.
+"""Deliver due outbox rows through a `Notifier`, safely, with retries.
 
-Rows are claimed one at a time in send order. A temporary failure sets
-`next_attempt_at` (honouring Retry-After, else exponential backoff); a
-permanent failure marks the row failed with the reason.
+One row at a time, in send order:
+1. claim it in its own short transaction: `pending` (or a `sending` row whose
+   lease ran out) becomes `sending` with a lease and one more attempt. The
+   claim is a compare-and-set on (state, attempts), so two dispatchers never
+   both send a row; on PostgreSQL the candidates are also read with
+   `FOR UPDATE SKIP LOCKED` so dispatchers do not queue behind each other.
+   A row that edits or threads under an earlier message (`update_key`,
+   `thread_key`) is not claimed until that message is sent.
+2. send it, outside any transaction;
+3. record the outcome, again as compare-and-set on the claim, so a dispatcher
+   that lost its lease cannot overwrite a newer attempt.
+
+Temporary failures wait `Retry-After` (and hold back the channel's other
+rows as long) or back off exponentially; permanent failures are logged with
+the reason and the project owner gets a DM saying what to fix.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.domain.outbox import Notifier, PermanentFailure, TemporaryFailure
-from bot.models import OutboxMessage, utcnow
+from bot.domain.outbox import (
+    DEPENDENCY_KEYS,
+    Kind,
+    Notifier,
+    PermanentFailure,
+    State,
+    TemporaryFailure,
+    enqueue,
+)
+from bot.domain.replies import Reply
+from bot.models import OutboxMessage, Project, utcnow
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # for timeouts, 5xx and dropped connections
+MAX_RATE_LIMITED_ATTEMPTS = 100  # 429s only mean "later", so they get far more patience
+LEASE_SECONDS = 120.0  # a claimed row not recorded by then is retried (and reconciled)
+CANDIDATES = 20
+NOTICE_PREFIX = "outbox-failed:"
 
 
 def backoff(attempts: int) -> float:
+    """Seconds to wait after the n-th failed attempt: 2, 4, 8, ... at most 5 minutes."""
     return min(2.0 ** attempts, 300.0)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    attempts: int
+    maybe_sent: bool
 
 
 def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None = None,
                     limit: int = 100) -> int:
-    """Send up to `limit` due messages; returns how many were sent."""
-    now = now or utcnow()
+    """Send up to `limit` due messages; returns how many were sent.
+
+    `now` freezes the clock (tests); by default each row uses the real time."""
     sent = 0
-    with Session(engine, expire_on_commit=False) as session:
-        ids = session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.state == "pending",
-                                           OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id).limit(limit)
-        ).all()
-    for message_id in ids:
-        with Session(engine, expire_on_commit=False) as session:
-            row = session.get(OutboxMessage, message_id)
-            if row is None or row.state != "pending":
-                continue
-            row.attempts += 1
-            try:
-                result = notifier.send(row, session=session)
-            except TemporaryFailure as exc:
-                delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
-                row.last_error = str(exc)[:500]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = "failed"
-                    log.error("outbox %s gave up after %s attempts: %s", row.idempotency_key, row.attempts, exc)
-                else:
-                    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            except PermanentFailure as exc:
-                row.state = "failed"
-                row.last_error = str(exc)[:500]
-                log.error("outbox %s failed permanently: %s", row.idempotency_key, exc)
-            else:
-                row.state = "sent"
-                row.result = result or {}
-                row.sent_at = utcnow()
-                sent += 1
-            session.add(row)
-            session.commit()
+    for _ in range(limit * 3):  # deferrals count as progress, so bound the loop
+        clock = now or utcnow()
+        claim = _claim_next(engine, clock)
+        if claim is None:
+            break
+        if claim is _DEFERRED:
+            continue
+        sent += _deliver(engine, notifier, claim, clock)  # type: ignore[arg-type]
+        limit -= 1
+        if limit <= 0:
+            break
     return sent
+
+
+_DEFERRED = object()
+
+
+def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
+    """Claim the first due row; `_DEFERRED` if rows were only deferred or failed."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.state.in_([State.PENDING, State.SENDING]),
+                   OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(CANDIDATES)
+        )
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.exec(query))
+        if not rows:
+            return None
+        for row in rows:
+            blocker = _unsent_dependency(session, row, now)
+            if blocker == "wait":
+                continue
+            if blocker:
+                _fail(session, row, blocker, notify=False)
+                session.commit()
+                return _DEFERRED
+            maybe_sent = row.state == State.SENDING or bool(row.result.get("maybe_sent"))
+            if row.state == State.SENDING:
+                log.warning("outbox %s: lease expired during an attempt; retrying with reconciliation",
+                            row.idempotency_key)
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.state == row.state,
+                       OutboxMessage.attempts == row.attempts)
+                .values(state=State.SENDING, attempts=row.attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=LEASE_SECONDS),
+                        result={"maybe_sent": True} if maybe_sent else {})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.commit()
+            if claimed == 1:
+                return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent)
+            return _DEFERRED  # another dispatcher won this row; look again
+        session.commit()
+        return _DEFERRED if _any_due(engine, now) else None
+
+
+def _any_due(engine: Engine, now: datetime) -> bool:
+    with Session(engine) as session:
+        return session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.state.in_([State.PENDING, State.SENDING]),
+                                           OutboxMessage.next_attempt_at <= now).limit(1)
+        ).first() is not None
+
+
+def _unsent_dependency(session: Session, row: OutboxMessage, now: datetime) -> str | None:
+    """None when `row` may go now; "wait" (after deferring it) while the message
+    it edits or threads under is unsent; a reason when that message never will be."""
+    for name in DEPENDENCY_KEYS:
+        key = row.payload.get(name)
+        if not key:
+            continue
+        dep = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+        if dep is None:
+            return f"it depends on message {key}, which was never queued"
+        if dep.state == State.SENT:
+            continue
+        if dep.state in (State.FAILED, State.CANCELLED):
+            return f"it depends on message {key}, which was {dep.state}"
+        wait_until = max(dep.next_attempt_at, now) if dep.state == State.PENDING else now
+        row.next_attempt_at = wait_until + timedelta(seconds=1)
+        session.add(row)
+        session.flush()
+        return "wait"
+    return None
+
+
+def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) -> int:
+    """Send one claimed row and record the outcome; 1 if it was sent."""
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(OutboxMessage, claim.id)
+        assert row is not None
+        try:
+            result = None
+            find_sent = getattr(notifier, "find_sent", None)
+            if claim.maybe_sent and callable(find_sent):
+                result = find_sent(row, session=session)
+                if result is not None:
+                    log.info("outbox %s: already delivered by an earlier attempt", row.idempotency_key)
+            if result is None:
+                result = notifier.send(row, session=session) or {}
+        except TemporaryFailure as exc:
+            session.rollback()
+            _retry(session, engine, claim, row, exc, now)
+            return 0
+        except PermanentFailure as exc:
+            session.rollback()
+            if _still_ours(session, claim):
+                _fail(session, session.get(OutboxMessage, claim.id), str(exc), notify=True)
+            session.commit()
+            return 0
+        except Exception as exc:  # a bug in rendering or the transport: retry, loudly
+            session.rollback()
+            log.exception("outbox %s: unexpected error while sending", row.idempotency_key)
+            _retry(session, engine, claim, row, TemporaryFailure(f"{type(exc).__name__}: {exc}",
+                                                                 maybe_sent=True), now)
+            return 0
+        session.rollback()  # drop anything the notifier read; record in a fresh transaction
+        done = _record(session, claim, state=State.SENT, result=result, sent_at=utcnow(),
+                       last_error="")
+        session.commit()
+        if not done:
+            log.warning("outbox %s: sent, but the claim had expired and was taken over",
+                        row.idempotency_key)
+        return 1 if done else 0
+
+
+def _still_ours(session: Session, claim: Claim) -> bool:
+    row = session.get(OutboxMessage, claim.id, populate_existing=True)
+    return row is not None and row.state == State.SENDING and row.attempts == claim.attempts
+
+
+def _record(session: Session, claim: Claim, **values) -> bool:
+    """Write the outcome of our attempt unless someone has claimed the row since."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == claim.id, OutboxMessage.state == State.SENDING,
+               OutboxMessage.attempts == claim.attempts)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
+           exc: TemporaryFailure, now: datetime) -> None:
+    rate_limited = exc.retry_after is not None
+    cap = MAX_RATE_LIMITED_ATTEMPTS if rate_limited else MAX_ATTEMPTS
+    maybe_sent = claim.maybe_sent or exc.maybe_sent
+    if claim.attempts >= cap:
+        if _still_ours(session, claim):
+            _fail(session, session.get(OutboxMessage, claim.id),
+                  f"gave up after {claim.attempts} attempts: {exc}", notify=True)
+        session.commit()
+        return
+    delay = exc.retry_after if rate_limited else backoff(claim.attempts)
+    next_at = now + timedelta(seconds=delay)
+    _record(session, claim, state=State.PENDING, next_attempt_at=next_at, last_error=str(exc)[:500],
+            result={"maybe_sent": True} if maybe_sent else {})
+    if rate_limited and row.channel_id:
+        # Slack limits per channel: hold the channel's other due rows back as long
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.team_id == row.team_id, OutboxMessage.channel_id == row.channel_id,
+                   OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at < next_at)
+            .values(next_attempt_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    log.info("outbox %s: attempt %s failed (%s); next try in %.0fs", row.idempotency_key,
+             claim.attempts, exc, delay)
+
+
+def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: bool) -> None:
+    """Mark `row` failed with a clear log line; DM the project owner what to fix."""
+    if row is None:
+        return
+    row.state = State.FAILED
+    row.last_error = reason[:500]
+    session.add(row)
+    target = f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
+    log.error("outbox %s: giving up on %s to %s: %s", row.idempotency_key, row.kind, target, reason)
+    if notify:
+        _notify_owner(session, row, reason)
+    session.flush()
+
+
+HINTS = {
+    "channel_not_found": "the channel no longer exists; `/project link #channel` names a new home",
+    "not_in_channel": "the bot is not in that channel; invite it with `/invite @pm-bot`",
+    "is_archived": "the channel is archived; `/project link #channel` names a new home",
+    "account_inactive": "that person's Slack account is deactivated; reassign their work",
+    "user_not_found": "that person is no longer in the workspace; reassign their work",
+}
+
+
+def _notify_owner(session: Session, row: OutboxMessage, reason: str) -> None:
+    if row.idempotency_key.startswith(NOTICE_PREFIX) or row.project_id is None:
+        return
+    project = session.get(Project, row.project_id)
+    if project is None or not project.owner_user_id:
+        return
+    if row.kind == Kind.DM and row.user_id == project.owner_user_id:
+        return  # the notice could not reach them either
+    where = f"<#{row.channel_id}>" if row.channel_id else f"<@{row.user_id}>"
+    hint = next((h for code, h in HINTS.items() if code in reason), "")
+    text = (f":warning: A message for *{project.name}* could not be delivered to {where}: "
+            f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
+    enqueue(session=session, team_id=row.team_id, key=f"{NOTICE_PREFIX}{row.id}", kind=Kind.DM,
+            reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id)

@@ -1,0 +1,259 @@
+"""The outbox delivers every message once, in order, through failures.
+
+These tests drive the dispatcher with a scripted notifier standing in for
+Slack (the end-to-end runs against the fake Web API are in
+test_outbox_faults.py)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, cancel, enqueue, sent_ts
+from bot.domain.projects import create_project
+from bot.domain.replies import Reply
+from bot.jobs import dispatcher
+from bot.jobs.dispatcher import LEASE_SECONDS, MAX_ATTEMPTS, deliver_pending
+from bot.models import OutboxMessage
+from tests.helpers import TEAM
+
+
+class Crash(BaseException):
+    """The process dies: nothing after it runs."""
+
+
+class ScriptedSlack:
+    """Records what it 'posts'; fails according to `script[key]` (a list of
+    exceptions raised on successive attempts, or 'crash-after-send')."""
+
+    def __init__(self, script: dict | None = None):
+        self.script = script or {}
+        self.delivered: list[str] = []
+        self.lock = threading.Lock()
+
+    def send(self, message: OutboxMessage, *, session: Session) -> dict:
+        steps = self.script.get(message.idempotency_key, [])
+        step = steps.pop(0) if steps else None
+        if isinstance(step, Exception):
+            raise step
+        with self.lock:
+            self.delivered.append(message.idempotency_key)
+            ts = f"1700000000.{len(self.delivered):06d}"
+        if step == "crash-after-send":
+            raise Crash()
+        return {"ts": ts, "channel": message.channel_id}
+
+    def find_sent(self, message: OutboxMessage, *, session: Session) -> dict | None:
+        if message.idempotency_key in self.delivered:
+            return {"ts": "found", "channel": message.channel_id}
+        return None
+
+
+class NoReconcile(ScriptedSlack):
+    find_sent = None  # type: ignore[assignment]
+
+
+def _project(session: Session):
+    p = create_project(session=session, team_id=TEAM, name="Website", owner_user_id="U0OWNER")
+    p.channel_id = "C0PROJ"
+    session.commit()
+    return p
+
+
+def _post(session: Session, key: str, project_id: int | None = None, channel: str = "C0PROJ", **extra):
+    row, created = enqueue(session=session, team_id=TEAM, key=key, kind=Kind.POST,
+                           reply=Reply.text(key), channel_id=channel, project_id=project_id,
+                           extra=extra or None)
+    return row
+
+
+def _rows(engine) -> dict[str, OutboxMessage]:
+    with Session(engine) as s:
+        return {r.idempotency_key: r for r in s.exec(select(OutboxMessage))}
+
+
+def test_a_message_enqueued_twice_is_sent_once_and_its_ts_is_kept(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "hello")
+        _post(s, "hello")
+        s.commit()
+    slack = ScriptedSlack()
+    assert deliver_pending(db_engine, slack, now=now) == 1
+    assert deliver_pending(db_engine, slack, now=now) == 0
+    assert slack.delivered == ["hello"]
+    with Session(db_engine) as s:
+        assert sent_ts(session=s, key="hello") == ("C0PROJ", "1700000000.000001")
+
+
+def test_rate_limit_waits_retry_after_and_holds_back_the_channel(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "first")
+        _post(s, "second")
+        _post(s, "elsewhere", channel="C0OTHER")
+        s.commit()
+    slack = ScriptedSlack({"first": [TemporaryFailure("ratelimited", retry_after=30)]})
+    assert deliver_pending(db_engine, slack, now=now) == 1
+    assert slack.delivered == ["elsewhere"]
+    rows = _rows(db_engine)
+    assert rows["first"].next_attempt_at == now + timedelta(seconds=30)
+    assert rows["second"].next_attempt_at == now + timedelta(seconds=30)
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=29)) == 0
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=30)) == 2
+    assert slack.delivered == ["elsewhere", "first", "second"]
+
+
+def test_server_errors_back_off_then_give_up_and_tell_the_owner(db_engine, now, caplog):
+    with Session(db_engine) as s:
+        p = _project(s)
+        _post(s, "flaky", project_id=p.id)
+        s.commit()
+    slack = ScriptedSlack({"flaky": [TemporaryFailure("HTTP 500")] * MAX_ATTEMPTS})
+    clock = now
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        deliver_pending(db_engine, slack, now=clock)
+        row = _rows(db_engine)["flaky"]
+        if row.state != "pending":
+            break
+        waits.append((row.next_attempt_at - clock).total_seconds())
+        clock = row.next_attempt_at
+    assert waits[:4] == [2, 4, 8, 16]
+    rows = _rows(db_engine)
+    assert rows["flaky"].state == "failed"
+    assert "gave up after 8 attempts" in rows["flaky"].last_error
+    notice = rows[f"outbox-failed:{rows['flaky'].id}"]
+    assert notice.kind == "dm" and notice.user_id == "U0OWNER"
+    assert "giving up on post to channel C0PROJ" in caplog.text
+
+
+def test_a_missing_channel_fails_at_once_with_a_log_line_and_a_dm_to_the_owner(db_engine, now, caplog):
+    with Session(db_engine) as s:
+        p = _project(s)
+        _post(s, "alert", project_id=p.id)
+        s.commit()
+    slack = ScriptedSlack({"alert": [PermanentFailure("channel_not_found")]})
+    with caplog.at_level(logging.ERROR):
+        assert deliver_pending(db_engine, slack, now=now) == 1  # the notice to the owner
+    rows = _rows(db_engine)
+    assert rows["alert"].state == "failed" and rows["alert"].attempts == 1
+    assert "outbox alert: giving up on post to channel C0PROJ: channel_not_found" in caplog.text
+    notice = rows[f"outbox-failed:{rows['alert'].id}"]
+    assert notice.state == "sent"
+    text = notice.payload["reply"]["sections"][0]["text"]
+    assert "could not be delivered to <#C0PROJ>" in text and "`/project link #channel`" in text
+
+
+def test_an_update_waits_until_the_message_it_edits_is_sent(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "post")
+        enqueue(session=s, team_id=TEAM, key="edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
+                channel_id="C0PROJ", extra={"update_key": "post"})
+        s.commit()
+    slack = ScriptedSlack({"post": [TemporaryFailure("timeout", maybe_sent=False)]})
+    assert deliver_pending(db_engine, slack, now=now) == 0
+    assert _rows(db_engine)["edit"].attempts == 0  # waiting is not a failed attempt
+    assert _rows(db_engine)["edit"].next_attempt_at > _rows(db_engine)["post"].next_attempt_at
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=10)) == 2
+    assert slack.delivered == ["post", "edit"]
+
+
+def test_an_update_of_a_message_that_failed_fails_without_a_second_notice(db_engine, now):
+    with Session(db_engine) as s:
+        p = _project(s)
+        _post(s, "post", project_id=p.id)
+        enqueue(session=s, team_id=TEAM, key="edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
+                channel_id="C0PROJ", project_id=p.id, extra={"update_key": "post"})
+        s.commit()
+    slack = ScriptedSlack({"post": [PermanentFailure("not_in_channel")]})
+    deliver_pending(db_engine, slack, now=now)
+    rows = _rows(db_engine)
+    assert rows["edit"].state == "failed"
+    assert "depends on message post, which was failed" in rows["edit"].last_error
+    notices = [k for k in rows if k.startswith("outbox-failed:")]
+    assert notices == [f"outbox-failed:{rows['post'].id}"]
+
+
+def test_a_crash_between_send_and_commit_does_not_send_twice(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "alert")
+        s.commit()
+    slack = ScriptedSlack({"alert": ["crash-after-send"]})
+    with pytest.raises(Crash):
+        deliver_pending(db_engine, slack, now=now)
+    assert _rows(db_engine)["alert"].state == "sending"
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS - 1)) == 0
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS)) == 1
+    assert slack.delivered == ["alert"]
+    row = _rows(db_engine)["alert"]
+    assert row.state == "sent" and row.result["ts"] == "found"
+
+
+def test_without_reconciliation_a_crash_is_retried_at_least_once(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "alert")
+        s.commit()
+    slack = NoReconcile({"alert": ["crash-after-send"]})
+    with pytest.raises(Crash):
+        deliver_pending(db_engine, slack, now=now)
+    deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS))
+    assert slack.delivered == ["alert", "alert"]  # the documented at-least-once case
+
+
+def test_a_dropped_connection_is_reconciled_before_retrying(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "a")
+        s.commit()
+
+    class DropAfterSend(ScriptedSlack):
+        def send(self, message, *, session):
+            result = super().send(message, session=session)
+            if len(self.delivered) == 1:
+                raise TemporaryFailure("connection reset", maybe_sent=True)
+            return result
+
+    slack = DropAfterSend()
+    deliver_pending(db_engine, slack, now=now)
+    deliver_pending(db_engine, slack, now=now + timedelta(minutes=1))
+    assert slack.delivered == ["a"]
+    assert _rows(db_engine)["a"].state == "sent"
+
+
+def test_a_cancelled_message_is_never_sent(db_engine, now):
+    with Session(db_engine) as s:
+        _post(s, "night")
+        s.commit()
+        assert cancel(session=s, key="night")
+        s.commit()
+    slack = ScriptedSlack()
+    assert deliver_pending(db_engine, slack, now=now) == 0
+    assert slack.delivered == []
+
+
+def test_two_dispatchers_at_once_send_each_message_exactly_once(db_engine, now, monkeypatch):
+    monkeypatch.setattr(dispatcher, "CANDIDATES", 5)
+    with Session(db_engine) as s:
+        for i in range(60):
+            _post(s, f"m{i}", channel=f"C{i % 4}")
+        s.commit()
+    slack = ScriptedSlack({f"m{i}": [TemporaryFailure("HTTP 503")] for i in range(0, 60, 7)})
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            for step in range(6):
+                deliver_pending(db_engine, slack, now=now + timedelta(seconds=10 * step))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(slack.delivered) == sorted(f"m{i}" for i in range(60))
+    assert all(r.state == "sent" for r in _rows(db_engine).values())
