@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.domain.format import bar, day, days_phrase, hours, mention, money, truncate
 from bot.domain.replies import Button, Field, Intent, Reply, Section
-from bot.domain.status import StatusReport
+from bot.domain.status import StatusReport, build_statuses
 from bot.models import Milestone, Project, Task, TaskStatus
 
 LIST_LIMIT = 25
@@ -18,76 +17,106 @@ STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●"}
 
 
 def status_reply(report: StatusReport) -> Reply:
-    """`/project status` as a reply with Refresh / Post to channel buttons."""
+    """`/project status`: the colour and why, progress, schedule, budget, risks,
+    blockers and standups, with Refresh / Post / Add task / Add risk / Chart."""
     p, today = report.project, report.today
+    health = report.health
+    headline = f"{health.icon} *{health.headline()}*" if health else ""
+    goal = f"\n_{truncate(p.goal, 500)}_" if p.goal else ""
     pct = round(report.fraction_done * 100)
-    progress = f"{bar(report.fraction_done)} {pct}% ({report.done} of {report.total} tasks done)"
-    fields = [Field("Progress", progress)]
+    fields = [Field("Progress", f"{bar(report.fraction_done)} {pct}% ({report.done} of {report.total} tasks done)")]
     if p.due_date:
         fields.append(Field("Due", f"{day(p.due_date, today=today)} ({days_phrase(report.days_left)})"))
     else:
         fields.append(Field("Due", "no due date set"))
-    if p.budget_cents is not None:
-        fields.append(Field("Budget", money(p.budget_cents, p.currency)))
-    fields.append(Field("Owner", mention(p.owner_user_id)))
+    schedule = []
+    if report.evm and report.evm.spi is not None:
+        schedule.append(f"SPI {report.evm.spi:.2f}")
+    if report.forecast:
+        schedule.append(report.forecast.phrase(due=p.due_date, today=today))
+    fields.append(Field("Schedule", " · ".join(schedule) or "no plan to compare with yet"))
+    fields.append(Field("Budget", _budget_line(report)))
     open_counts = ", ".join(f"{report.counts.get(s, 0)} {s}" for s in ("todo", "doing", "blocked"))
     fields.append(Field("Open work", open_counts + (f"; {report.overdue_tasks} overdue" if report.overdue_tasks else "")))
-    sections = [Section(text=f"_{truncate(p.goal, 500)}_" if p.goal else "", fields=fields)]
+    if report.participation is not None:
+        fields.append(Field("Standups (7 days)", f"{round(report.participation * 100)}% answered "
+                                                 f"({report.standup_answered} of {report.standup_expected})"))
+    else:
+        fields.append(Field("Standups (7 days)", "none held"))
+    fields.append(Field("Owner", mention(p.owner_user_id)))
+    sections = [Section(text=headline + goal, fields=fields)]
     ms_lines = [f"⚠️ *{truncate(m.name, 100)}* was due {day(m.due_date, today=today)}" for m in report.overdue_milestones[:5]]
     ms_lines += [f"• *{truncate(m.name, 100)}* {day(m.due_date, today=today)}" for m in report.next_milestones]
     if ms_lines:
         sections.append(Section(text="*Milestones*\n" + "\n".join(ms_lines)))
+    if report.top_risks:
+        lines = [f"• R{r.number} {truncate(r.title, 120)}: {r.band} ({r.score}) · {mention(r.owner_user_id)}"
+                 for r in report.top_risks]
+        sections.append(Section(text="*Top risks*\n" + "\n".join(lines)))
     if report.blocked:
         lines = [f"⛔ #{t.number} {truncate(t.title, 120)} ({mention(t.assignee_user_id)}): "
                  f"{truncate(t.blocked_reason, 200)}" for t in report.blocked]
+        more = report.blocked_count - len(report.blocked)
+        if more > 0:
+            lines.append(f"and {more} more: `/project task list {p.key} blocked`")
         sections.append(Section(text="*Blocked*\n" + "\n".join(lines)))
     return Reply(
         title=f"{p.name}: status",
         sections=sections,
         buttons=[Button("Refresh", Intent.REFRESH_STATUS, p.key),
                  Button("Post to channel", Intent.POST_STATUS, p.key, "primary"),
-                 Button("Add task", Intent.ADD_TASK, p.key)],
-        footer=f"As of {day(today, year=True)} ({p.timezone}). `/project task list {p.key}` for tasks.",
+                 Button("Add task", Intent.ADD_TASK, p.key),
+                 Button("Add risk", Intent.ADD_RISK, p.key),
+                 Button("Chart", Intent.CHART, p.key)],
+        footer=f"As of {day(today, year=True)} ({p.timezone}). `/project task list {p.key}` for tasks, "
+               f"`/project report {p.key}` for the week.",
     )
 
 
+def _budget_line(report: StatusReport) -> str:
+    p, evm = report.project, report.evm
+    spent = money(report.actual_cents, p.currency)
+    if evm is None:
+        return f"{spent} spent; no budget set"
+    parts = [f"{spent} of {money(evm.bac, p.currency)} ({round(evm.percent_spent * 100)}%)"]
+    if evm.cpi is not None:
+        parts.append(f"CPI {evm.cpi:.2f}")
+    parts.append(f"EAC {money(evm.eac, p.currency)}")
+    parts.append(f"VAC {money(evm.vac, p.currency)}")
+    return " · ".join(parts)
+
+
 def project_list_reply(*, session: Session, projects: list[Project], today: date) -> Reply:
-    """The owner's portfolio: every project with progress and due date, by objective."""
+    """The owner's portfolio by business objective: each project's colour, due date,
+    85% forecast and budget used (the same constant set of queries for 5 or 50)."""
     if not projects:
         return Reply.text('No projects yet. Start one with `/project new "Website relaunch" due 31 Mar`.')
-    ids = [p.id for p in projects]
-    done: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
-    total: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
-    for pid, status, count, estimate in session.exec(
-        select(Task.project_id, Task.status, func.count(), func.coalesce(func.sum(Task.estimate_hours), 0.0))
-        .where(Task.project_id.in_(ids)).group_by(Task.project_id, Task.status)
-    ):
-        total[pid][0] += count
-        total[pid][1] += float(estimate)
-        if status == TaskStatus.DONE:
-            done[pid][0] += count
-            done[pid][1] += float(estimate)
+    shown = projects[:LIST_LIMIT]
+    reports = build_statuses(session=session, projects=shown, today=today)
     by_objective: dict[str, list[str]] = defaultdict(list)
-    for p in projects[:LIST_LIMIT]:
-        frac = _fraction(done[p.id], total[p.id])
+    counts = {"red": 0, "amber": 0, "green": 0}
+    for p in shown:
+        r = reports[p.id]
+        rag = r.health.rag if r.health else "green"
+        counts[rag] += 1
         due = f"due {day(p.due_date, today=today)}" if p.due_date else "no due date"
-        budget = f", budget {money(p.budget_cents, p.currency)}" if p.budget_cents is not None else ""
+        p85 = r.forecast.p85 if r.forecast else None
+        forecast = f" · 85% by {day(p85, today=today)}" if p85 else ""
+        budget = (f" · budget {round(r.evm.percent_spent * 100)}% used of {money(r.evm.bac, p.currency)}"
+                  if r.evm else "")
         state = "" if p.state == "active" else f" _({p.state.replace('_', ' ')})_"
+        reason = f"\n    {truncate('; '.join(r.health.reasons), 200)}" if r.health and rag != "green" else ""
         by_objective[p.objective or "Other projects"].append(
-            f"*{truncate(p.name, 80)}* `{p.key}`{state}\n{bar(frac)} {round(frac * 100)}% · {due}{budget}"
+            f"{r.health.icon if r.health else ''} *{truncate(p.name, 80)}* `{p.key}`{state}\n"
+            f"{bar(r.fraction_done)} {round(r.fraction_done * 100)}% · {due}{forecast}{budget}{reason}"
         )
     sections = [Section(text=f"*{truncate(obj, 100)}*\n" + "\n".join(lines))
-                for obj, lines in by_objective.items()]
+                for obj, lines in sorted(by_objective.items(), key=lambda kv: (kv[0] == "Other projects", kv[0]))]
     more = len(projects) - LIST_LIMIT
-    return Reply(title="Projects", sections=sections,
-                 footer=f"and {more} more: `/project status KEY` for one" if more > 0 else "")
-
-
-def _fraction(done: list[float], total: list[float]) -> float:
-    """Done share by estimate where estimated, else by count (as in status)."""
-    if total[1] > 0:
-        return done[1] / total[1]
-    return done[0] / total[0] if total[0] else 0.0
+    summary = ", ".join(f"{n} {c}" for c, n in counts.items() if n)
+    footer = f"{summary}. " + (f"and {more} more: `/project status KEY` for one" if more > 0 else
+                               "`/project status KEY` for one.")
+    return Reply(title="Projects", sections=sections, footer=footer)
 
 
 def task_line(t: Task, today: date) -> str:

@@ -1,17 +1,70 @@
-"""The basic status picture: progress, next milestones, due date, days left.
+"""The full status picture: progress, schedule, budget, forecast, risks,
+blockers, standup participation, and the red/amber/green that sums it up.
 
-Built with a constant number of queries whatever the project's size.
+`build_statuses` gathers everything for any number of projects with the same
+ten aggregate queries (grouped by project, never one query per task,
+milestone or member); `build_status` is the one-project case. Risks, the
+holiday calendar and standup participation are read straight from their
+tables here (with the bands of `bot.domain.health`/DESIGN.md) so the query
+count stays constant for a portfolio of 50 projects.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
-from bot.models import Milestone, Project, Task, TaskStatus
+from bot.domain import forecast as fc
+from bot.domain.calendar import MON_FRI, WorkCalendar, expand
+from bot.domain.evm import EarnedValue, PlannedMilestone, earned_value, planned_value
+from bot.domain.health import Health, Signals, assess, thresholds
+from bot.models import (
+    CostEntry,
+    DayOff,
+    Milestone,
+    Project,
+    ProjectState,
+    Risk,
+    StandupAnswer,
+    StandupConfig,
+    StandupParticipant,
+    StandupRun,
+    Task,
+    TaskStatus,
+    TimeEntry,
+)
+
+OPEN_RISK_STATES = ("open", "mitigating", "accepted", "watching")
+PARTICIPATION_DAYS = 7
+EXCUSED = ("away", "skipped", "excused", "holiday")
+
+
+def risk_band(score: int) -> str:
+    """DESIGN.md bands: 20-25 critical, 12-19 high, 6-11 medium, 1-5 low."""
+    if score >= 20:
+        return "critical"
+    if score >= 12:
+        return "high"
+    if score >= 6:
+        return "medium"
+    return "low"
+
+
+@dataclass(frozen=True)
+class RiskLine:
+    number: int
+    title: str
+    score: int
+    owner_user_id: str | None
+
+    @property
+    def band(self) -> str:
+        return risk_band(self.score)
 
 
 @dataclass
@@ -25,6 +78,22 @@ class StatusReport:
     next_milestones: list[Milestone] = field(default_factory=list)
     overdue_milestones: list[Milestone] = field(default_factory=list)
     blocked: list[Task] = field(default_factory=list)
+    blocked_count: int = 0
+    milestones: list[Milestone] = field(default_factory=list)
+    work_unit: str = "tasks"
+    work_total: float = 0.0  # tasks, or hours with unestimated tasks at the average
+    work_done: float = 0.0
+    cost_cents: int = 0
+    labour_cents: int = 0
+    logged_hours: float = 0.0
+    evm: EarnedValue | None = None
+    forecast: fc.Forecast | None = None
+    health: Health | None = None
+    risk_bands: dict[str, int] = field(default_factory=dict)
+    top_risks: list[RiskLine] = field(default_factory=list)
+    standup_expected: int = 0
+    standup_answered: int = 0
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def total(self) -> int:
@@ -36,42 +105,206 @@ class StatusReport:
 
     @property
     def fraction_done(self) -> float:
-        """Done share by estimate where tasks are estimated, else by count."""
-        if self.estimate_total > 0:
-            return self.estimate_done / self.estimate_total
-        return self.done / self.total if self.total else 0.0
+        """Done share by estimate (unestimated tasks at the average), else by count."""
+        return self.work_done / self.work_total if self.work_total else 0.0
 
     @property
     def days_left(self) -> int | None:
         return (self.project.due_date - self.today).days if self.project.due_date else None
 
+    @property
+    def actual_cents(self) -> int:
+        """AC: cost entries plus logged hours x their rate."""
+        return self.cost_cents + self.labour_cents
+
+    @property
+    def participation(self) -> float | None:
+        return self.standup_answered / self.standup_expected if self.standup_expected else None
+
+    def metrics(self) -> dict:
+        """The numbers behind the colour, for the daily snapshot and exports."""
+        return {
+            "done": self.done, "total": self.total, "work_unit": self.work_unit,
+            "work_done": round(self.work_done, 2), "work_total": round(self.work_total, 2),
+            "actual_cents": self.actual_cents, "evm": self.evm.as_dict() if self.evm else None,
+            "forecast": self.forecast.as_dict() if self.forecast else None,
+            "risks": dict(self.risk_bands), "blocked": self.blocked_count,
+            "overdue_milestones": len(self.overdue_milestones),
+            "standup": [self.standup_answered, self.standup_expected],
+        }
+
 
 def build_status(*, session: Session, project: Project, today: date, blocked_limit: int = 5) -> StatusReport:
     """Gather the numbers for `project` as of `today` (project-local)."""
-    rows = session.exec(
-        select(
-            Task.status,
-            func.count(),
-            func.coalesce(func.sum(Task.estimate_hours), 0.0),
-            func.sum(case((Task.due_date < today, 1), else_=0)),
-        ).where(Task.project_id == project.id).group_by(Task.status)
+    return build_statuses(session=session, projects=[project], today=today,
+                          blocked_limit=blocked_limit)[project.id]
+
+
+def _local_day(ts: datetime | None, tz: ZoneInfo) -> date | None:
+    return ts.astimezone(tz).date() if ts else None
+
+
+def build_statuses(*, session: Session, projects: list[Project], today: date,
+                   blocked_limit: int = 5, history_weeks: int = fc.HISTORY_WEEKS,
+                   trials: int = fc.TRIALS) -> dict[int, StatusReport]:
+    """Status for every project in `projects` as of `today`, in ten queries."""
+    ids = [p.id for p in projects]
+    if not ids:
+        return {}
+    # 1. tasks per project, milestone and status
+    task_rows = session.exec(
+        select(Task.project_id, Task.milestone_id, Task.status, func.count(),
+               func.coalesce(func.sum(Task.estimate_hours), 0.0), func.count(Task.estimate_hours),
+               func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)))
+        .where(Task.project_id.in_(ids)).group_by(Task.project_id, Task.milestone_id, Task.status)
     ).all()
-    counts = {str(s): int(c) for s, c, _, _ in rows}
-    estimate_total = float(sum(e for _, _, e, _ in rows))
-    estimate_done = float(sum(e for s, _, e, _ in rows if s == TaskStatus.DONE))
-    overdue = int(sum(o or 0 for s, _, _, o in rows if s != TaskStatus.DONE))
-    milestones = session.exec(
-        select(Milestone).where(Milestone.project_id == project.id, Milestone.done_at.is_(None))
-        .order_by(Milestone.due_date.is_(None), Milestone.due_date, Milestone.number)
-    ).all()
-    overdue_ms = [m for m in milestones if m.due_date and m.due_date < today]
-    upcoming = [m for m in milestones if not (m.due_date and m.due_date < today)][:3]
-    blocked = session.exec(
-        select(Task).where(Task.project_id == project.id, Task.status == TaskStatus.BLOCKED)
-        .order_by(Task.blocked_at, Task.number).limit(blocked_limit)
-    ).all()
+    # 2. milestones
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for m in session.exec(select(Milestone).where(Milestone.project_id.in_(ids))
+                          .order_by(Milestone.due_date.is_(None), Milestone.due_date, Milestone.number)):
+        milestones[m.project_id].append(m)
+    # 3. blocked tasks, oldest block first
+    blocked: dict[int, list[Task]] = defaultdict(list)
+    for t in session.exec(select(Task).where(Task.project_id.in_(ids), Task.status == TaskStatus.BLOCKED)
+                          .order_by(Task.blocked_at, Task.number)):
+        blocked[t.project_id].append(t)
+    # 4. recent completions, for the throughput history
+    since = datetime.combine(today - timedelta(weeks=history_weeks, days=2), time(), tzinfo=UTC)
+    finished: dict[int, list[tuple[datetime, float | None]]] = defaultdict(list)
+    for pid, done_at, est in session.exec(
+        select(Task.project_id, Task.done_at, Task.estimate_hours)
+        .where(Task.project_id.in_(ids), Task.status == TaskStatus.DONE, Task.done_at >= since)
+    ):
+        finished[pid].append((done_at, est))
+    # 5-6. actual cost: entries, and labour (minutes x rate / 60)
+    costs = dict(session.exec(select(CostEntry.project_id, func.sum(CostEntry.amount_cents))
+                              .where(CostEntry.project_id.in_(ids)).group_by(CostEntry.project_id)).all())
+    labour = {pid: (int(money or 0), int(minutes or 0)) for pid, money, minutes in session.exec(
+        select(TimeEntry.project_id, func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0)),
+               func.sum(TimeEntry.minutes))
+        .where(TimeEntry.project_id.in_(ids)).group_by(TimeEntry.project_id))}
+    # 7. open risks, highest score first
+    risks: dict[int, list[RiskLine]] = defaultdict(list)
+    for pid, number, title, score, owner in session.exec(
+        select(Risk.project_id, Risk.number, Risk.title, Risk.likelihood * Risk.impact, Risk.owner_user_id)
+        .where(Risk.project_id.in_(ids), Risk.state.in_(OPEN_RISK_STATES))
+        .order_by((Risk.likelihood * Risk.impact).desc(), Risk.number)
+    ):
+        risks[pid].append(RiskLine(number, title, int(score), owner))
+    # 8. standup participation over the last 7 days
+    window = today - timedelta(days=PARTICIPATION_DAYS)
+    participation = {pid: (int(asked or 0), int(answered or 0)) for pid, asked, answered in session.exec(
+        select(StandupRun.project_id, func.count(StandupParticipant.id), func.count(StandupAnswer.id))
+        .join(StandupParticipant, StandupParticipant.run_id == StandupRun.id)
+        .outerjoin(StandupAnswer, and_(StandupAnswer.run_id == StandupRun.id,
+                                       StandupAnswer.user_id == StandupParticipant.user_id))
+        .where(StandupRun.project_id.in_(ids), StandupRun.run_date > window, StandupRun.run_date <= today,
+               StandupParticipant.status.not_in(EXCUSED))
+        .group_by(StandupRun.project_id))}
+    # 9-10. working calendar: holiday region and company days off
+    regions = {pid: (c or "", s or "") for pid, c, s in session.exec(
+        select(StandupConfig.project_id, StandupConfig.holidays_country, StandupConfig.holidays_subdiv)
+        .where(StandupConfig.project_id.in_(ids)))}
+    days_off: dict[int, set[date]] = defaultdict(set)
+    first = today - timedelta(weeks=history_weeks, days=2)
+    for off in session.exec(select(DayOff).where(DayOff.project_id.in_(ids), DayOff.user_id.is_(None),
+                                                 DayOff.end_date >= first)):
+        days_off[off.project_id] |= expand([(off.start_date, off.end_date)])
+
+    by_project: dict[int, list] = defaultdict(list)
+    for row in task_rows:
+        by_project[row[0]].append(row)
+    reports = {}
+    for p in projects:
+        country, subdiv = regions.get(p.id, ("", ""))
+        cal = WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
+                           days_off=frozenset(days_off.get(p.id, ())))
+        reports[p.id] = _assemble(
+            p, today, by_project.get(p.id, []), milestones.get(p.id, []), blocked.get(p.id, []),
+            finished.get(p.id, []), int(costs.get(p.id) or 0), labour.get(p.id, (0, 0)),
+            risks.get(p.id, []), participation.get(p.id, (0, 0)), cal, blocked_limit,
+            history_weeks, trials)
+    return reports
+
+
+def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], blocked: list[Task],
+              finished: list, cost_cents: int, labour: tuple[int, int], risks: list[RiskLine],
+              participation: tuple[int, int], cal: WorkCalendar, blocked_limit: int,
+              history_weeks: int, trials: int) -> StatusReport:
+    tz = ZoneInfo(p.timezone or "UTC")
+    counts: dict[str, int] = defaultdict(int)
+    est_sum = est_done = 0.0
+    est_count = 0
+    overdue = 0
+    for _, _, status, n, est, n_est, late in rows:
+        counts[str(status)] += int(n)
+        est_sum += float(est)
+        est_count += int(n_est)
+        overdue += int(late or 0)
+        if status == TaskStatus.DONE:
+            est_done += float(est)
+    hours_mode = est_count > 0
+    avg = est_sum / est_count if est_count else 1.0
+
+    def work(n: int, est: float, n_est: int) -> float:
+        return float(est) + (n - n_est) * avg if hours_mode else float(n)
+
+    per_ms: dict[int | None, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for _, ms_id, status, n, est, n_est, _ in rows:
+        w = work(int(n), float(est), int(n_est))
+        per_ms[ms_id][0] += w
+        if status == TaskStatus.DONE:
+            per_ms[ms_id][1] += w
+    work_total = sum(v[0] for v in per_ms.values())
+    work_done = sum(v[1] for v in per_ms.values())
+
+    open_ms = [m for m in milestones if m.done_at is None]
+    overdue_ms = [m for m in open_ms if m.due_date and m.due_date < today]
+    upcoming = [m for m in open_ms if not (m.due_date and m.due_date < today)][:3]
+
+    start = p.start_date or _local_day(p.created_at, tz) or today
+    evm = None
+    actual = cost_cents + round(labour[0] / 60)
+    if p.budget_cents:
+        planned = [PlannedMilestone(m.planned_budget_cents, m.due_date, *per_ms.get(m.id, [0.0, 0.0]))
+                   for m in milestones]
+        known = {m.id for m in milestones}
+        other = [v for k, v in per_ms.items() if k not in known]
+        evm = EarnedValue(
+            bac=p.budget_cents,
+            pv=planned_value(bac=p.budget_cents, start=start, due=p.due_date, today=today,
+                             milestones=planned),
+            ev=earned_value(bac=p.budget_cents, milestones=planned,
+                            other_total=sum(v[0] for v in other), other_done=sum(v[1] for v in other)),
+            ac=actual,
+        )
+
+    done_days = [(_local_day(at, tz), est if hours_mode and est is not None else (avg if hours_mode else 1.0))
+                 for at, est in finished]
+    history = fc.daily_throughput(finished=done_days, calendar=cal, today=today, start=start,
+                                  weeks=history_weeks)
+    forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
+                           calendar=cal, unit="hours" if hours_mode else "tasks", trials=trials,
+                           seed=fc.SEED + (p.id or 0))
+    bands: dict[str, int] = defaultdict(int)
+    for r in risks:
+        bands[r.band] += 1
+    finished_all = p.state == ProjectState.DONE or (work_total > 0 and work_done >= work_total)
+    signals = Signals(
+        today=today, spi=evm.spi if evm else None, cpi=evm.cpi if evm else None, due=p.due_date,
+        p50=forecast.p50, p85=forecast.p85, days_since_start=(today - start).days,
+        overdue_milestones=[(m.name, (today - m.due_date).days) for m in overdue_ms],  # type: ignore[operator]
+        risk_bands=dict(bands),
+        blocker_ages=[(t.number, (today - (_local_day(t.blocked_at, tz) or today)).days) for t in blocked],
+        finished=finished_all,
+    )
     return StatusReport(
-        project=project, today=today, counts=counts, estimate_total=estimate_total,
-        estimate_done=estimate_done, overdue_tasks=overdue, next_milestones=list(upcoming),
-        overdue_milestones=overdue_ms, blocked=list(blocked),
+        project=p, today=today, counts=dict(counts), estimate_total=est_sum, estimate_done=est_done,
+        overdue_tasks=overdue, next_milestones=upcoming, overdue_milestones=overdue_ms,
+        blocked=blocked[:blocked_limit], blocked_count=len(blocked), milestones=milestones,
+        work_unit="hours" if hours_mode else "tasks", work_total=work_total, work_done=work_done,
+        cost_cents=cost_cents, labour_cents=round(labour[0] / 60), logged_hours=labour[1] / 60,
+        evm=evm, forecast=forecast, health=assess(signals, thresholds(p)), risk_bands=dict(bands),
+        top_risks=risks[:3], standup_expected=participation[0], standup_answered=participation[1],
+        calendar=cal,
     )

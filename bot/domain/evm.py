@@ -1,0 +1,168 @@
+"""Earned value: is the project on time and on budget, in money.
+
+Three measurements, all in cents, as of a date:
+
+- BAC (budget at completion): the project's budget.
+- PV (planned value): the budget the plan says should have been earned by now.
+  With milestone budgets, each milestone's budget is planned linearly from the
+  previous milestone's due date (the project start for the first) to its own
+  due date; budget not covered by milestones is planned linearly from start to
+  due. Without milestone budgets, PV = BAC x elapsed share of start..due.
+- EV (earned value): the budget of the work done. Within a milestone that has a
+  budget, EV = its budget x (done estimate / total estimate of its tasks); the
+  rest of the budget is earned by the share of all other tasks done. Tasks
+  without an estimate count as the average estimate (or 1 each when none is).
+- AC (actual cost): cost entries plus logged hours x the rate at the time.
+
+From these (formulas as in PMI's PMBOK Guide):
+
+    SV   = EV - PV                   schedule variance (money)
+    CV   = EV - AC                   cost variance
+    SPI  = EV / PV                   schedule performance index (<1: behind)
+    CPI  = EV / AC                   cost performance index (<1: over budget)
+    EAC  = BAC / CPI                 estimate at completion, if efficiency stays
+    EAC' = AC + (BAC - EV)           ...if the overrun so far was one-off
+    ETC  = EAC - AC                  estimate to complete
+    VAC  = BAC - EAC                 variance at completion (<0: will overrun)
+    TCPI = (BAC - EV) / (BAC - AC)   efficiency needed on the rest to land on BAC
+
+A ratio whose denominator is zero is `None` (not yet meaningful): no cost yet
+means no CPI, no planned value yet means no SPI. With no CPI, EAC is AC plus
+the remaining budget. TCPI is `None` once the budget is spent (BAC <= AC):
+no efficiency can bring the project in on budget then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class EarnedValue:
+    """The EVM numbers for one project on one day (money in cents)."""
+
+    bac: int
+    pv: int
+    ev: int
+    ac: int
+
+    @property
+    def sv(self) -> int:
+        return self.ev - self.pv
+
+    @property
+    def cv(self) -> int:
+        return self.ev - self.ac
+
+    @property
+    def spi(self) -> float | None:
+        return self.ev / self.pv if self.pv else None
+
+    @property
+    def cpi(self) -> float | None:
+        return self.ev / self.ac if self.ac else None
+
+    @property
+    def eac(self) -> int:
+        """BAC / CPI; AC + remaining budget while CPI is not yet known."""
+        cpi = self.cpi
+        if cpi is None or cpi == 0:
+            return self.eac_atypical
+        return round(self.bac / cpi)
+
+    @property
+    def eac_atypical(self) -> int:
+        """AC + (BAC - EV): the rest of the work costs what was planned."""
+        return self.ac + (self.bac - self.ev)
+
+    @property
+    def etc(self) -> int:
+        return self.eac - self.ac
+
+    @property
+    def vac(self) -> int:
+        return self.bac - self.eac
+
+    @property
+    def tcpi(self) -> float | None:
+        remaining_funds = self.bac - self.ac
+        if remaining_funds <= 0:
+            return None
+        return (self.bac - self.ev) / remaining_funds
+
+    @property
+    def percent_spent(self) -> float:
+        return self.ac / self.bac if self.bac else 0.0
+
+    def as_dict(self) -> dict:
+        """Every measure, for snapshots and exports."""
+        return {"bac": self.bac, "pv": self.pv, "ev": self.ev, "ac": self.ac, "sv": self.sv,
+                "cv": self.cv, "spi": _r(self.spi), "cpi": _r(self.cpi), "eac": self.eac,
+                "eac_atypical": self.eac_atypical, "etc": self.etc, "vac": self.vac,
+                "tcpi": _r(self.tcpi)}
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+@dataclass(frozen=True)
+class PlannedMilestone:
+    """What EVM needs from a milestone: its budget, due date and work."""
+
+    budget_cents: int | None
+    due_date: date | None
+    estimate_total: float  # task estimates in it (unestimated counted as the average)
+    estimate_done: float
+
+
+def _linear(start: date | None, end: date | None, today: date) -> float:
+    """Share of start..end elapsed by the end of `today` (0..1)."""
+    if end is None:
+        return 0.0
+    if start is None or end <= start:
+        return 1.0 if today >= end else 0.0
+    elapsed = (today - start).days + 1
+    return min(max(elapsed / ((end - start).days + 1), 0.0), 1.0)
+
+
+def planned_value(*, bac: int, start: date | None, due: date | None, today: date,
+                  milestones: list[PlannedMilestone]) -> int:
+    """PV in cents: milestone budgets by their dates, the rest linear start..due."""
+    budgeted = sorted((m for m in milestones if m.budget_cents and m.due_date),
+                      key=lambda m: m.due_date)  # type: ignore[arg-type, return-value]
+    pv = 0.0
+    previous = start
+    for m in budgeted:
+        pv += m.budget_cents * _linear(previous, m.due_date, today)  # type: ignore[operator]
+        previous = max(previous, m.due_date) if previous else m.due_date  # type: ignore[type-var]
+    rest = bac - sum(m.budget_cents for m in budgeted)  # type: ignore[misc]
+    if rest > 0:
+        pv += rest * _linear(start, due, today)
+    return round(pv)
+
+
+def earned_value(*, bac: int, milestones: list[PlannedMilestone], other_total: float,
+                 other_done: float) -> int:
+    """EV in cents: budgeted milestones earn their budget by their done share,
+    the remaining budget is earned by the done share of all other work."""
+    ev = 0.0
+    rest = bac
+    other_t, other_d = other_total, other_done
+    for m in milestones:
+        if m.budget_cents and m.due_date:
+            if m.estimate_total > 0:
+                ev += m.budget_cents * (m.estimate_done / m.estimate_total)
+            rest -= m.budget_cents
+        else:
+            other_t += m.estimate_total
+            other_d += m.estimate_done
+    if rest > 0 and other_t > 0:
+        ev += rest * (other_d / other_t)
+    elif rest > 0:
+        # All work sits in budgeted milestones: the unplanned rest follows overall progress.
+        total = sum(m.estimate_total for m in milestones)
+        done = sum(m.estimate_done for m in milestones)
+        ev += rest * (done / total) if total else 0.0
+    return round(ev)

@@ -1,0 +1,155 @@
+"""When will it be done? A Monte Carlo forecast over past daily throughput.
+
+History is the work finished on each working day (weekends, public holidays
+and company days off skipped, per `bot.domain.calendar.WorkCalendar`) over the
+last few weeks: completed tasks, or their estimate hours when the project
+estimates its tasks. Each of 10,000 trials replays the future by drawing a past working day at random for every coming
+working day until the remaining work is done. The 50th, 85th and 95th
+percentile of the trials' finishing days are the P50/P85/P95 dates.
+
+The random generator is seeded, so the same history gives the same dates.
+With fewer than `MIN_HISTORY_DAYS` working days of history or fewer than
+`MIN_ACTIVE_DAYS` days on which anything was finished, there is no forecast and
+the reason says so: no invented precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from bot.domain.calendar import WorkCalendar
+from bot.domain.format import day
+
+TRIALS = 10_000
+SEED = 20_240_229
+HISTORY_WEEKS = 6
+MIN_HISTORY_DAYS = 10
+MIN_ACTIVE_DAYS = 3
+MAX_WORKING_DAYS = 1_300  # five years: slower than this is "not at this pace"
+CHUNK_DAYS = 128
+MAX_FIRST_CHUNK = 400
+PERCENTILES = (50, 85, 95)
+_TOO_SLOW = "At the recent pace this would take more than five years; no forecast."
+
+
+def daily_throughput(*, finished: Iterable[tuple[date, float]], calendar: WorkCalendar,
+                     today: date, start: date | None, weeks: int = HISTORY_WEEKS) -> list[float]:
+    """Work finished per working day over the last `weeks` before `today`
+    (not before the project's start). Work finished on a day off counts for
+    the working day before it."""
+    first = today - timedelta(weeks=weeks)
+    if start and start > first:
+        first = start
+    days = calendar.working_days(first, today - timedelta(days=1))
+    index = {d: i for i, d in enumerate(days)}
+    totals = [0.0] * len(days)
+    for when, amount in finished:
+        d = when
+        while d >= first and d not in index:
+            d -= timedelta(days=1)
+        if d in index:
+            totals[index[d]] += amount
+    return totals
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """P50/P85/P95 finishing dates, or the reason there are none."""
+
+    unit: str  # "tasks" or "hours"
+    remaining: float
+    history_days: int
+    p50: date | None = None
+    p85: date | None = None
+    p95: date | None = None
+    reason: str = ""
+    trials: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.p85 is not None
+
+    @property
+    def finished(self) -> bool:
+        return self.remaining <= 0
+
+    def phrase(self, *, due: date | None, today: date | None = None) -> str:
+        """`85% likely done by 14 Mar (due 1 Mar)`, or why there is no forecast."""
+        if not self.ok:
+            return self.reason
+        due_text = f" (due {day(due, today=today)})" if due else ""
+        return f"85% likely done by {day(self.p85, today=today)}{due_text}"
+
+    def range_phrase(self, today: date | None = None) -> str:
+        if not self.ok:
+            return self.reason
+        return (f"50% by {day(self.p50, today=today)}, 85% by {day(self.p85, today=today)}, "
+                f"95% by {day(self.p95, today=today)}")
+
+    def slip_days(self, due: date | None) -> int | None:
+        """Calendar days P85 lies after `due` (negative: before)."""
+        if not self.ok or due is None:
+            return None
+        return (self.p85 - due).days  # type: ignore[operator]
+
+    def as_dict(self) -> dict:
+        return {"unit": self.unit, "remaining": round(self.remaining, 2),
+                "history_days": self.history_days, "reason": self.reason,
+                **{f"p{p}": (getattr(self, f"p{p}").isoformat() if getattr(self, f"p{p}") else None)
+                   for p in PERCENTILES}}
+
+
+def simulate_days(history: Sequence[float], remaining: float, *, trials: int = TRIALS,
+                  seed: int = SEED) -> np.ndarray:
+    """Working days each trial needs to finish `remaining`; MAX_WORKING_DAYS + 1
+    marks a trial that did not finish within MAX_WORKING_DAYS."""
+    rng = np.random.default_rng(seed)
+    hist = np.asarray(history, dtype=np.float32)
+    days = np.full(trials, MAX_WORKING_DAYS + 1, dtype=np.int64)
+    left = np.full(trials, float(remaining), dtype=np.float32)
+    open_ = np.arange(trials)
+    elapsed = 0
+    # The first chunk covers the expected duration with room to spare, so most
+    # trials finish in one vectorised pass; stragglers continue in smaller chunks.
+    expected = remaining / max(float(hist.mean()), 1e-9)
+    width = int(min(max(expected * 1.5 + 10, 16), MAX_FIRST_CHUNK))
+    while open_.size and elapsed < MAX_WORKING_DAYS:
+        width = min(width, MAX_WORKING_DAYS - elapsed)
+        draws = hist[rng.integers(0, hist.size, size=(open_.size, width), dtype=np.int32)]
+        cum = np.cumsum(draws, axis=1)
+        hit = cum >= left[open_, None] - 1e-4
+        finished = hit[:, -1]
+        days[open_[finished]] = elapsed + np.argmax(hit[finished], axis=1) + 1
+        left[open_] -= cum[:, -1]
+        open_ = open_[~finished]
+        elapsed += width
+        width = CHUNK_DAYS
+    return days
+
+
+def forecast(*, history: Sequence[float], remaining: float, today: date, calendar: WorkCalendar,
+             unit: str = "tasks", trials: int = TRIALS, seed: int = SEED) -> Forecast:
+    """Monte Carlo finishing dates for `remaining` work given daily `history`."""
+    base = {"unit": unit, "remaining": remaining, "history_days": len(history)}
+    if remaining <= 0:
+        return Forecast(**base, reason="All planned work is done.")
+    active = sum(1 for x in history if x > 0)
+    if len(history) < MIN_HISTORY_DAYS or active < MIN_ACTIVE_DAYS:
+        return Forecast(**base, reason=(
+            f"Not enough history to forecast yet: {len(history)} working days with work finished "
+            f"on {active} (needs {MIN_HISTORY_DAYS} days and {MIN_ACTIVE_DAYS} with work done)."))
+    mean = sum(history) / len(history)
+    if remaining / mean > MAX_WORKING_DAYS:
+        return Forecast(**base, reason=_TOO_SLOW)
+    days = simulate_days(history, remaining, trials=trials, seed=seed)
+    p50, p85, p95 = (int(x) for x in np.percentile(days, PERCENTILES, method="inverted_cdf"))
+    if p85 > MAX_WORKING_DAYS:
+        return Forecast(**base, reason=_TOO_SLOW)
+    return Forecast(**base, p50=calendar.add_working_days(today, p50),
+                    p85=calendar.add_working_days(today, p85),
+                    p95=calendar.add_working_days(today, p95) if p95 <= MAX_WORKING_DAYS else None,
+                    trials=trials)
