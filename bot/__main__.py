@@ -56,11 +56,25 @@ def _require_slack(settings: Settings) -> None:
         sys.exit(2)
 
 
+def _migrated_engine(settings: Settings, revision: str = "head"):
+    """The engine with migrations applied; an unreachable database is one line, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine, revision)
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else ""
+        click.echo(f"Database error: cannot open DATABASE_URL ({engine.url.render_as_string()}): "
+                   f"{reason}", err=True)
+        sys.exit(2)
+    return engine
+
+
 def _shell(settings: Settings, *, demo: bool, user: str, channel: str) -> None:
     from bot.shell.console import run_shell
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = _migrated_engine(settings)
     run_shell(engine, settings, demo=demo, user=user, channel=channel)
 
 
@@ -103,8 +117,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations (default: to the newest)."""
-    settings = _settings()
-    upgrade(make_engine(settings.database_url), revision)
+    _migrated_engine(_settings(), revision)
     click.echo(f"Database is at {revision}.")
 
 

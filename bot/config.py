@@ -92,13 +92,19 @@ class Settings:
             raise ConfigError("TOKEN_ENCRYPTION_KEY is required when SLACK_CLIENT_ID is set")
 
 
-def _parse_int(name: str, raw: str, minimum: int = 0) -> int:
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+INT_RANGES = {"PORT": (1, 65535)}
+
+
+def _parse_int(name: str, raw: str) -> int:
+    low, high = INT_RANGES.get(name, (0, None))
     try:
-        value = int(raw)
+        value = int(raw.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{name} must be {bounds} (got {value})")
     return value
 
 
@@ -136,12 +142,16 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     tz = str(kwargs.get("default_timezone", "UTC"))
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"DEFAULT_TIMEZONE must be an IANA zone like Europe/Berlin (got {tz!r})") from None
     currency = str(kwargs.get("default_currency", "USD"))
     if len(currency) != 3 or not currency.isalpha():
         raise ConfigError(f"DEFAULT_CURRENCY must be a 3-letter code like USD (got {currency!r})")
     kwargs["default_currency"] = currency.upper()
+    level = str(kwargs.get("log_level", "INFO")).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {level!r})")
+    kwargs["log_level"] = level
     api = str(kwargs.get("slack_api_url", SLACK_API_DEFAULT))
     if not api.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL must be an http(s) URL (got {api!r})")

@@ -27,3 +27,15 @@ class Runner:
             ctx = Context(session=session, team_id=self.team_id, user_id=user, channel_id=channel,
                           now=self.now, default_timezone=self.timezone, default_currency=self.currency)
             return dispatch(text, ctx, raise_unexpected=True)
+
+
+def ok(reply: Reply) -> str:
+    """The reply's text, after checking it is not an error."""
+    assert not reply.error, reply.plain()
+    return reply.plain()
+
+
+def refused(reply: Reply) -> str:
+    """The reply's text, after checking it is an error."""
+    assert reply.error, f"expected an error, got: {reply.plain()}"
+    return reply.plain()

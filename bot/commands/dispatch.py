@@ -1,7 +1,8 @@
 """`/project` text in, `Reply` out: find the subcommand, run it, map errors.
 
-This is the one error handler: domain errors and usage errors become short
-replies with the subcommand's usage; the transaction commits only on success.
+This is the one error handler: usage and domain errors become short replies
+with the subcommand's usage (a refused permission says who may, without the
+usage); the transaction commits only on success.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 
 from bot.commands.grammar import Kind, UsageError, tokenize
 from bot.commands.registry import COMMANDS, Args, Command, Context
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.replies import Reply, Section
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,11 @@ def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Repl
             if tok.kind is not Kind.WORD:
                 break
             words.append(tok.lower)
-        if not words:
-            cmd = COMMANDS[("help",)]
-            size = 0
+        if not tokens:
+            cmd, size = COMMANDS[("help",)], 0
+        elif not words:
+            return Reply.fail("Start with a command word, like `/project status`. "
+                              "`/project help` lists them all.")
         else:
             cmd, size = find_command(words)
         if cmd is None:
@@ -64,15 +67,21 @@ def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Repl
             hint = suggest(attempted)
             did_you_mean = f" Did you mean `/project {hint}`?" if hint else ""
             return Reply.fail(f"There is no `/project {attempted}`.{did_you_mean} Try `/project help`.")
-        reply = cmd.handler(ctx, Args(tokens[size:], ctx))
+        args = Args(tokens[size:], ctx)
+        reply = cmd.handler(ctx, args)
         ctx.session.commit()
+        if args.notes:
+            reply.footer = "\n".join([*args.notes, reply.footer]).strip()
         return reply
     except UsageError as exc:
         ctx.session.rollback()
         return Reply.fail(str(exc), cmd.usage if cmd else "")
-    except DomainError as exc:
+    except PermissionDenied as exc:
         ctx.session.rollback()
         return Reply.fail(str(exc))
+    except DomainError as exc:
+        ctx.session.rollback()
+        return Reply.fail(str(exc), cmd.usage if cmd else "")
     except Exception:
         ctx.session.rollback()
         if raise_unexpected:

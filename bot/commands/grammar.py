@@ -39,17 +39,30 @@ class Token:
         return self.value.lower() if self.kind is Kind.WORD else ""
 
 
-_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201d": "\u201d", "\u201e": "\u201c"}
-_ANGLE = re.compile(r"<([@#!])([A-Za-z0-9^._-]+)(?:\|([^>]*))?>")
+# Straight and typographic double quotes (Slack and phones turn " into “ ”);
+# any of them closes a string opened by any other.
+_QUOTES = frozenset('"\u201c\u201d\u201e\u201f\u2033')
+_ANGLE = re.compile(r"<([@#!])([A-Za-z0-9^._-]{1,40})(?:\|([^>]*))?>")
+_SLACK_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
 MAX_TEXT = 4000
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and lone surrogates (no database stores a NUL)."""
+    return "".join(
+        " " if ch in "\t\n\r\v\f" else ch
+        for ch in text
+        if not (ch < " " and ch not in "\t\n\r\v\f") and ch != "\x7f" and not "\ud800" <= ch <= "\udfff"
+    )
 
 
 def tokenize(text: str) -> list[Token]:
     """Split command text into tokens; raises `UsageError` on an unclosed quote."""
     if len(text) > MAX_TEXT:
         raise UsageError(f"That command is too long ({len(text)} characters; at most {MAX_TEXT}).")
+    text = clean_text(text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -58,9 +71,8 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             continue
         if ch in _QUOTES:
-            close = _QUOTES[ch]
             j = i + 1
-            while j < n and text[j] != close and not (close == "\u201d" and text[j] == '"'):
+            while j < n and text[j] not in _QUOTES:
                 j += 1
             if j >= n:
                 raise UsageError('A quote is not closed: put the text between two " marks.')
@@ -70,13 +82,13 @@ def tokenize(text: str) -> list[Token]:
         if ch == "<":
             m = _ANGLE.match(text, i)
             if m:
-                sigil, ident, label = m.group(1), m.group(2), m.group(3) or ""
-                if sigil == "@":
-                    tokens.append(Token(Kind.USER, ident.upper(), label))
-                elif sigil == "#":
-                    tokens.append(Token(Kind.CHANNEL, ident.upper(), label))
-                else:
-                    tokens.append(Token(Kind.WORD, "@" + (label or ident)))
+                sigil, ident, label = m.group(1), m.group(2).upper(), html.unescape(m.group(3) or "")
+                if sigil == "@" and _SLACK_ID.match(ident):
+                    tokens.append(Token(Kind.USER, ident, label))
+                elif sigil == "#" and _SLACK_ID.match(ident):
+                    tokens.append(Token(Kind.CHANNEL, ident, label))
+                else:  # <!here>, <!subteam^S1|@team>: kept as a plain word
+                    tokens.append(Token(Kind.WORD, "@" + (label.lstrip("@") or m.group(2))))
                 i = m.end()
                 continue
             m = _LINK.match(text, i)
@@ -116,12 +128,15 @@ def parse_date(text: str, *, today: date) -> date:
     if not raw or len(raw) > 40 or not re.search(r"[a-z]", lowered) and not re.search(r"[/.]", raw):
         raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
     base = datetime(today.year, today.month, today.day, 12, 0)
-    parsed = dateparser.parse(
-        raw,
-        languages=["en"],
-        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY",
-                  "STRICT_PARSING": False, "RETURN_AS_TIMEZONE_AWARE": False},
-    )
+    try:
+        parsed = dateparser.parse(
+            raw,
+            languages=["en"],
+            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY",
+                      "STRICT_PARSING": False, "RETURN_AS_TIMEZONE_AWARE": False},
+        )
+    except (ValueError, OverflowError, ArithmeticError):  # dateparser on odd input
+        parsed = None
     if parsed is None or not 1900 < parsed.year < 2200:
         raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
     return parsed.date()

@@ -14,7 +14,7 @@ from bot.domain.replies import Reply, Section
 def milestone_add(ctx: Context, args: Args) -> Reply:
     """Add a dated checkpoint with its planned budget and effort."""
     project = args.take_project()
-    opts = args.take_options({"due": "date", "budget": "money", "effort": "duration"})
+    opts = args.take_options({"due": "date", "budget": "money", "effort": "duration"}, free_text=True)
     name = args.take_text(what='a milestone name, like "Design approved"')
     args.expect_end()
     budget = opts.get("budget")
@@ -48,5 +48,8 @@ def milestone_done(ctx: Context, args: Args) -> Reply:
     ref = args.take_text(what="a milestone number or name, like M1")
     args.expect_end()
     m = svc.find_milestone(session=ctx.session, project=project, ref=ref)
+    already = m.done_at is not None
     svc.complete_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m)
+    if already:
+        return Reply.text(f"Milestone M{m.number} *{m.name}* was already reached.")
     return Reply.text(f"Milestone M{m.number} *{m.name}* is reached :tada:")

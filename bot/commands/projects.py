@@ -1,17 +1,20 @@
-"""`/project help|new|list|status|link|edit`."""
+"""`/project help|new|list|status|link|edit|delete`."""
 
 from __future__ import annotations
 
+from bot.commands.dispatch import suggest
 from bot.commands.grammar import Money, UsageError
 from bot.commands.registry import COMMANDS, Args, Context, command
 from bot.commands.views import project_list_reply, status_reply
 from bot.domain import projects as svc
+from bot.domain.access import Action, require
 from bot.domain.format import day, money
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.status import build_status
+from bot.models import ProjectState
 
 GROUPS = [
-    ("Projects", ["new", "list", "status", "link", "edit"]),
+    ("Projects", ["new", "list", "status", "link", "edit", "delete"]),
     ("Tasks", ["task"]),
     ("Milestones", ["milestone"]),
     ("People", ["member"]),
@@ -27,7 +30,9 @@ def help_(ctx: Context, args: Args) -> Reply:
     if words:
         matches = [c for p, c in sorted(COMMANDS.items()) if p[: len(words)] == tuple(words)]
         if not matches:
-            raise UsageError(f"There is no `/project {' '.join(words)}`.")
+            hint = suggest(" ".join(words))
+            raise UsageError(f"There is no `/project {' '.join(words)}`."
+                             + (f" Did you mean `/project help {hint}`?" if hint else ""))
         sections = []
         for c in matches:
             text = f"`/project {c.usage}`\n{c.summary}"
@@ -55,7 +60,7 @@ def help_(ctx: Context, args: Args) -> Reply:
 
 NEW_OPTIONS = {
     "key": "word", "goal": "text", "objective": "text", "scope": "text", "due": "date",
-    "start": "date", "budget": "money", "tz": "word",
+    "start": "date", "budget": "money",
 }
 
 
@@ -69,17 +74,20 @@ def new(ctx: Context, args: Args) -> Reply:
     if not args:
         return Reply(open_modal="new_project", sections=[Section(
             text='Name the project: `/project new "Website relaunch" due 31 Mar budget 25k`')])
-    opts = args.take_options(NEW_OPTIONS)
+    zone = args.take_options({"tz": "word"}).get("tz")
+    if zone:  # dates in this command are read in the project's zone
+        args.timezone = svc.validate_timezone(str(zone))
+    opts = args.take_options(NEW_OPTIONS, free_text=True)
     name = args.take_text(what='a project name, like "Website relaunch"')
     args.expect_end()
     budget: Money | None = opts.get("budget")  # type: ignore[assignment]
     project = svc.create_project(
         session=ctx.session, team_id=ctx.team_id, name=name, owner_user_id=ctx.user_id,
         key=opts.get("key"), goal=opts.get("goal", ""), objective=opts.get("objective", ""),
-        scope=opts.get("scope", ""), start_date=opts.get("start") or ctx.today(),
+        scope=opts.get("scope", ""), start_date=opts.get("start") or args.today(),
         due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
         currency=(budget.currency if budget and budget.currency else ctx.default_currency),
-        timezone=opts.get("tz") or ctx.default_timezone,
+        timezone=zone or ctx.default_timezone,
         channel_id=ctx.channel_id or None,
     )
     facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
@@ -88,6 +96,12 @@ def new(ctx: Context, args: Args) -> Reply:
     if project.budget_cents is not None:
         facts.append(f"budget {money(project.budget_cents, project.currency)}")
     where = " This channel is now its home." if project.channel_id else ""
+    if ctx.channel_id and not project.channel_id:
+        holder = svc.project_for_channel(session=ctx.session, team_id=ctx.team_id,
+                                         channel_id=ctx.channel_id)
+        if holder:
+            where = (f" This channel stays the home of {holder.name}; "
+                     f"`/project link {project.key} #channel` gives {project.name} its own.")
     return Reply(
         title=f"Project {project.name} started",
         sections=[Section(text=", ".join(facts) + "." + where)],
@@ -175,3 +189,28 @@ def _show(key: str, value: object, project) -> str:
     if key.endswith("_date"):
         return day(value)  # type: ignore[arg-type]
     return str(value)[:200]
+
+
+@command("delete", usage="delete PROJECT confirm", examples=["delete website confirm"])
+def delete(ctx: Context, args: Args) -> Reply:
+    """Archive a project: it leaves the list and frees its channel; nothing is erased.
+
+    Owner or manager only. A soft delete (state `cancelled`, audited), so
+    `edit PROJECT state active` brings it back."""
+    key = args.take_word(what="the project's key, like `website` (no project is assumed here)")
+    confirmed = args.take_word(what="`confirm`", choices=["confirm"], required=False) == "confirm"
+    args.expect_end()
+    project = svc.get_project(session=ctx.session, team_id=ctx.team_id, key=key or "")
+    if project.state == ProjectState.CANCELLED:
+        return Reply.text(f"*{project.name}* is already deleted (archived). "
+                          f"`/project edit {project.key} state active` brings it back.")
+    if not confirmed:
+        require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE,
+                what="delete the project")
+        return Reply.text(f"This archives *{project.name}*: it leaves `/project list` and its channel "
+                          f"is freed; tasks and history are kept. To go ahead: "
+                          f"`/project delete {project.key} confirm`")
+    svc.delete_project(session=ctx.session, project=project, user_id=ctx.user_id)
+    return Reply(sections=[Section(text=f"*{project.name}* is deleted (archived). "
+                                        f"`/project edit {project.key} state active` brings it back.")],
+                 ephemeral=False)

@@ -93,6 +93,10 @@ class Args:
         self.tokens = list(tokens)
         self.ctx = ctx
         self.project: Project | None = None
+        self.timezone: str | None = None  # a zone named in the command (`new ... tz ZONE`)
+        self.notes: list[str] = []  # told to the user under the reply
+        self._deferred: UsageError | None = None  # an option that did not parse (free text)
+        self._deferred_name = ""
 
     def __bool__(self) -> bool:
         return bool(self.tokens)
@@ -127,12 +131,21 @@ class Args:
         return found
 
     def today(self) -> date:
+        """Today in the command's zone, else the project's, else the default."""
+        if self.timezone:
+            return self.ctx.now.astimezone(ZoneInfo(self.timezone)).date()
         return self.ctx.today(self.project)
 
     # options: `key value` pairs anywhere after the subcommand
-    def take_options(self, spec: dict[str, str]) -> dict[str, object]:
+    def take_options(self, spec: dict[str, str], *, free_text: bool = False) -> dict[str, object]:
         """Remove `name value` pairs; spec maps option name -> kind
-        (text, date, money, duration, int, user, word, flag)."""
+        (text, date, money, duration, int, user, word, flag).
+
+        With `free_text` (the command also takes an unquoted title), an option
+        word whose value does not parse stays in place as part of the text:
+        `task add Update due diligence docs due friday` is a task titled
+        "Update due diligence docs" due on Friday. If those words are left
+        over in the end, `expect_end` reports why the value did not parse."""
         found: dict[str, object] = {}
         i = 0
         while i < len(self.tokens):
@@ -144,9 +157,21 @@ class Args:
                     found[name] = True
                     del self.tokens[i]
                     continue
-                if i + 1 >= len(self.tokens):
-                    raise UsageError(f"`{name}` needs a value ({_KIND_HINT[kind]}).")
-                value, used = self._read_value(kind, i + 1, set(spec), name)
+                try:
+                    if i + 1 >= len(self.tokens):
+                        raise UsageError(f"`{name}` needs a value ({_KIND_HINT[kind]}).")
+                    value, used = self._read_value(kind, i + 1, set(spec), name)
+                except UsageError as exc:
+                    if not free_text:
+                        if i > 0 and self.tokens[i - 1].kind is Kind.WORD:
+                            raise UsageError(f"{exc} If `{name}` belongs to the text before it, "
+                                             "put that text in quotes.") from None
+                        raise
+                    if self._deferred is None:
+                        self._deferred = exc
+                        self._deferred_name = name
+                    i += 1
+                    continue
                 found[name] = value
                 del self.tokens[i : i + 1 + used]
                 continue
@@ -236,6 +261,11 @@ class Args:
             words.append(self.tokens.pop(0).value)
         if not words and required:
             raise UsageError(f"Expected {what}.")
+        if self._deferred is not None and words:
+            reason = str(self._deferred).rstrip(".")
+            self.notes.append(f"`{self._deferred_name}` was read as part of the text, not as an "
+                              f"option ({reason}). Quote the text to make it explicit.")
+            self._deferred = None
         return " ".join(words)
 
     def take_money(self, *, what: str) -> Money:
@@ -250,6 +280,8 @@ class Args:
         return self.take_options({"__date__": "date"})["__date__"]  # type: ignore[return-value]
 
     def expect_end(self) -> None:
+        if self.tokens and self._deferred is not None:
+            raise self._deferred
         if self.tokens:
             extra = " ".join(t.value if t.kind is not Kind.USER else f"<@{t.value}>" for t in self.tokens)
             raise UsageError(f"Did not understand `{extra[:80]}`.")

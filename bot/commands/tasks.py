@@ -7,6 +7,7 @@ from bot.commands.registry import Args, Context, command
 from bot.commands.views import LIST_LIMIT, task_list_reply
 from bot.domain import milestones as ms_service
 from bot.domain import tasks as svc
+from bot.domain.errors import Invalid
 from bot.domain.format import day, hours, mention
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.models import TaskStatus
@@ -23,7 +24,7 @@ ADD_OPTIONS = {"due": "date", "estimate": "duration", "est": "duration", "milest
 def task_add(ctx: Context, args: Args) -> Reply:
     """Add a task, optionally assigned, dated, estimated and in a milestone."""
     project = args.take_project()
-    opts = args.take_options(ADD_OPTIONS)
+    opts = args.take_options(ADD_OPTIONS, free_text=True)
     assignee = args.take_user(required=False)
     title = args.take_text(what='a task title, like "Choose hosting"')
     args.expect_end()
@@ -89,11 +90,19 @@ def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
     if status is TaskStatus.BLOCKED:
         reason = args.take_text(what='what blocks it, like "waiting for the vendor"')
     args.expect_end()
-    already = task.status == status and status is not TaskStatus.BLOCKED
+    if status is TaskStatus.BLOCKED and task.status == TaskStatus.DONE:
+        raise Invalid(f"#{task.number} is done; `/project task start {task.number}` reopens it first.")
+    already = task.status == status and (status is not TaskStatus.BLOCKED
+                                         or task.blocked_reason == reason.strip())
     svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
                    status=status, reason=reason)
-    note = " (it already was)" if already else ""
-    return Reply.text(f"#{task.number} *{task.title}* {verb}{note}.")
+    if already:  # Slack delivered twice, or a double click: nothing changed
+        return Reply.text(f"#{task.number} *{task.title}* was already {ALREADY[status]}.")
+    return Reply.text(f"#{task.number} *{task.title}* {verb}.")
+
+
+ALREADY = {TaskStatus.DONE: "done", TaskStatus.DOING: "in progress",
+           TaskStatus.BLOCKED: "blocked for that reason"}
 
 
 @command("task done", usage="task done [PROJECT] N", examples=["task done 3"])
@@ -118,7 +127,13 @@ def task_block(ctx: Context, args: Args) -> Reply:
 @command("task unblock", usage="task unblock [PROJECT] N", examples=["task unblock 3"])
 def task_unblock(ctx: Context, args: Args) -> Reply:
     """Clear a block; the task goes back to in progress."""
-    return _set(ctx, args, TaskStatus.DOING, "is unblocked and in progress")
+    project, task = _take_task(ctx, args)
+    args.expect_end()
+    if task.status != TaskStatus.BLOCKED:  # a repeated request changes nothing
+        return Reply.text(f"#{task.number} *{task.title}* is not blocked (it is {task.status}).")
+    svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
+                   status=TaskStatus.DOING)
+    return Reply.text(f"#{task.number} *{task.title}* is unblocked and in progress.")
 
 
 @command("task assign", usage="task assign [PROJECT] N @user|me|nobody",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -10,6 +11,7 @@ from bot.domain import members, milestones, projects, tasks
 from bot.models import Project, Role, Task, TaskStatus
 
 DEMO_TEAM = "T0DEMO"
+DEMO_TIMEZONE = "Europe/Berlin"
 DEMO_CHANNELS = {"C0WEBSITE": "website", "C0GENERAL": "general"}
 DEMO_PEOPLE = [  # user id, name, role, timezone, rate, capacity
     ("U0ALICE", "alice", Role.OWNER, "Europe/Berlin", 9000, 20.0),
@@ -24,7 +26,7 @@ def seed_demo(*, session: Session, now: datetime, team_id: str = DEMO_TEAM) -> P
     """Create the 'Website relaunch' project if the workspace has no project yet."""
     if session.exec(select(Project).where(Project.team_id == team_id)).first():
         return None
-    today = now.date()
+    today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
     projects.ensure_workspace(session=session, team_id=team_id, name="Demo Bakery",
                               timezone="Europe/Berlin", currency="EUR")
     for uid, name, _, tz, _, _ in DEMO_PEOPLE:

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot.domain import audit
 from bot.domain.access import Action, require
-from bot.domain.errors import Invalid, NotFound
+from bot.domain.errors import Invalid, NotFound, PermissionDenied
 from bot.models import Member, Project, Role, User
 
 
@@ -79,7 +79,10 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
     if role is not None:
         if role is Role.OWNER or user_id == project.owner_user_id:
             if role is Role.OWNER and user_id != project.owner_user_id:
-                # hand over ownership: the old owner becomes a manager
+                # hand over ownership (only the owner may): the old owner becomes a manager
+                if actor != project.owner_user_id:
+                    raise PermissionDenied(
+                        f"Only the owner (<@{project.owner_user_id}>) can hand *{project.name}* over.")
                 old = session.exec(select(Member).where(
                     Member.project_id == project.id, Member.user_id == project.owner_user_id)).first()
                 if old:
@@ -103,6 +106,8 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
         before["weekly_capacity_hours"], after["weekly_capacity_hours"] = (
             member.weekly_capacity_hours, weekly_capacity_hours)
         member.weekly_capacity_hours = weekly_capacity_hours
+    if before == after:
+        return member  # nothing changes (a repeated request, say)
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
                  entity="member", entity_id=member.id, project_id=project.id,

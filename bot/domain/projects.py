@@ -14,6 +14,13 @@ from bot.domain.errors import Conflict, Invalid, NotFound
 from bot.models import Member, Project, ProjectState, Role, Workspace, utcnow
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# Keys that would read as something else where a command takes a project first:
+# task numbers (`task done 3`), milestone refs (`M2`) and argument words.
+RESERVED_KEYS = frozenset({"all", "mine", "blocked", "done", "me", "nobody", "none", "confirm",
+                           "page", "help", "role", "as", "due", "budget", "name", "goal"})
+_NOT_A_KEY = re.compile(r"^(\d+|m\d+)$")
+OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+TEXT_LIMITS = {"name": 200, "objective": 200, "goal": 2000, "scope": 2000}
 EDITABLE = {"name", "goal", "objective", "scope", "due_date", "start_date", "budget_cents",
             "currency", "timezone", "state"}
 
@@ -30,8 +37,22 @@ def ensure_workspace(*, session: Session, team_id: str, name: str = "", timezone
 
 
 def slugify(name: str) -> str:
+    """A usable key from a name: `Website relaunch` -> `website-relaunch`."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return (slug[:40].rstrip("-")) or "project"
+    slug = slug[:40].rstrip("-") or "project"
+    return f"project-{slug}"[:40].rstrip("-") if key_is_reserved(slug) else slug
+
+
+def key_is_reserved(key: str) -> bool:
+    return key in RESERVED_KEYS or bool(_NOT_A_KEY.match(key))
+
+
+def _check_texts(values: dict) -> None:
+    for name, limit in TEXT_LIMITS.items():
+        value = values.get(name)
+        if value is not None and len(str(value)) > limit:
+            raise Invalid(f"A project {name} can be at most {limit} characters "
+                          f"(this one has {len(str(value))}).")
 
 
 def get_project(*, session: Session, team_id: str, key: str) -> Project:
@@ -49,24 +70,26 @@ def find_project(*, session: Session, team_id: str, key: str) -> Project | None:
 
 
 def project_for_channel(*, session: Session, team_id: str, channel_id: str) -> Project | None:
+    """The open (active or on hold) project whose home is `channel_id`."""
     if not channel_id:
         return None
     return session.exec(
-        select(Project).where(Project.team_id == team_id, Project.channel_id == channel_id)
+        select(Project).where(Project.team_id == team_id, Project.channel_id == channel_id,
+                              Project.state.in_(OPEN_STATES))
     ).first()
 
 
 def list_projects(*, session: Session, team_id: str, include_closed: bool = False) -> list[Project]:
     query = select(Project).where(Project.team_id == team_id)
     if not include_closed:
-        query = query.where(Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))
+        query = query.where(Project.state.in_(OPEN_STATES))
     return list(session.exec(query.order_by(Project.due_date.is_(None), Project.due_date, Project.key)))
 
 
 def validate_timezone(tz: str) -> str:
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise Invalid(f"`{tz}` is not a time zone; use an IANA name like Europe/Berlin.") from None
     return tz
 
@@ -88,17 +111,20 @@ def create_project(
     timezone: str | None = None,
     channel_id: str | None = None,
 ) -> Project:
-    """Create a project; its creator becomes the owner."""
+    """Create a project; its creator becomes the owner. `channel_id` becomes its
+    home unless another open project already lives there."""
     name = name.strip()
     if not name:
         raise Invalid("A project needs a name.")
-    if len(name) > 200:
-        raise Invalid("A project name can be at most 200 characters.")
+    _check_texts({"name": name, "goal": goal, "objective": objective, "scope": scope})
     ws = ensure_workspace(session=session, team_id=team_id)
     if key:
         key = key.lower()
         if not KEY_RE.match(key):
             raise Invalid("A project key is 1-40 lowercase letters, digits or dashes, like `website`.")
+        if key_is_reserved(key):
+            raise Invalid(f"`{key}` cannot be a project key: commands would read it as something "
+                          "else. Pick another, like `website`.")
         if find_project(session=session, team_id=team_id, key=key):
             raise Conflict(f"A project with key `{key}` already exists.")
     else:
@@ -129,7 +155,8 @@ def create_project(
     )
     session.add(project)
     session.flush()
-    if channel_id:
+    if channel_id and project_for_channel(session=session, team_id=team_id,
+                                          channel_id=channel_id) is None:
         _unlink_channel(session=session, team_id=team_id, channel_id=channel_id)
         project.channel_id = channel_id
     session.add(Member(team_id=team_id, project_id=project.id, user_id=owner_user_id, role=Role.OWNER))
@@ -156,6 +183,9 @@ def link_channel(*, session: Session, project: Project, channel_id: str, user_id
     previous = project_for_channel(session=session, team_id=project.team_id, channel_id=channel_id)
     if previous and previous.id == project.id:
         return None
+    if previous:
+        require(session=session, project=previous, user_id=user_id, action=Action.MANAGE,
+                what="move its channel to another project")
     _unlink_channel(session=session, team_id=project.team_id, channel_id=channel_id)
     before = project.channel_id
     project.channel_id = channel_id
@@ -175,8 +205,11 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
         raise Invalid(f"Cannot edit {', '.join(sorted(unknown))}.")
     require(session=session, project=project, user_id=user_id, action=Action.MANAGE,
             what="change " + ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes))
-    if "name" in changes and not str(changes["name"]).strip():
-        raise Invalid("A project needs a name.")
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+        if not changes["name"]:
+            raise Invalid("A project needs a name.")
+    _check_texts(changes)
     if changes.get("budget_cents") is not None and changes["budget_cents"] < 0:
         raise Invalid("A budget cannot be negative.")
     if "timezone" in changes:
@@ -195,5 +228,25 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
     audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.edit",
                  entity="project", entity_id=project.id, project_id=project.id,
                  before=before, after=changes)
+    session.flush()
+    return before
+
+
+def delete_project(*, session: Session, project: Project, user_id: str) -> dict:
+    """Archive the project: state `cancelled`, its channel freed. Nothing is
+    erased (history, costs and the audit trail stay); `edit KEY state active`
+    brings it back. Returns the old state and channel."""
+    require(session=session, project=project, user_id=user_id, action=Action.MANAGE,
+            what="delete the project")
+    before = {"state": project.state, "channel_id": project.channel_id}
+    if project.state == ProjectState.CANCELLED and project.channel_id is None:
+        return before
+    project.state = ProjectState.CANCELLED
+    project.channel_id = None
+    project.updated_at = utcnow()
+    session.add(project)
+    audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.delete",
+                 entity="project", entity_id=project.id, project_id=project.id,
+                 before=before, after={"state": ProjectState.CANCELLED.value, "channel_id": None})
     session.flush()
     return before

@@ -76,7 +76,10 @@ def list_tasks(*, session: Session, project: Project, status: str | None = None,
 
 
 def _change(session: Session, project: Project, task: Task, actor: str, action: str, **changes) -> Task:
+    """Apply and audit `changes`; a change to what is already there is a no-op."""
     before = {k: getattr(task, k) for k in changes}
+    if before == changes:
+        return task
     for k, v in changes.items():
         setattr(task, k, v)
     session.add(task)

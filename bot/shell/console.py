@@ -12,12 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.commands import Context, dispatch
 from bot.config import Settings
 from bot.domain import members
 from bot.domain.demo import DEMO_CHANNELS, DEMO_TEAM, seed_demo
+from bot.models import Project
 from bot.shell.render import render_text
 
 HELP = """Shell commands:
@@ -120,7 +121,10 @@ class Shell:
 
 
 def seed_if_empty(engine: Engine, now: datetime) -> bool:
+    """Seed the demo project only when the database holds no project at all."""
     with Session(engine) as session:
+        if session.exec(select(Project.id).limit(1)).first() is not None:
+            return False
         project = seed_demo(session=session, now=now)
         session.commit()
         return project is not None
