@@ -12,7 +12,19 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Unicode,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -439,3 +451,14 @@ class ProcessedRequest(SQLModel, table=True):
     key: str = Field(max_length=200)
     result: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# APScheduler 3.x SQLAlchemyJobStore's table (its exact layout), so the
+# schedule lives in the bot's database and is created by a migration.
+scheduler_jobs = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
