@@ -22,8 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
     Unicode,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
