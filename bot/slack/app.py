@@ -1,0 +1,86 @@
+"""`create_app(settings, engine)`: the Bolt app, built fresh (no module-level app).
+
+Single-workspace when `SLACK_BOT_TOKEN` is set; multi-workspace OAuth when
+`SLACK_CLIENT_ID`/`SLACK_CLIENT_SECRET` are (tokens stored encrypted, see
+`oauth.py`). Every WebClient uses `SLACK_API_URL` with bounded retries.
+Bolt's loggers get a filter that keeps request bodies and tokens out of logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from slack_bolt import App, BoltContext
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.slack.listeners import register_listeners
+from bot.slack.notifier import OutboxPump, SlackNotifier, make_client
+from bot.slack.services import Services, _utcnow
+
+_SECRETS = re.compile(r"(xox[abpsre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https://hooks\.slack[^\s'\"]+)")
+_BODY_MARKERS = ("body:", "response_url", "payload=", "'token':", '"token":')
+
+
+class RedactFilter(logging.Filter):
+    """Drops the request body from Bolt log lines and masks tokens and hooks URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(marker in message for marker in _BODY_MARKERS):
+            cut = min(message.find(m) for m in _BODY_MARKERS if m in message)
+            message = message[:cut] + "[request body not logged]"
+        record.msg, record.args = _SECRETS.sub("[redacted]", message), None
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, RedactFilter) for f in logger.filters):
+        logger.addFilter(RedactFilter())
+    return logger
+
+
+def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = _utcnow,
+               verify_token: bool = True) -> App:
+    """The Bolt app with every listener registered and the outbox pump wired."""
+    client = make_client(settings.slack_api_url, settings.slack_bot_token or None)
+    common = dict(
+        client=client,
+        logger=bolt_logger(),
+        signing_secret=settings.slack_signing_secret,
+        request_verification_enabled=not settings.socket_mode,
+        ignoring_self_events_enabled=True,
+    )
+    if settings.oauth_enabled:
+        from bot.slack.oauth import build_oauth_settings, installation_store
+
+        store = installation_store(settings, engine)
+        app = App(oauth_settings=build_oauth_settings(settings, engine, store), **common)
+        app.enable_token_revocation_listeners()
+
+        def token_for(team_id: str) -> str | None:
+            bot = store.find_bot(enterprise_id=None, team_id=team_id)
+            return bot.bot_token if bot else None
+    else:
+        app = App(token=settings.slack_bot_token, token_verification_enabled=verify_token, **common)
+
+        def token_for(team_id: str) -> str | None:
+            return settings.slack_bot_token
+
+    notifier = SlackNotifier(base_url=settings.slack_api_url, token_for=token_for, clock=clock)
+    pump = OutboxPump(engine, notifier)
+    services = Services(settings=settings, engine=engine, kick=pump.kick, clock=clock)
+
+    @app.middleware
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+        context["services"] = services
+        next()
+
+    register_listeners(app)
+    app.pm_services = services  # type: ignore[attr-defined]  # for the server and tests
+    app.pm_notifier = notifier  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,227 @@
+"""Buttons on replies and on the App Home: ack, one call, update in place.
+
+A button in a message replaces that message (through its `response_url`);
+a button in a modal updates the modal; a button on the Home tab opens a modal
+or re-publishes the Home. Writes are idempotent: marking done or assigning
+twice changes nothing more, and "Post to channel" uses an outbox key made of
+the message and its content, so a double click posts once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from bot.domain import projects as project_service
+from bot.domain.errors import DomainError
+from bot.domain.format import money
+from bot.domain.outbox import Kind, enqueue
+from bot.domain.replies import Intent, Reply
+from bot.slack.home import enqueue_home_refresh
+from bot.slack.ids import action_pattern
+from bot.slack.manifest import interactive
+from bot.slack.modals import (
+    render_add_milestone_modal,
+    render_add_task_modal,
+    render_edit_project_modal,
+    render_new_project_modal,
+)
+from bot.slack.render import SURFACE_BLOCKS, render_blocks, render_message
+from bot.slack.services import Services
+
+
+def on_intent(app: App, intent: Intent) -> Callable:
+    """`app.action(...)` for every button made from `intent` (any feature module may use it)."""
+    interactive(app)
+    return app.action(action_pattern(intent))
+
+
+def register(app: App) -> None:
+    on_intent(app, Intent.TASK_DONE)(handle_task_done)
+    on_intent(app, Intent.TASK_ASSIGN_ME)(handle_task_assign_me)
+    on_intent(app, Intent.REFRESH_STATUS)(handle_refresh_status)
+    on_intent(app, Intent.POST_STATUS)(handle_post_status)
+    on_intent(app, Intent.SHOW_MORE)(handle_show_more)
+    on_intent(app, Intent.ADD_TASK)(handle_add_task)
+    on_intent(app, Intent.ADD_MILESTONE)(handle_add_milestone)
+    on_intent(app, Intent.EDIT_PROJECT)(handle_edit_project)
+    on_intent(app, Intent.NEW_PROJECT)(handle_new_project)
+    on_intent(app, Intent.REFRESH_HOME)(handle_refresh_home)
+
+
+# --- what a click carries -------------------------------------------------------------
+
+
+class Click:
+    """The parts of a block_actions payload the handlers use."""
+
+    def __init__(self, body: dict):
+        self.body = body
+        self.action = (body.get("actions") or [{}])[0]
+        self.value: str = self.action.get("value") or ""
+        self.user_id: str = (body.get("user") or {}).get("id", "")
+        self.team_id: str = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+        self.channel_id: str = (body.get("channel") or {}).get("id", "")
+        self.container: dict = body.get("container") or {}
+        self.view: dict = body.get("view") or {}
+        self.trigger_id: str = body.get("trigger_id", "")
+
+    @property
+    def on_home(self) -> bool:
+        return self.view.get("type") == "home"
+
+    @property
+    def in_modal(self) -> bool:
+        return self.view.get("type") == "modal"
+
+    @property
+    def origin(self) -> str:
+        """Where the button was: a message ts or a view id (stable across double clicks)."""
+        return self.container.get("message_ts") or self.view.get("id") or self.action.get("action_ts", "")
+
+    def task_ref(self) -> tuple[str, str]:
+        key, _, number = self.value.partition(":")
+        return key, number
+
+
+def _show(click: Click, reply: Reply, respond: Respond, client: WebClient) -> None:
+    """Put `reply` where the click happened: replace the message, update the modal,
+    or (from the Home tab) open it in a modal."""
+    if click.in_modal:
+        client.views_update(view_id=click.view["id"], view=_reply_modal(reply))
+    elif click.on_home:
+        client.views_open(trigger_id=click.trigger_id, view=_reply_modal(reply))
+    else:
+        respond(replace_original=True, response_type="ephemeral", **render_message(reply))
+
+
+def _reply_modal(reply: Reply) -> View:
+    from slack_sdk.models.blocks import PlainTextObject
+
+    title = (reply.title or "Project")[:24]
+    return View(type="modal", title=PlainTextObject(text=title), close=PlainTextObject(text="Close"),
+                blocks=render_blocks(reply, limit=SURFACE_BLOCKS))
+
+
+def _run(context: BoltContext, click: Click, text: str) -> Reply:
+    services: Services = context["services"]
+    return services.run(text, team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
+                        cause=f"{click.origin}:{click.action.get('action_ts', '')}")
+
+
+# --- handlers -----------------------------------------------------------------------
+
+
+def handle_task_done(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+    ack()
+    click = Click(body)
+    key, number = click.task_ref()
+    _show(click, _run(context, click, f"task done {key} {number}"), respond, client)
+
+
+def handle_task_assign_me(ack: Ack, body: dict, respond: Respond, client: WebClient,
+                          context: BoltContext) -> None:
+    ack()
+    click = Click(body)
+    key, number = click.task_ref()
+    _show(click, _run(context, click, f"task assign {key} {number} me"), respond, client)
+
+
+def handle_refresh_status(ack: Ack, body: dict, respond: Respond, client: WebClient,
+                          context: BoltContext) -> None:
+    ack()
+    click = Click(body)
+    _show(click, _run(context, click, f"status {click.value}"), respond, client)
+
+
+def handle_show_more(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+    ack()
+    click = Click(body)
+    what, _, rest = click.value.partition(":")
+    key, _, offset = rest.partition(":")
+    page = int(offset) // 25 + 1 if offset.isdigit() else 1
+    text = f"task list {key} page {page}" if what == "tasks" else f"{what} {key}"
+    _show(click, _run(context, click, text), respond, client)
+
+
+def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient,
+                       context: BoltContext) -> None:
+    """Post the current status where everyone sees it (the project's channel)."""
+    ack()
+    click = Click(body)
+    services: Services = context["services"]
+    reply = _run(context, click, f"status {click.value}")
+    if reply.error:
+        _show(click, reply, respond, client)
+        return
+    reply.ephemeral = False
+    reply.buttons = [b for b in reply.buttons if b.intent is not Intent.POST_STATUS]
+    digest = hashlib.sha1(reply.plain().encode()).hexdigest()[:12]
+    with services.session() as session:
+        project = project_service.get_project(session=session, team_id=click.team_id, key=click.value)
+        channel = project.channel_id or click.channel_id
+        if not channel:
+            _show(click, Reply.fail("This project has no channel yet: `/project link #channel` first."),
+                  respond, client)
+            return
+        enqueue(session=session, team_id=click.team_id, kind=Kind.POST, channel_id=channel,
+                key=f"post_status:{click.team_id}:{project.key}:{click.origin}:{digest}",
+                reply=reply, project_id=project.id)
+        session.commit()
+    services.kick()
+    note = Reply.text(f"Posted the status of *{project.name}* to <#{channel}>.")
+    if click.in_modal or click.on_home:
+        return
+    respond(replace_original=False, response_type="ephemeral", **render_message(note))
+
+
+def _open_project_modal(body: dict, client: WebClient, context: BoltContext,
+                        build: Callable[..., View], **extra: object) -> None:
+    click = Click(body)
+    services: Services = context["services"]
+    with services.session() as session:
+        try:
+            project = project_service.get_project(session=session, team_id=click.team_id, key=click.value)
+        except DomainError as exc:
+            client.chat_postEphemeral(channel=click.channel_id, user=click.user_id, text=str(exc))
+            return
+        kwargs = {k: v(project) if callable(v) else v for k, v in extra.items()}
+        client.views_open(trigger_id=click.trigger_id,
+                          view=build(project=project, channel_id=click.channel_id, **kwargs))
+
+
+def handle_add_task(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    _open_project_modal(body, client, context, render_add_task_modal)
+
+
+def handle_add_milestone(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    _open_project_modal(body, client, context, render_add_milestone_modal)
+
+
+def handle_edit_project(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    _open_project_modal(body, client, context, render_edit_project_modal,
+                        budget_text=lambda p: money(p.budget_cents, p.currency) if p.budget_cents is not None else "")
+
+
+def handle_new_project(ack: Ack, body: dict, client: WebClient) -> None:
+    ack()
+    click = Click(body)
+    client.views_open(trigger_id=click.trigger_id, view=render_new_project_modal(channel_id=click.channel_id))
+
+
+def handle_refresh_home(ack: Ack, body: dict, context: BoltContext) -> None:
+    ack()
+    click = Click(body)
+    services: Services = context["services"]
+    with services.session() as session:
+        enqueue_home_refresh(session=session, team_id=click.team_id, user_id=click.user_id,
+                             cause=click.action.get("action_ts", click.trigger_id))
+        session.commit()
+    services.kick()

@@ -1,0 +1,47 @@
+"""`/project ...`: ack, one call into the command layer, render, respond.
+
+Replies are ephemeral unless the command says otherwise (errors always are);
+a reply that asks for a modal (`open_modal`) opens it with the trigger id.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.domain.outbox import Kind, enqueue
+from bot.slack.ids import SLASH_COMMAND
+from bot.slack.manifest import needs_scopes, slash_command
+from bot.slack.modals import OPENERS
+from bot.slack.render import render_message
+from bot.slack.services import Services
+
+
+def register(app: App) -> None:
+    slash_command(app, SLASH_COMMAND, description="Projects, tasks, status and standups",
+                  usage_hint="status | list | new \"Name\" | task add \"Title\" | help")(handle_project_command)
+    needs_scopes(app, "chat:write", "chat:write.public", "im:write", "users:read", "files:write")
+
+
+def handle_project_command(ack: Ack, command: dict, respond: Respond, client: WebClient,
+                           context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
+    reply = services.run(command.get("text", ""), team_id=team_id, user_id=command.get("user_id", ""),
+                         channel_id=channel_id, cause=command.get("trigger_id", ""))
+    opener = OPENERS.get(reply.open_modal or "")
+    if opener is not None:
+        client.views_open(trigger_id=command["trigger_id"],
+                          view=opener(services, team_id=team_id, channel_id=channel_id,
+                                      context=reply.modal_context))
+        return
+    respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
+            **render_message(reply))
+    if reply.image_path and not reply.error:
+        with services.session() as session:
+            enqueue(session=session, team_id=team_id, key=f"upload:{command.get('trigger_id', '')}",
+                    kind=Kind.UPLOAD, channel_id=channel_id,
+                    extra={"file_path": reply.image_path, "title": reply.title or "chart"})
+            session.commit()
+        services.kick()

@@ -1,0 +1,185 @@
+"""Modal submissions: validate, write once, ack (with field errors when invalid).
+
+Validation has to happen before the ack, because the ack carries the errors
+(`response_action: errors`). Each submission claims `view:<view id>` in the
+same transaction as its write, so a modal submitted twice creates one project
+or task; a submission that failed validation claims nothing and can be fixed
+and sent again. A confirmation goes through the outbox to the channel the
+modal was opened from (or as a DM when opened from the App Home).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt import Ack, App, BoltContext
+from sqlmodel import Session
+
+from bot.domain import milestones as milestone_service
+from bot.domain import projects as project_service
+from bot.domain import tasks as task_service
+from bot.domain.errors import Conflict, DomainError
+from bot.domain.format import day, mention, money
+from bot.domain.outbox import Kind, enqueue
+from bot.domain.replies import Button, Intent, Reply, Section
+from bot.slack.home import audit_mark, enqueue_home_refreshes
+from bot.slack.idempotency import claim
+from bot.slack.ids import BlockId, ViewId
+from bot.slack.manifest import interactive
+from bot.slack.modals import FieldErrors, Submitted, read_hours, read_money
+from bot.slack.services import Services
+
+Write = Callable[[Session, Submitted, dict], Reply]
+
+
+def register(app: App) -> None:
+    interactive(app)
+    app.view(str(ViewId.NEW_PROJECT))(handle_new_project)
+    app.view(str(ViewId.ADD_TASK))(handle_add_task)
+    app.view(str(ViewId.ADD_MILESTONE))(handle_add_milestone)
+    app.view(str(ViewId.EDIT_PROJECT))(handle_edit_project)
+
+
+def _submit(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_block: BlockId) -> None:
+    """Run `write` once per view; answer field errors, or close the modal and confirm."""
+    services: Services = context["services"]
+    view = body.get("view") or {}
+    values = Submitted(view)
+    who = {"team_id": (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", ""),
+           "user_id": (body.get("user") or {}).get("id", "")}
+    with services.session() as session:
+        if not claim(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}"):
+            ack()  # a second submission of the same modal: already done
+            return
+        mark = audit_mark(session)
+        try:
+            reply = write(session, values, {**who, "today": services.clock().date()})
+        except FieldErrors as exc:
+            session.rollback()
+            ack(response_action="errors", errors=exc.errors)
+            return
+        except DomainError as exc:
+            session.rollback()
+            block = BlockId.KEY if isinstance(exc, Conflict) and "key" in str(exc) else error_block
+            ack(response_action="errors", errors=FieldErrors({str(block): str(exc)}).errors)
+            return
+        channel = values.metadata.get("channel") or ""
+        enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
+                kind=Kind.POST if channel else Kind.DM, channel_id=channel or None,
+                user_id=who["user_id"], reply=reply)
+        enqueue_home_refreshes(session=session, team_id=who["team_id"], since_audit_id=mark,
+                               cause=view.get("id", ""))
+        session.commit()
+    ack()
+    services.kick()
+
+
+def _project(session: Session, values: Submitted, who: dict):
+    return project_service.get_project(session=session, team_id=who["team_id"],
+                                       key=values.metadata.get("project", ""))
+
+
+def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
+    errors: dict[str, str] = {}
+    name = values.text(BlockId.NAME)
+    if not name:
+        errors[BlockId.NAME] = "Give the project a name."
+    budget = read_money(values, BlockId.BUDGET, errors)
+    due = values.date(BlockId.DUE)
+    if due is not None and due < who["today"]:
+        errors[BlockId.DUE] = "The due date is in the past."
+    key = values.text(BlockId.KEY).lower() or None
+    if key and not project_service.KEY_RE.match(key):
+        errors[BlockId.KEY] = "1-40 lowercase letters, digits or dashes, like website."
+    if errors:
+        raise FieldErrors(errors)
+    project = project_service.create_project(
+        session=session, team_id=who["team_id"], name=name, owner_user_id=who["user_id"], key=key,
+        goal=values.text(BlockId.GOAL), start_date=who["today"], due_date=due,
+        budget_cents=budget.cents if budget else None,
+        currency=budget.currency if budget and budget.currency else None,
+        channel_id=values.metadata.get("channel") or None,
+    )
+    facts = [f"key `{project.key}`", f"owner {mention(project.owner_user_id)}"]
+    if project.due_date:
+        facts.append(f"due {day(project.due_date)}")
+    if project.budget_cents is not None:
+        facts.append(f"budget {money(project.budget_cents, project.currency)}")
+    return Reply(title=f"Project {project.name} started", sections=[], footer=", ".join(facts) + ".",
+                 buttons=[Button("Add task", Intent.ADD_TASK, project.key, "primary"),
+                          Button("Add milestone", Intent.ADD_MILESTONE, project.key)], ephemeral=False)
+
+
+def write_task(session: Session, values: Submitted, who: dict) -> Reply:
+    errors: dict[str, str] = {}
+    title = values.text(BlockId.TITLE)
+    if not title:
+        errors[BlockId.TITLE] = "Say what needs doing."
+    estimate = read_hours(values, BlockId.ESTIMATE, errors)
+    if errors:
+        raise FieldErrors(errors)
+    project = _project(session, values, who)
+    task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
+                                 assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
+                                 estimate_hours=estimate)
+    who_does = mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"
+    due = f", due {day(task.due_date)}" if task.due_date else ""
+    buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
+    if not task.assignee_user_id:
+        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, f"{project.key}:{task.number}"))
+    return Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
+                                        f"({who_does}{due}).", buttons=buttons)], ephemeral=False)
+
+
+def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
+    errors: dict[str, str] = {}
+    name = values.text(BlockId.NAME)
+    if not name:
+        errors[BlockId.NAME] = "Name the milestone."
+    budget = read_money(values, BlockId.BUDGET, errors)
+    effort = read_hours(values, BlockId.EFFORT, errors)
+    if errors:
+        raise FieldErrors(errors)
+    project = _project(session, values, who)
+    m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
+                                        due_date=values.date(BlockId.DUE),
+                                        planned_budget_cents=budget.cents if budget else None,
+                                        planned_effort_hours=effort)
+    return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} (due {day(m.due_date)}).")
+
+
+def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
+    errors: dict[str, str] = {}
+    name = values.text(BlockId.NAME)
+    if not name:
+        errors[BlockId.NAME] = "A project needs a name."
+    budget = read_money(values, BlockId.BUDGET, errors)
+    if errors:
+        raise FieldErrors(errors)
+    project = _project(session, values, who)
+    changes = {"name": name, "goal": values.text(BlockId.GOAL), "scope": values.text(BlockId.SCOPE),
+               "due_date": values.date(BlockId.DUE), "state": values.option(BlockId.STATE) or project.state,
+               "budget_cents": budget.cents if budget else None}
+    if budget and budget.currency:
+        changes["currency"] = budget.currency
+    changes = {k: v for k, v in changes.items() if getattr(project, k) != v}
+    if changes:
+        project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes)
+    what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
+    return Reply.text(f"*{project.name}* updated: {what} changed.")
+
+
+def handle_new_project(ack: Ack, body: dict, context: BoltContext) -> None:
+    _submit(ack, body, context, write_new_project, error_block=BlockId.NAME)
+
+
+def handle_add_task(ack: Ack, body: dict, context: BoltContext) -> None:
+    _submit(ack, body, context, write_task, error_block=BlockId.TITLE)
+
+
+def handle_add_milestone(ack: Ack, body: dict, context: BoltContext) -> None:
+    _submit(ack, body, context, write_milestone, error_block=BlockId.NAME)
+
+
+def handle_edit_project(ack: Ack, body: dict, context: BoltContext) -> None:
+    _submit(ack, body, context, write_edit, error_block=BlockId.NAME)

@@ -1,0 +1,157 @@
+"""Deliver outbox rows to Slack: `SlackNotifier` implements the outbox `Notifier`.
+
+Every `WebClient` is built by `make_client()`: base URL from `SLACK_API_URL`
+(GovSlack, or a local fake in tests) and bounded retries for HTTP 429
+(honouring Retry-After), dropped connections and 5xx. What still fails maps
+to the outbox's `TemporaryFailure` (try later) or `PermanentFailure` (give up).
+
+`OutboxPump` delivers in a background thread of the web process right after a
+listener enqueued something, so users do not wait for the worker's next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, sent_ts
+from bot.domain.replies import reply_from_dict
+from bot.models import OutboxMessage
+from bot.slack.home import home_reply
+from bot.slack.render import render_home, render_message
+
+log = logging.getLogger(__name__)
+RETRIES = 2  # per call, on top of the first attempt; the outbox retries later still
+PERMANENT_ERRORS = {
+    "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
+    "user_not_found", "message_not_found", "cant_update_message", "restricted_action",
+    "not_authed", "token_revoked", "no_permission", "missing_scope", "invalid_blocks",
+    "msg_too_long", "cannot_dm_bot", "user_disabled", "team_access_not_granted", "file_not_found",
+}
+
+
+def make_client(base_url: str, token: str | None = None, *, retries: int = RETRIES,
+                timeout: int = 10) -> WebClient:
+    """A WebClient on `base_url` with bounded retry handlers."""
+    return WebClient(
+        token=token, base_url=base_url, timeout=timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=retries),
+                        ConnectionErrorRetryHandler(max_retry_count=retries),
+                        ServerErrorRetryHandler(max_retry_count=retries)],
+    )
+
+
+class SlackNotifier:
+    """Sends one outbox row per `send()` with the workspace's bot token."""
+
+    def __init__(self, *, base_url: str, token_for: Callable[[str], str | None],
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), retries: int = RETRIES):
+        self.base_url, self.token_for, self.clock, self.retries = base_url, token_for, clock, retries
+
+    def client(self, team_id: str) -> WebClient:
+        token = self.token_for(team_id)
+        if not token:
+            raise PermanentFailure(f"no bot token for workspace {team_id} (not installed?)")
+        return make_client(self.base_url, token, retries=self.retries)
+
+    def send(self, message: OutboxMessage, *, session: Session) -> dict:
+        client = self.client(message.team_id)
+        try:
+            return self._send(client, message, session)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "") if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429 or error == "ratelimited":
+                retry_after = exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after"))
+                raise TemporaryFailure("rate limited", retry_after=float(retry_after or 1)) from None
+            if error in PERMANENT_ERRORS or (400 <= status < 500 and status != 429):
+                raise PermanentFailure(error or f"HTTP {status}") from None
+            raise TemporaryFailure(error or f"HTTP {status}") from None
+        except (URLError, ConnectionError, TimeoutError, OSError) as exc:
+            raise TemporaryFailure(f"connection: {exc.__class__.__name__}") from None
+
+    def _send(self, client: WebClient, m: OutboxMessage, session: Session) -> dict:
+        payload = m.payload or {}
+        kind = Kind(m.kind)
+        if kind is Kind.PUBLISH_HOME:
+            reply = home_reply(session=session, team_id=m.team_id, user_id=m.user_id or "", now=self.clock())
+            client.views_publish(user_id=m.user_id, view=render_home(reply))
+            return {"user": m.user_id}
+        if kind is Kind.UPLOAD:
+            channel = self._channel(client, m)
+            response = client.files_upload_v2(channel=channel, file=payload["file_path"],
+                                              title=payload.get("title", "chart"),
+                                              thread_ts=self._thread_ts(session, payload))
+            return {"channel": channel, "file": (response.get("file") or {}).get("id")}
+        message = render_message(reply_from_dict(payload["reply"])) if "reply" in payload else {
+            "text": payload.get("text", "")}
+        if kind is Kind.UPDATE:
+            channel, ts = payload.get("channel", m.channel_id), payload.get("ts")
+            if payload.get("update_key"):
+                channel, ts = sent_ts(session=session, key=payload["update_key"])
+            if not ts:
+                raise TemporaryFailure("the message to update has not been sent yet")
+            response = client.chat_update(channel=channel, ts=ts, **message)
+            return {"channel": response["channel"], "ts": response["ts"]}
+        channel = self._channel(client, m)
+        thread_ts = self._thread_ts(session, payload)
+        response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                           **message)
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    def _channel(self, client: WebClient, m: OutboxMessage) -> str:
+        if m.kind == Kind.DM or (not m.channel_id and m.user_id):
+            return client.conversations_open(users=m.user_id)["channel"]["id"]
+        if not m.channel_id:
+            raise PermanentFailure("no channel or user to send to")
+        return m.channel_id
+
+    @staticmethod
+    def _thread_ts(session: Session, payload: dict) -> str | None:
+        if payload.get("thread_key"):
+            _, ts = sent_ts(session=session, key=payload["thread_key"])
+            if not ts:
+                raise TemporaryFailure("the thread's first message has not been sent yet")
+            return ts
+        return payload.get("thread_ts")
+
+
+class OutboxPump:
+    """One background thread that drains the outbox whenever `kick()` is called."""
+
+    def __init__(self, engine: Engine, notifier: SlackNotifier):
+        self.engine, self.notifier = engine, notifier
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="outbox-pump", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        from bot.jobs.dispatcher import deliver_pending
+
+        while self._wake.wait(timeout=60):
+            self._wake.clear()
+            try:
+                while deliver_pending(self.engine, self.notifier):
+                    pass
+            except Exception:  # the worker retries what is left; never kill the pump
+                log.exception("outbox delivery in the web process failed")

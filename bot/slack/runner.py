@@ -1,0 +1,27 @@
+"""`run_slack(settings)`: Socket Mode when `SLACK_APP_TOKEN` is set, else HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_slack(settings: Settings) -> None:
+    """Connect to Slack the way the settings say; blocks until stopped."""
+    settings.require_slack()
+    if not settings.socket_mode:
+        from bot.slack.server import serve
+
+        serve(settings)
+        return
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.db import make_engine
+    from bot.slack.app import create_app
+
+    app = create_app(settings, make_engine(settings.database_url))
+    log.info("connecting to Slack in Socket Mode (no public URL needed)")
+    SocketModeHandler(app, settings.slack_app_token).start()

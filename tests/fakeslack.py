@@ -1,0 +1,402 @@
+"""A local fake of the Slack Web API for tests: a real HTTP server on 127.0.0.1.
+
+Point any `WebClient(base_url=fake.api_url)` (or the app's `SLACK_API_URL`) at
+it. It records every call (`fake.calls`), answers like Slack (`ok`, increasing
+`ts`, `channel`, D-channels from `conversations.open`, users with a `tz`,
+views with ids, the three-step `files_upload_v2` flow), and misbehaves on
+demand:
+
+    fake.fail_next("chat.postMessage", error="channel_not_found")
+    fake.fail_next("chat.postMessage", status=429, retry_after=1)
+    fake.fail_next("views.publish", status=500)
+    fake.fail_next("chat.update", drop=True)          # connection closed, no answer
+    fake.rate_limit(per_channel_per_second=1, per_minute=50)
+
+It also serves `response_url`s (`fake.response_url()`), recording what the
+app sends there in `fake.responses`.
+
+    with FakeSlack() as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        client.chat_postMessage(channel="C1", text="hi")
+        assert fake.last("chat.postMessage").params["text"] == "hi"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+JSON_KEYS = {"blocks", "attachments", "view", "files", "metadata", "user_auth_blocks"}
+RATE_LIMITED_METHODS = ("chat.postMessage", "chat.postEphemeral")
+
+
+@dataclass
+class Call:
+    """One request the fake received: the API method and its parsed parameters."""
+
+    method: str
+    params: dict[str, Any]
+    token: str = ""
+    status: int = 200
+    error: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
+
+    def text(self) -> str:
+        """Everything readable in the call (text, blocks, view) as one string."""
+        return json.dumps(self.params, ensure_ascii=False)
+
+
+@dataclass
+class Failure:
+    error: str | None = None
+    status: int = 200
+    retry_after: int | None = None
+    drop: bool = False
+
+
+@dataclass
+class Response:
+    """A POST the app made to a `response_url`."""
+
+    path: str
+    body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    """The fake Web API server; a context manager (`start()`/`stop()` also work)."""
+
+    def __init__(self, team_id: str = "T0TEST", bot_user_id: str = "U0BOT"):
+        self.team_id, self.bot_user_id = team_id, bot_user_id
+        self.calls: list[Call] = []
+        self.responses: list[Response] = []
+        self.uploads: dict[str, bytes] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._lock = threading.Condition()
+        self._counter = itertools.count(1)
+        self._per_channel: float | None = None
+        self._per_minute: int | None = None
+        self._last_by_channel: dict[str, float] = {}
+        self._window: deque[float] = deque()
+        self.clock: Callable[[], float] = time.monotonic
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fakeslack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server, "FakeSlack is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL (ends in /api/), for WebClient(base_url=...)."""
+        return self.base_url + "/api/"
+
+    def response_url(self, name: str | None = None) -> str:
+        """A fresh response_url whose POSTs land in `self.responses`."""
+        return f"{self.base_url}/response/{name or next(self._counter)}"
+
+    # --- behaviour ---------------------------------------------------------------
+
+    def fail_next(self, method: str, *, error: str | None = None, status: int = 200,
+                  retry_after: int | None = None, drop: bool = False, times: int = 1) -> None:
+        """Make the next `times` calls to `method` fail: a Slack error (`ok: false`),
+        an HTTP status (429 with Retry-After, 500...), or a dropped connection."""
+        if error is None and status == 200 and not drop:
+            raise ValueError("say how to fail: error=, status= or drop=True")
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        with self._lock:
+            for _ in range(times):
+                self._failures[method].append(Failure(error, status, retry_after, drop))
+
+    def rate_limit(self, *, per_channel_per_second: float | None = 1.0,
+                   per_minute: int | None = None) -> None:
+        """Enforce Slack-like posting limits on chat.postMessage/postEphemeral:
+        at most `per_channel_per_second` messages per channel per second and
+        `per_minute` in the workspace; over the limit answer 429 + Retry-After."""
+        with self._lock:
+            self._per_channel, self._per_minute = per_channel_per_second, per_minute
+
+    def on(self, method: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Answer `method` with `handler(params)` (merged over {"ok": True})."""
+        self.handlers[method] = handler
+
+    def add_user(self, user_id: str, *, name: str | None = None, tz: str = "UTC",
+                 is_bot: bool = False, deleted: bool = False) -> None:
+        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name or user_id.lower(),
+                               "real_name": name or user_id, "tz": tz, "is_bot": is_bot,
+                               "deleted": deleted, "profile": {"real_name": name or user_id,
+                                                               "display_name": name or user_id}}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.responses.clear()
+            self._failures.clear()
+
+    # --- reading what happened ------------------------------------------------------
+
+    def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def last(self, method: str) -> Call:
+        found = self.calls_to(method)
+        assert found, f"no successful {method} call; calls were {[c.method for c in self.calls]}"
+        return found[-1]
+
+    def messages(self, channel: str | None = None) -> list[Call]:
+        """Successful chat.postMessage calls, optionally to one channel."""
+        return [c for c in self.calls_to("chat.postMessage")
+                if channel is None or c.params.get("channel") == channel]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until `count` successful calls to `method` (or `response_url` POSTs
+        when method is "response") arrived; fail the test after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = (list(self.responses) if method == "response"
+                         else [c for c in self.calls if c.method == method and c.ok])
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls] + ["response"] * len(self.responses)
+                    raise AssertionError(f"waited {timeout}s for {count} x {method}; saw {seen}")
+                self._lock.wait(left)
+
+    # --- answering -----------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        n = next(self._counter)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def _rate_limited(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait if this call is over a configured limit, else None (and count it)."""
+        if method not in RATE_LIMITED_METHODS:
+            return None
+        now = self.clock()
+        channel = str(params.get("channel", ""))
+        if self._per_channel:
+            last = self._last_by_channel.get(channel)
+            gap = 1.0 / self._per_channel
+            if last is not None and now - last < gap:
+                return max(1, int(gap - (now - last) + 0.999))
+        if self._per_minute:
+            while self._window and now - self._window[0] >= 60:
+                self._window.popleft()
+            if len(self._window) >= self._per_minute:
+                return max(1, int(60 - (now - self._window[0]) + 0.999))
+            self._window.append(now)
+        self._last_by_channel[channel] = now
+        return None
+
+    def handle(self, method: str, params: dict[str, Any], token: str) -> tuple[int, dict, dict]:
+        """(status, headers, body) for one API call; records it."""
+        with self._lock:
+            failure = self._failures[method].popleft() if self._failures.get(method) else None
+            retry = None if failure else self._rate_limited(method, params)
+            if failure is not None:
+                call = Call(method, params, token, failure.status, failure.error or
+                            ("dropped" if failure.drop else None))
+                self.calls.append(call)
+                self._lock.notify_all()
+                if failure.drop:
+                    return -1, {}, {}
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                if failure.status != 200:
+                    return failure.status, headers, {"ok": False, "error": failure.error or
+                                                     ("ratelimited" if failure.status == 429 else "fatal_error")}
+                return 200, headers, {"ok": False, "error": failure.error}
+            if retry is not None:
+                self.calls.append(Call(method, params, token, 429, "ratelimited"))
+                self._lock.notify_all()
+                return 429, {"Retry-After": str(retry)}, {"ok": False, "error": "ratelimited"}
+            body = self._answer(method, params)
+            self.calls.append(Call(method, params, token, 200, None if body.get("ok") else body.get("error")))
+            self._lock.notify_all()
+            return 200, {}, body
+
+    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method in self.handlers:
+            return {"ok": True, **self.handlers[method](p)}
+        channel = p.get("channel")
+        if method == "auth.test":
+            return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake Team",
+                    "team_id": self.team_id, "user": "pm-bot", "user_id": self.bot_user_id,
+                    "bot_id": "B0BOT", "is_enterprise_install": False}
+        if method in ("chat.postMessage", "chat.update", "chat.meMessage"):
+            ts = p.get("ts") if method == "chat.update" else self._next_ts()
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            message = {"type": "message", "text": p.get("text", ""), "ts": ts, "user": self.bot_user_id,
+                       "bot_id": "B0BOT", "blocks": p.get("blocks", [])}
+            if p.get("thread_ts"):
+                message["thread_ts"] = p["thread_ts"]
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.delete":
+            return {"ok": True, "channel": channel, "ts": p.get("ts")}
+        if method == "conversations.open":
+            users = str(p.get("users", "U0NOBODY")).split(",")[0]
+            return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")[:10], "is_im": True}}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": channel, "name": str(channel).lower(), "is_member": True}}
+        if method == "conversations.join":
+            return {"ok": True, "channel": {"id": channel}}
+        if method == "users.info":
+            user = p.get("user", "")
+            if user not in self.users:
+                self.add_user(user)
+            return {"ok": True, "user": self.users[user]}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = dict(p.get("view") or {})
+            view_id = p.get("view_id") or f"V{next(self._counter):08d}"
+            view.update(id=view_id, hash=f"{next(self._counter)}.hash", team_id=self.team_id)
+            return {"ok": True, "view": view}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._counter):08d}"
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = p.get("files") or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""),
+                                           "name": f.get("title", "")} for f in files]}
+        if method == "files.info":
+            return {"ok": True, "file": {"id": p.get("file"), "shares": {}}}
+        if method == "reactions.add":
+            return {"ok": True}
+        if method == "team.info":
+            return {"ok": True, "team": {"id": self.team_id, "name": "Fake Team"}}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A0APP", "access_token": "xoxb-installed-token",
+                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": self.bot_user_id,
+                    "team": {"id": self.team_id, "name": "Fake Team"}, "enterprise": None,
+                    "is_enterprise_install": False,
+                    "authed_user": {"id": "U0INSTALLER"}}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _parse(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
+    params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
+    if raw and content_type.startswith("application/json"):
+        params.update(json.loads(raw))
+    elif raw and content_type.startswith("application/x-www-form-urlencoded"):
+        params.update({k: v[-1] for k, v in parse_qs(raw.decode()).items()})
+    for key in JSON_KEYS:
+        if isinstance(params.get(key), str) and params[key][:1] in "[{":
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    return params
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # dropped connections are on purpose
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def _send(self, status: int, body: dict | None, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body or {}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _read(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self._dispatch(b"")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self._dispatch(self._read())
+
+    def _dispatch(self, raw: bytes) -> None:
+        url = urlparse(self.path)
+        fake = self.owner
+        if url.path.startswith("/response/"):
+            body = json.loads(raw or b"{}")
+            with fake._lock:
+                fake.responses.append(Response(url.path, body))
+                fake._lock.notify_all()
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            return
+        if url.path.startswith("/upload/"):
+            fake.uploads[url.path.rsplit("/", 1)[-1]] = raw
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+            return
+        if not url.path.startswith("/api/"):
+            self._send(404, {"ok": False, "error": "not_found"})
+            return
+        method = url.path[len("/api/"):]
+        params = _parse(raw, self.headers.get("Content-Type", ""), url.query)
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        status, headers, body = fake.handle(method, params, token or str(params.get("token", "")))
+        if status == -1:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(status, body, headers)
