@@ -14,6 +14,8 @@ class Intent(StrEnum):
     TASK_DONE = "task_done"
     TASK_ASSIGN_ME = "task_assign_me"
     REFRESH_STATUS = "refresh_status"
+    NEW_PROJECT = "new_project"
+    REFRESH_HOME = "refresh_home"
     POST_STATUS = "post_status"
     ADD_TASK = "add_task"
     ADD_MILESTONE = "add_milestone"
