@@ -7,7 +7,8 @@ Three measurements, all in cents, as of a date:
   With milestone budgets, each milestone's budget is planned linearly from the
   previous milestone's due date (the project start for the first) to its own
   due date; budget not covered by milestones is planned linearly from start to
-  due. Without milestone budgets, PV = BAC x elapsed share of start..due.
+  due. Linear means budget x (today - from) / (to - from), capped to 0..1;
+  without milestone budgets, PV = BAC x (today - start) / (due - start).
 - EV (earned value): the budget of the work done. Within a milestone that has a
   budget, EV = its budget x (done estimate / total estimate of its tasks); the
   rest of the budget is earned by the share of all other tasks done. Tasks
@@ -118,13 +119,12 @@ class PlannedMilestone:
 
 
 def _linear(start: date | None, end: date | None, today: date) -> float:
-    """Share of start..end elapsed by the end of `today` (0..1)."""
+    """Share of start..end elapsed on `today`: (today - start) / (end - start), in 0..1."""
     if end is None:
         return 0.0
     if start is None or end <= start:
         return 1.0 if today >= end else 0.0
-    elapsed = (today - start).days + 1
-    return min(max(elapsed / ((end - start).days + 1), 0.0), 1.0)
+    return min(max((today - start).days / (end - start).days, 0.0), 1.0)
 
 
 def planned_value(*, bac: int, start: date | None, due: date | None, today: date,

@@ -140,8 +140,8 @@ def forecast(*, history: Sequence[float], remaining: float, today: date, calenda
     active = sum(1 for x in history if x > 0)
     if len(history) < MIN_HISTORY_DAYS or active < MIN_ACTIVE_DAYS:
         return Forecast(**base, reason=(
-            f"Not enough history to forecast yet: {len(history)} working days with work finished "
-            f"on {active} (needs {MIN_HISTORY_DAYS} days and {MIN_ACTIVE_DAYS} with work done)."))
+            f"Not enough history to forecast yet: work finished on {active} of the last "
+            f"{len(history)} working days (needs at least {MIN_ACTIVE_DAYS} of {MIN_HISTORY_DAYS})."))
     mean = sum(history) / len(history)
     if remaining / mean > MAX_WORKING_DAYS:
         return Forecast(**base, reason=_TOO_SLOW)

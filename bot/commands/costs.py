@@ -1,0 +1,140 @@
+"""`/project spend|log|costs`: money spent, hours logged, where it went."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+
+from bot.commands.grammar import Kind, UsageError, parse_duration
+from bot.commands.registry import Args, Context, command
+from bot.domain import costs as svc
+from bot.domain import tasks as task_service
+from bot.domain.format import bar, day, money
+from bot.domain.replies import Reply, Section
+from bot.models import Project
+
+
+def _optional_quoted(args: Args) -> str:
+    for i, tok in enumerate(args.tokens):
+        if tok.kind is Kind.QUOTED:
+            del args.tokens[i]
+            return tok.value
+    return ""
+
+
+def _optional_date(args: Args, options: dict) -> date:
+    """A date in the past: `3 Nov` said in late November means this year's, not next."""
+    when = options.get("on")
+    if when is None and args.tokens:
+        when = args.take_date(what="the date")
+    if not isinstance(when, date):
+        return args.today()
+    today = args.today()
+    if when > today + timedelta(days=7):
+        with contextlib.suppress(ValueError):
+            if when.replace(year=when.year - 1) <= today:
+                return when.replace(year=when.year - 1)
+    return when
+
+
+def _check_currency(project: Project, currency: str | None) -> None:
+    if currency and currency != project.currency:
+        raise UsageError(f"*{project.name}* keeps its budget in {project.currency}; "
+                         f"give the amount without a {currency} symbol, converted.")
+
+
+@command(
+    "spend",
+    usage='spend [PROJECT] AMOUNT CATEGORY ["what for"] [DATE]',
+    examples=['spend 1200 licenses "Design tool seats"', 'spend website $349.99 hosting "Annual plan" 3 Mar'],
+)
+def spend(ctx: Context, args: Args) -> Reply:
+    """Record money spent (licences, hardware, contractors...) against the budget."""
+    project = args.take_project()
+    options = args.take_options({"on": "date"})
+    amount = args.take_money(what="the amount spent")
+    _check_currency(project, amount.currency)
+    category = args.take_word(what="a category, like licenses or hardware")
+    description = _optional_quoted(args)
+    spent_on = _optional_date(args, options)
+    args.expect_end()
+    svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id, amount_cents=amount.cents,
+                     category=category or "", description=description, spent_on=spent_on,
+                     today=args.today())
+    other, labour, _ = svc.totals(session=ctx.session, project=project)
+    what = f" ({description})" if description else ""
+    return Reply.text(f"Recorded {money(amount.cents, project.currency)} on *{category}*{what} for "
+                      f"{day(spent_on, today=args.today())}. {_spent_line(project, other + labour)}")
+
+
+@command(
+    "log",
+    usage='log [PROJECT] DURATION [task N] [@user] [DATE] ["note"]',
+    examples=["log 3h", "log 90m task 4", "log website 1.5d @bob yesterday", 'log 2h "Vendor call"'],
+)
+def log(ctx: Context, args: Args) -> Reply:
+    """Log hours worked; they cost the person's hourly rate on the project."""
+    project = args.take_project()
+    options = args.take_options({"task": "int", "on": "date"})
+    user = args.take_user(required=False)
+    note = _optional_quoted(args)
+    if not args.tokens or args.tokens[0].kind is not Kind.WORD:
+        raise UsageError("Expected hours worked, like 3h, 90m or 1.5d.")
+    hours = parse_duration(args.tokens.pop(0).value)
+    worked_on = _optional_date(args, options)
+    args.expect_end()
+    task = None
+    if "task" in options:
+        task = task_service.get_task(session=ctx.session, project=project, number=int(options["task"]))  # type: ignore[arg-type]
+    entry = svc.log_time(session=ctx.session, project=project, actor=ctx.user_id, hours=hours,
+                         worked_on=worked_on, today=args.today(), user_id=user, task=task, note=note)
+    on_task = f" on #{task.number} {task.title}" if task else ""
+    who = "you" if entry.user_id == ctx.user_id else f"<@{entry.user_id}>"
+    if entry.rate_cents is None:
+        cost = (f" No hourly rate is set for {who}, so these hours cost nothing in the budget yet: "
+                f"`/project member rate {project.key} <@{entry.user_id}> 85`.")
+    else:
+        cost = (f" At {money(entry.rate_cents, project.currency)}/h that is "
+                f"{money(svc.labour_cents(entry), project.currency)}.")
+    return Reply.text(f"Logged {hours:g}h for {who}{on_task} on {day(worked_on, today=args.today())}.{cost}")
+
+
+def _spent_line(project: Project, spent: int) -> str:
+    if not project.budget_cents:
+        return f"Spent so far: {money(spent, project.currency)} (no budget set)."
+    share = spent / project.budget_cents
+    return (f"Spent so far: {money(spent, project.currency)} of {money(project.budget_cents, project.currency)} "
+            f"({round(share * 100)}%).")
+
+
+@command(
+    "costs",
+    usage="costs [PROJECT] [by category|by member|by month]",
+    examples=["costs", "costs by member", "costs website by month"],
+)
+def costs(ctx: Context, args: Args) -> Reply:
+    """Spending against the budget, broken down by category, member or month."""
+    project = args.take_project()
+    by = "category"
+    if args.tokens and args.tokens[0].lower == "by":
+        args.tokens.pop(0)
+        by = args.take_word(what="what to break down by", choices=list(svc.GROUPINGS)) or by
+    args.expect_end()
+    other, labour, logged = svc.totals(session=ctx.session, project=project)
+    lines = svc.breakdown(session=ctx.session, project=project, by=by)
+    head = _spent_line(project, other + labour)
+    if project.budget_cents:
+        head = f"{bar((other + labour) / project.budget_cents)} {head}"
+    head += f"\nLabour {money(labour, project.currency)} ({logged:g}h logged), other {money(other, project.currency)}."
+    if not lines:
+        return Reply(title=f"{project.name}: costs", sections=[Section(text=head), Section(
+            text="Nothing recorded yet: `/project spend 1200 licenses \"Design tool seats\"` or `/project log 3h`.")])
+    rows = []
+    for line in lines[:40]:
+        extra = f" · {line.hours:g}h" if line.hours else ""
+        if line.unrated_hours:
+            extra += f" ({line.unrated_hours:g}h without a rate)"
+        rows.append(f"• {line.label}: {money(line.cents, project.currency)}{extra}")
+    return Reply(title=f"{project.name}: costs by {by}", sections=[Section(text=head),
+                                                                     Section(text="\n".join(rows))],
+                 footer="`/project costs by category|member|month` · `/project chart budget`")

@@ -1,0 +1,99 @@
+"""`/project report|chart|health`: the weekly report, charts, RAG thresholds."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.commands.grammar import UsageError
+from bot.commands.registry import Args, Context, command
+from bot.domain import audit, charts
+from bot.domain import report as report_service
+from bot.domain.access import Action, require
+from bot.domain.health import DEFAULTS, thresholds
+from bot.domain.replies import Reply, Section
+from bot.domain.status import build_status
+from bot.models import utcnow
+
+
+@command("report", usage="report [PROJECT] [post]", examples=["report", "report website post"])
+def report(ctx: Context, args: Args) -> Reply:
+    """This week's report: health and trend, done, next, budget, forecast, risks, decisions."""
+    project = args.take_project()
+    post = args.take_word(what="`post`", choices=["post"], required=False) == "post"
+    args.expect_end()
+    weekly = report_service.build_weekly_report(session=ctx.session, project=project, today=args.today())
+    if not post:
+        return report_service.report_reply(weekly)
+    if not project.channel_id:
+        raise UsageError("This project has no channel yet: `/project link #channel` first.")
+    text = report_service.to_markdown(weekly)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    chart = charts.render_chart(session=ctx.session, report=weekly.status, kind="burnup")
+    created = report_service.post_report(
+        session=ctx.session, report=weekly, chart_path=str(chart),
+        key=f"report:{project.team_id}:{project.key}:{args.today().isoformat()}:{digest}")
+    if not created:
+        chart.unlink(missing_ok=True)
+        return Reply.text(f"This report is already posted in <#{project.channel_id}>.")
+    return Reply.text(f"Posting the weekly report of *{project.name}* to <#{project.channel_id}> "
+                      "(details and the burn-up chart in its thread).")
+
+
+@command("chart", usage="chart [PROJECT] burnup|budget", examples=["chart burnup", "chart website budget"])
+def chart(ctx: Context, args: Args) -> Reply:
+    """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart."""
+    project = args.take_project()
+    kind = args.take_word(what="which chart", choices=list(charts.KINDS), required=False) or "burnup"
+    args.expect_end()
+    status = build_status(session=ctx.session, project=project, today=args.today())
+    path = charts.render_chart(session=ctx.session, report=status, kind=kind)
+    label = "Burn-up" if kind == "burnup" else "Budget burn"
+    caption = (status.forecast.phrase(due=project.due_date, today=args.today()) if kind == "burnup"
+               and status.forecast else "")
+    return Reply(title=f"{project.name}: {label.lower()}", image_path=str(path), ephemeral=False,
+                 sections=[Section(text=f"{label} chart of *{project.name}*. {caption}".strip())])
+
+
+@command(
+    "health",
+    usage="health [PROJECT] [NAME VALUE ...]",
+    examples=["health", "health website cpi_amber 0.85 blocker_red_days 7"],
+)
+def health(ctx: Context, args: Args) -> Reply:
+    """Show or change the thresholds behind red/amber/green."""
+    project = args.take_project()
+    changes: dict[str, float] = {}
+    while args.tokens:
+        name = args.take_word(what="a threshold name", choices=list(DEFAULTS)) or ""
+        raw = args.take_word(what=f"a number for {name}") or ""
+        try:
+            value = float(raw)
+        except ValueError:
+            raise UsageError(f"`{name}` takes a number like 0.9 or 5 (got `{raw}`).") from None
+        if value < 0 or (name.startswith(("spi", "cpi")) and value > 2):
+            raise UsageError(f"`{name}` must be {'from 0 to 2' if name[:3] in ('spi', 'cpi') else 'at least 0'}.")
+        changes[name] = value
+    if changes:
+        require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE,
+                what="change health thresholds")
+        settings = dict(project.settings or {})
+        merged = {**settings.get("health", {}), **changes}
+        limits = {**DEFAULTS, **merged}
+        if limits["spi_red"] > limits["spi_amber"] or limits["cpi_red"] > limits["cpi_amber"]:
+            raise UsageError("A red threshold must not be above its amber one.")
+        if limits["blocker_red_days"] < limits["blocker_amber_days"]:
+            raise UsageError("blocker_red_days must be at least blocker_amber_days.")
+        audit.record(session=ctx.session, team_id=project.team_id, user_id=ctx.user_id,
+                     action="project.health", entity="project", entity_id=project.id,
+                     project_id=project.id, before=settings.get("health", {}), after=merged)
+        settings["health"] = merged
+        project.settings = settings  # a new dict, so the JSON column is saved
+        project.updated_at = utcnow()
+        ctx.session.add(project)
+        ctx.session.flush()
+    current = thresholds(project)
+    lines = [f"• `{k}` {current[k]:g}" + ("" if current[k] == DEFAULTS[k] else f" (default {DEFAULTS[k]:g})")
+             for k in DEFAULTS]
+    title = f"{project.name}: health thresholds" + (" updated" if changes else "")
+    return Reply(title=title, sections=[Section(text="\n".join(lines))],
+                 footer="Rules: README, section Budget, forecast and health.")

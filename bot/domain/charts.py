@@ -1,0 +1,211 @@
+"""Charts as PNG files: burn-up (scope, done, forecast range) and budget burn
+(planned vs actual cost). Drawn with matplotlib's non-interactive Agg backend,
+sized and lettered to stay readable in Slack's preview (800x450 px, 11pt+),
+with labelled axes and dates. Data comes from grouped queries; drawing is
+separate so tests can check the series as well as the file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no display, safe in threads and servers
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from bot.domain.evm import PlannedMilestone, planned_value  # noqa: E402
+from bot.domain.format import money  # noqa: E402
+from bot.domain.status import StatusReport  # noqa: E402
+from bot.models import CostEntry, Task, TaskStatus, TimeEntry  # noqa: E402
+
+KINDS = ("burnup", "budget")
+SIZE = (8, 4.5)
+DPI = 100
+DEFAULT_DIR = Path(tempfile.gettempdir()) / "pm-bot-charts"
+
+
+@dataclass
+class Series:
+    """Dated cumulative values for one line."""
+
+    days: list[date] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
+@dataclass
+class BurnUp:
+    scope: Series
+    done: Series
+    unit: str
+    today: date
+    due: date | None
+    forecast: tuple[date | None, date | None, date | None] = (None, None, None)
+
+
+@dataclass
+class BudgetBurn:
+    planned: Series
+    actual: Series
+    bac: int
+    eac: int | None
+    currency: str
+    today: date
+    due: date | None
+
+
+def _cumulative(deltas: dict[date, float], start: date, end: date) -> Series:
+    s, total, d = Series(), 0.0, start
+    for when in [k for k in deltas if k < start]:
+        total += deltas[when]
+    while d <= end:
+        total += deltas.get(d, 0.0)
+        s.days.append(d)
+        s.values.append(total)
+        d += timedelta(days=1)
+    return s
+
+
+def burnup_data(*, session: Session, report: StatusReport) -> BurnUp:
+    """Scope (work added over time) and done (work finished), cumulative per day."""
+    p, today = report.project, report.today
+    tz = ZoneInfo(p.timezone or "UTC")
+    rows = session.exec(select(Task.created_at, Task.done_at, Task.status, Task.estimate_hours)
+                        .where(Task.project_id == p.id)).all()
+    hours = report.work_unit == "hours"
+    avg = report.estimate_total / max(1, sum(1 for r in rows if r[3] is not None)) if hours else 1.0
+    scope: dict[date, float] = defaultdict(float)
+    done: dict[date, float] = defaultdict(float)
+    for created, done_at, status, est in rows:
+        w = (est if est is not None else avg) if hours else 1.0
+        scope[created.astimezone(tz).date()] += w
+        if status == TaskStatus.DONE and done_at:
+            done[done_at.astimezone(tz).date()] += w
+    start = p.start_date or (min(scope) if scope else today)
+    start = min([start, *scope.keys()]) if scope else start
+    f = report.forecast
+    return BurnUp(scope=_cumulative(scope, start, today), done=_cumulative(done, start, today),
+                  unit=report.work_unit, today=today, due=p.due_date,
+                  forecast=(f.p50, f.p85, f.p95) if f and f.ok else (None, None, None))
+
+
+def budget_data(*, session: Session, report: StatusReport) -> BudgetBurn:
+    """Planned value by day (the plan) and actual cost by day (entries + labour)."""
+    p, today = report.project, report.today
+    spent: dict[date, float] = defaultdict(float)
+    for d, cents in session.exec(select(CostEntry.spent_on, func.sum(CostEntry.amount_cents))
+                                 .where(CostEntry.project_id == p.id).group_by(CostEntry.spent_on)):
+        spent[d] += cents
+    for d, minute_cents in session.exec(
+        select(TimeEntry.worked_on, func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0)))
+        .where(TimeEntry.project_id == p.id).group_by(TimeEntry.worked_on)
+    ):
+        spent[d] += (minute_cents or 0) / 60
+    bac = p.budget_cents or 0
+    start = p.start_date or today
+    end = max([d for d in (p.due_date, today) if d] + [m.due_date for m in report.milestones if m.due_date])
+    planned = Series()
+    ms = [PlannedMilestone(m.planned_budget_cents, m.due_date, 0.0, 0.0) for m in report.milestones]
+    d = start
+    while d <= end and bac:
+        planned.days.append(d)
+        planned.values.append(planned_value(bac=bac, start=start, due=p.due_date, today=d, milestones=ms))
+        d += timedelta(days=1)
+    first = min([start, *spent.keys()])
+    return BudgetBurn(planned=planned, actual=_cumulative(spent, first, today), bac=bac,
+                      eac=report.evm.eac if report.evm else None, currency=p.currency, today=today,
+                      due=p.due_date)
+
+
+def _figure(title: str) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=SIZE, dpi=DPI)
+    ax = fig.add_subplot()
+    ax.set_title(title, fontsize=14, loc="left")
+    ax.grid(True, alpha=0.3)
+    ax.tick_params(labelsize=11)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    return fig, ax
+
+
+def _mark(ax: Axes, when: date | None, label: str, colour: str) -> None:
+    if when:
+        ax.axvline(when, color=colour, linestyle=":", linewidth=1.5, label=label)
+
+
+def draw_burnup(data: BurnUp, *, title: str, path: Path) -> Path:
+    fig, ax = _figure(title)
+    ax.plot(data.scope.days, data.scope.values, color="#7f7f7f", linewidth=2.5, label="Scope")
+    ax.plot(data.done.days, data.done.values, color="#2ca02c", linewidth=2.5, label="Done")
+    p50, p85, p95 = data.forecast
+    if p50 and p95 and data.done.values:
+        now, scope = data.done.values[-1], data.scope.values[-1]
+        ax.fill_betweenx([now, scope], [data.today, p50], [data.today, p95], color="#1f77b4",
+                         alpha=0.18, label="Forecast P50–P95")
+        ax.plot([data.today, p85], [now, scope], color="#1f77b4", linestyle="--", linewidth=2,
+                label=f"85% by {p85:%d %b}" if p85 else "P85")
+    _mark(ax, data.due, f"Due {data.due:%d %b}" if data.due else "", "#d62728")
+    _mark(ax, data.today, "Today", "#555555")
+    ax.set_xlabel("Date", fontsize=12)
+    ax.set_ylabel("Hours of work" if data.unit == "hours" else "Tasks", fontsize=12)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower right", fontsize=10, framealpha=0.9)
+    return _save(fig, path)
+
+
+def draw_budget(data: BudgetBurn, *, title: str, path: Path) -> Path:
+    fig, ax = _figure(title)
+    scale = 100.0
+    if data.planned.days:
+        ax.plot(data.planned.days, [v / scale for v in data.planned.values], color="#1f77b4",
+                linewidth=2.5, label="Planned (PV)")
+    ax.plot(data.actual.days, [v / scale for v in data.actual.values], color="#ff7f0e", linewidth=2.5,
+            label="Actual cost (AC)")
+    if data.bac:
+        ax.axhline(data.bac / scale, color="#7f7f7f", linestyle="--", linewidth=1.5,
+                   label=f"Budget {money(data.bac, data.currency)}")
+    if data.eac and data.bac and data.eac != data.bac:
+        ax.axhline(data.eac / scale, color="#9467bd", linestyle="-.", linewidth=1.5,
+                   label=f"Forecast cost (EAC) {money(data.eac, data.currency)}")
+    _mark(ax, data.due, f"Due {data.due:%d %b}" if data.due else "", "#d62728")
+    _mark(ax, data.today, "Today", "#555555")
+    ax.set_xlabel("Date", fontsize=12)
+    ax.set_ylabel(f"Cumulative cost ({data.currency})", fontsize=12)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower right", fontsize=10, framealpha=0.9)
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=DPI)
+    return path
+
+
+def render_chart(*, session: Session, report: StatusReport, kind: str,
+                 directory: Path | None = None) -> Path:
+    """Draw `kind` (burnup | budget) for the report's project; returns the PNG path."""
+    p = report.project
+    name = f"{p.key}-{kind}-{report.today:%Y%m%d}-{uuid.uuid4().hex[:8]}.png"
+    path = (directory or DEFAULT_DIR) / name
+    if kind == "burnup":
+        return draw_burnup(burnup_data(session=session, report=report),
+                           title=f"{p.name}: burn-up", path=path)
+    if kind == "budget":
+        return draw_budget(budget_data(session=session, report=report),
+                           title=f"{p.name}: budget burn", path=path)
+    raise ValueError(f"unknown chart {kind!r}")

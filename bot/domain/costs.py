@@ -1,0 +1,162 @@
+"""Budget actuals: money spent and hours logged, and where it went.
+
+`record_spend` stores a cost entry (owner or manager); `log_time` stores hours
+for a person, snapshotting their hourly rate on the project into
+`TimeEntry.rate_cents` so a later rate change does not rewrite history
+(labour cost = minutes x rate / 60). `breakdown` totals both by category,
+member or month with grouped queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from bot.domain import audit
+from bot.domain.access import Action, require
+from bot.domain.errors import Invalid
+from bot.models import CostEntry, Member, Project, Task, TimeEntry
+
+CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+LABOUR = "labour"
+MAX_DESCRIPTION = 500
+MAX_AMOUNT_CENTS = 10**11  # one billion in major units
+GROUPINGS = ("category", "member", "month")
+
+
+def record_spend(*, session: Session, project: Project, actor: str, amount_cents: int, category: str,
+                 description: str = "", spent_on: date, today: date) -> CostEntry:
+    """Record money spent on the project; the owner and managers may."""
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="record spending")
+    if amount_cents <= 0:
+        raise Invalid("An amount spent is more than zero, like 1200 or $49.99.")
+    if amount_cents > MAX_AMOUNT_CENTS:
+        raise Invalid("That amount is larger than this bot records; is it a typo?")
+    category = category.strip().lower()
+    if category == LABOUR:
+        raise Invalid("Labour is counted from logged hours: use `/project log 3h` instead.")
+    if not CATEGORY_RE.match(category):
+        raise Invalid("A category is one word like licenses, hardware, hosting or contractors.")
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(f"A description can be at most {MAX_DESCRIPTION} characters.")
+    if spent_on > today:
+        raise Invalid(f"{spent_on:%d %b %Y} is in the future; record spending when it happens.")
+    entry = CostEntry(team_id=project.team_id, project_id=project.id, amount_cents=amount_cents,
+                      category=category, description=description.strip(), spent_on=spent_on,
+                      user_id=actor)
+    session.add(entry)
+    session.flush()
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="cost.add",
+                 entity="cost", entity_id=entry.id, project_id=project.id,
+                 after={"amount_cents": amount_cents, "category": category,
+                        "spent_on": spent_on.isoformat()})
+    return entry
+
+
+def log_time(*, session: Session, project: Project, actor: str, hours: float, worked_on: date,
+             today: date, user_id: str | None = None, task: Task | None = None,
+             note: str = "") -> TimeEntry:
+    """Log hours for `user_id` (default: the actor) at their current rate.
+
+    Members log their own time; the owner and managers may log anyone's."""
+    who = user_id or actor
+    if who == actor:
+        require(session=session, project=project, user_id=actor, action=Action.WORK, what="log time")
+    else:
+        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+                what="log time for someone else")
+    if not 0 < hours <= 24:
+        raise Invalid("Log between a few minutes and 24h for one day, like 3h or 90m.")
+    if worked_on > today:
+        raise Invalid(f"{worked_on:%d %b %Y} is in the future; log hours once they are worked.")
+    if task is not None and task.project_id != project.id:
+        raise Invalid(f"Task #{task.number} is not in *{project.name}*.")
+    member = session.exec(select(Member).where(Member.project_id == project.id,
+                                               Member.user_id == who)).first()
+    if member is None and who != project.owner_user_id:
+        raise Invalid(f"<@{who}> is not on *{project.name}*; add them with `/project member add`.")
+    entry = TimeEntry(team_id=project.team_id, project_id=project.id, task_id=task.id if task else None,
+                      user_id=who, minutes=round(hours * 60),
+                      rate_cents=member.hourly_rate_cents if member else None,
+                      worked_on=worked_on, note=note.strip()[:MAX_DESCRIPTION])
+    session.add(entry)
+    session.flush()
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="time.log",
+                 entity="time", entity_id=entry.id, project_id=project.id,
+                 after={"user_id": who, "minutes": entry.minutes, "rate_cents": entry.rate_cents,
+                        "worked_on": worked_on.isoformat()})
+    return entry
+
+
+def labour_cents(entry: TimeEntry) -> int:
+    """minutes x rate / 60, rounded to the cent (0 without a rate)."""
+    return round(entry.minutes * (entry.rate_cents or 0) / 60)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One row of a breakdown: a label, money, and hours where they apply."""
+
+    label: str
+    cents: int
+    hours: float = 0.0
+    unrated_hours: float = 0.0  # logged by someone without a rate: not in `cents`
+
+
+def breakdown(*, session: Session, project: Project, by: str) -> list[CostLine]:
+    """Totals by `category` (labour as one), `member` (labour; other spending as
+    one line) or `month`, biggest first (months in order)."""
+    if by not in GROUPINGS:
+        raise Invalid(f"Break costs down by one of: {', '.join(GROUPINGS)}.")
+    pid = project.id
+    labour_money = func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0))
+    unrated = func.sum(case((TimeEntry.rate_cents.is_(None), TimeEntry.minutes), else_=0))
+    if by == "category":
+        lines = [CostLine(c, int(a)) for c, a in session.exec(
+            select(CostEntry.category, func.sum(CostEntry.amount_cents))
+            .where(CostEntry.project_id == pid).group_by(CostEntry.category))]
+        money, minutes, no_rate = session.exec(
+            select(labour_money, func.sum(TimeEntry.minutes), unrated)
+            .where(TimeEntry.project_id == pid)).one()
+        if minutes:
+            lines.append(CostLine(LABOUR, round((money or 0) / 60), minutes / 60, (no_rate or 0) / 60))
+        return sorted(lines, key=lambda line: -line.cents)
+    if by == "member":
+        lines = [CostLine(f"<@{u}>", round((m or 0) / 60), (mins or 0) / 60, (nr or 0) / 60)
+                 for u, m, mins, nr in session.exec(
+                     select(TimeEntry.user_id, labour_money, func.sum(TimeEntry.minutes), unrated)
+                     .where(TimeEntry.project_id == pid).group_by(TimeEntry.user_id))]
+        other = session.exec(select(func.sum(CostEntry.amount_cents))
+                             .where(CostEntry.project_id == pid)).one()
+        if other:
+            lines.append(CostLine("other spending (not labour)", int(other)))
+        return sorted(lines, key=lambda line: -line.cents)
+    months: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for spent_on, amount in session.exec(
+        select(CostEntry.spent_on, func.sum(CostEntry.amount_cents))
+        .where(CostEntry.project_id == pid).group_by(CostEntry.spent_on)
+    ):
+        months[f"{spent_on:%Y-%m}"][0] += amount * 60
+    for worked_on, money, mins in session.exec(
+        select(TimeEntry.worked_on, labour_money, func.sum(TimeEntry.minutes))
+        .where(TimeEntry.project_id == pid).group_by(TimeEntry.worked_on)
+    ):
+        months[f"{worked_on:%Y-%m}"][0] += money or 0
+        months[f"{worked_on:%Y-%m}"][1] += mins or 0
+    return [CostLine(m, round(v[0] / 60), v[1] / 60) for m, v in sorted(months.items())]
+
+
+def totals(*, session: Session, project: Project) -> tuple[int, int, float]:
+    """(other spending, labour cost, hours logged) in cents and hours."""
+    other = session.exec(select(func.sum(CostEntry.amount_cents))
+                         .where(CostEntry.project_id == project.id)).one() or 0
+    money, minutes = session.exec(
+        select(func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0)),
+               func.sum(TimeEntry.minutes)).where(TimeEntry.project_id == project.id)).one()
+    return int(other), round((money or 0) / 60), (minutes or 0) / 60

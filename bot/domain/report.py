@@ -1,0 +1,275 @@
+"""The weekly report: where the project stands, what changed, what is next,
+and what the owner must decide. One `WeeklyReport` renders three ways: a
+`Reply` (summary for the channel + details for its thread), Markdown and CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.domain.format import bar, day, mention, money, truncate
+from bot.domain.health import thresholds, trend, trend_phrase
+from bot.domain.outbox import Kind, enqueue
+from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.status import StatusReport, build_status
+from bot.models import Milestone, Project, Task, TaskStatus
+
+WEEK = 7
+LIST_LIMIT = 15
+
+
+@dataclass
+class WeeklyReport:
+    status: StatusReport
+    week_start: date
+    trend: str
+    done_tasks: list[Task] = field(default_factory=list)
+    done_milestones: list[Milestone] = field(default_factory=list)
+    next_tasks: list[Task] = field(default_factory=list)
+    next_milestones: list[Milestone] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+
+    @property
+    def project(self) -> Project:
+        return self.status.project
+
+    @property
+    def today(self) -> date:
+        return self.status.today
+
+
+def _utc_start(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, time(), tzinfo=tz).astimezone(UTC)
+
+
+def build_weekly_report(*, session: Session, project: Project, today: date) -> WeeklyReport:
+    """The report for the week ending `today` (project-local)."""
+    status = build_status(session=session, project=project, today=today)
+    tz = ZoneInfo(project.timezone or "UTC")
+    week_start = today - timedelta(days=WEEK - 1)
+    done_tasks = list(session.exec(
+        select(Task).where(Task.project_id == project.id, Task.status == TaskStatus.DONE,
+                           Task.done_at >= _utc_start(week_start, tz))
+        .order_by(Task.done_at, Task.number).limit(LIST_LIMIT + 1)))
+    next_end = today + timedelta(days=WEEK)
+    next_tasks = list(session.exec(
+        select(Task).where(Task.project_id == project.id, Task.status != TaskStatus.DONE,
+                           Task.due_date.is_not(None), Task.due_date <= next_end)
+        .order_by(Task.due_date, Task.number).limit(LIST_LIMIT + 1)))
+    since = _utc_start(week_start, tz)
+    done_ms = [m for m in status.milestones if m.done_at and m.done_at >= since]
+    next_ms = [m for m in status.milestones
+               if m.done_at is None and m.due_date and m.due_date <= next_end]
+    snapshots = trend(session=session, project=project, since=today - timedelta(days=14))
+    rag = status.health.rag if status.health else "green"
+    return WeeklyReport(status=status, week_start=week_start, trend=trend_phrase(snapshots, rag),
+                        done_tasks=done_tasks, done_milestones=done_ms, next_tasks=next_tasks,
+                        next_milestones=next_ms, decisions=decisions_needed(status))
+
+
+def decisions_needed(status: StatusReport) -> list[str]:
+    """What only the owner can settle, from the numbers."""
+    p, today, out = status.project, status.today, []
+    limits = thresholds(p)
+    f = status.forecast
+    if f and f.ok and p.due_date and f.p85 and f.p85 > p.due_date:
+        out.append(f"The 85% forecast ({day(f.p85, today=today)}) is after the due date "
+                   f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?")
+    for m in status.overdue_milestones[:3]:
+        late = (today - m.due_date).days  # type: ignore[operator]
+        out.append(f"Milestone *{truncate(m.name, 80)}* is {late} day{'s' if late != 1 else ''} late: "
+                   "replan it or close it?")
+    evm = status.evm
+    if evm and evm.vac < 0 and evm.cpi is not None and evm.cpi < limits["cpi_amber"]:
+        out.append(f"Forecast cost {money(evm.eac, p.currency)} overruns the budget by "
+                   f"{money(-evm.vac, p.currency)}: approve more budget or cut scope?")
+    for r in status.top_risks:
+        if r.band == "critical":
+            out.append(f"Critical risk R{r.number} _{truncate(r.title, 80)}_: fund the mitigation or "
+                       "accept it?")
+    for t in status.blocked:
+        if t.blocked_at:
+            age = (today - t.blocked_at.astimezone(ZoneInfo(p.timezone or "UTC")).date()).days
+            if age > limits["blocker_red_days"]:
+                out.append(f"#{t.number} {truncate(t.title, 60)} has been blocked {age} days: escalate?")
+    return out
+
+
+def _task_line(t: Task) -> str:
+    return f"#{t.number} {truncate(t.title, 100)} ({mention(t.assignee_user_id)})"
+
+
+def _more(items: list, limit: int = LIST_LIMIT) -> str:
+    return " (and more)" if len(items) > limit else ""
+
+
+def _budget_text(r: WeeklyReport) -> str:
+    s, p = r.status, r.project
+    if not s.evm:
+        return f"{money(s.actual_cents, p.currency)} spent; no budget set."
+    e = s.evm
+    cpi = f", CPI {e.cpi:.2f}" if e.cpi is not None else ""
+    return (f"{money(e.ac, p.currency)} of {money(e.bac, p.currency)} spent "
+            f"({round(e.percent_spent * 100)}%){cpi}; forecast cost {money(e.eac, p.currency)} "
+            f"({'under' if e.vac >= 0 else 'over'} by {money(abs(e.vac), p.currency)}).")
+
+
+def _participation(s: StatusReport) -> str:
+    if s.participation is None:
+        return "no standups this week"
+    return f"{round(s.participation * 100)}% answered ({s.standup_answered} of {s.standup_expected})"
+
+
+def summary_reply(r: WeeklyReport, *, threaded: bool = True) -> Reply:
+    """The channel message: colour, trend, progress, budget and forecast."""
+    s, p, today = r.status, r.project, r.today
+    h = s.health
+    lines = [f"{h.icon} *{h.headline()}*" if h else "", f"Trend: {r.trend}",
+             f"Progress: {bar(s.fraction_done)} {round(s.fraction_done * 100)}% "
+             f"({s.done} of {s.total} tasks done, {len(r.done_tasks)}{'+' if _more(r.done_tasks) else ''} "
+             "this week)",
+             f"Budget: {_budget_text(r)}"]
+    if s.forecast:
+        lines.append(f"Forecast: {s.forecast.phrase(due=p.due_date, today=today)}")
+    if r.decisions:
+        lines.append(f"*{len(r.decisions)} decision{'s' if len(r.decisions) != 1 else ''} needed*"
+                     + (" (details in the thread)" if threaded else ""))
+    return Reply(title=f"{p.name}: weekly report, {day(r.week_start, today=today)} – {day(today, today=today)}",
+                 sections=[Section(text="\n".join(x for x in lines if x))], ephemeral=False,
+                 buttons=[Button("Status", Intent.REFRESH_STATUS, p.key), Button("Chart", Intent.CHART, p.key)])
+
+
+def details_reply(r: WeeklyReport) -> Reply:
+    """The thread message: done, next, risks, decisions, standups."""
+    s, today = r.status, r.today
+    sections = []
+    done = [f"• {_task_line(t)}" for t in r.done_tasks[:LIST_LIMIT]]
+    done += [f"• Milestone *{truncate(m.name, 100)}* reached" for m in r.done_milestones]
+    sections.append(Section(text="*Done this week*\n" + ("\n".join(done) + _more(r.done_tasks) if done
+                                                        else "Nothing finished this week.")))
+    nxt = [f"• Milestone *{truncate(m.name, 100)}* due {day(m.due_date, today=today)}" for m in r.next_milestones]
+    nxt += [f"• {_task_line(t)} due {day(t.due_date, today=today)}" for t in r.next_tasks[:LIST_LIMIT]]
+    sections.append(Section(text="*Plan for next week*\n" + ("\n".join(nxt) + _more(r.next_tasks) if nxt
+                                                            else "Nothing due next week.")))
+    if s.forecast:
+        sections.append(Section(text=f"*Forecast*\n{s.forecast.range_phrase(today)}"))
+    risks = [f"• R{x.number} {truncate(x.title, 100)}: {x.band} ({x.score}) · {mention(x.owner_user_id)}"
+             for x in s.top_risks]
+    sections.append(Section(text="*Top risks*\n" + ("\n".join(risks) or "No open risks.")))
+    sections.append(Section(text="*Decisions needed*\n" + ("\n".join(f"• {d}" for d in r.decisions)
+                                                           or "None this week.")))
+    sections.append(Section(text=f"*Standups (7 days)*\n{_participation(s)}"))
+    return Reply(title="Details", sections=sections, ephemeral=False)
+
+
+def report_reply(r: WeeklyReport) -> Reply:
+    """Summary and details in one reply (for `/project report`)."""
+    summary, details = summary_reply(r, threaded=False), details_reply(r)
+    summary.sections += details.sections
+    summary.ephemeral = True
+    summary.footer = (f"`/project report {r.project.key} post` posts it to the channel · "
+                      f"`python -m bot report {r.project.key} --format md` exports it")
+    return summary
+
+
+def to_markdown(r: WeeklyReport) -> str:
+    """The report as a Markdown document."""
+    s, p, today = r.status, r.project, r.today
+    h = s.health
+    out = [f"# {p.name}: weekly report", "",
+           f"Week {r.week_start.isoformat()} to {today.isoformat()} ({p.timezone})", "",
+           f"**{h.summary if h else 'no health yet'}**", "", f"Trend: {r.trend}", "",
+           "## Progress", "", f"{s.done} of {s.total} tasks done ({round(s.fraction_done * 100)}%).", "",
+           "## Budget", "", _budget_text(r).replace("*", ""), ""]
+    if s.evm:
+        out += ["| measure | value |", "| --- | --- |"]
+        for k, v in s.evm.as_dict().items():
+            shown = money(v, p.currency) if isinstance(v, int) else ("-" if v is None else f"{v:.2f}")
+            out.append(f"| {k.upper().replace('_ATYPICAL', ' (atypical)')} | {shown} |")
+        out.append("")
+    out += ["## Forecast", "", s.forecast.range_phrase(today) if s.forecast else "none", ""]
+    out += ["## Done this week", ""] + ([f"- #{t.number} {t.title}" for t in r.done_tasks[:LIST_LIMIT]]
+                                       + [f"- Milestone {m.name} reached" for m in r.done_milestones]
+                                       or ["- nothing finished"]) + [""]
+    out += ["## Plan for next week", ""] + (
+        [f"- Milestone {m.name} due {m.due_date}" for m in r.next_milestones]
+        + [f"- #{t.number} {t.title} (due {t.due_date})" for t in r.next_tasks[:LIST_LIMIT]]
+        or ["- nothing due"]) + [""]
+    out += ["## Top risks", ""] + ([f"- R{x.number} {x.title}: {x.band} ({x.score})" for x in s.top_risks]
+                                   or ["- none open"]) + [""]
+    out += ["## Decisions needed", ""] + ([f"- {d.replace('*', '').replace('_', '')}" for d in r.decisions]
+                                          or ["- none"]) + [""]
+    out += ["## Standups", "", _participation(s), ""]
+    return "\n".join(out)
+
+
+def to_csv(r: WeeklyReport) -> str:
+    """The report as CSV rows: section, item, value."""
+    s, p = r.status, r.project
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["section", "item", "value"])
+    w.writerow(["project", "key", p.key])
+    w.writerow(["project", "week", f"{r.week_start.isoformat()}..{r.today.isoformat()}"])
+    if s.health:
+        w.writerow(["health", "rag", s.health.rag])
+        for reason in s.health.reasons:
+            w.writerow(["health", "reason", reason])
+    w.writerow(["health", "trend", r.trend])
+    w.writerow(["progress", "tasks_done", s.done])
+    w.writerow(["progress", "tasks_total", s.total])
+    w.writerow(["progress", "percent_done", round(s.fraction_done * 100, 1)])
+    if s.evm:
+        for k, v in s.evm.as_dict().items():
+            w.writerow(["budget", k, "" if v is None else (f"{v / 100:.2f}" if isinstance(v, int) else v)])
+        w.writerow(["budget", "currency", p.currency])
+    if s.forecast:
+        for k in ("p50", "p85", "p95"):
+            v = getattr(s.forecast, k)
+            w.writerow(["forecast", k, v.isoformat() if v else ""])
+        if not s.forecast.ok:
+            w.writerow(["forecast", "note", s.forecast.reason])
+    for t in r.done_tasks[:LIST_LIMIT]:
+        w.writerow(["done", f"#{t.number}", t.title])
+    for m in r.done_milestones:
+        w.writerow(["done", "milestone", m.name])
+    for m in r.next_milestones:
+        w.writerow(["next", "milestone", f"{m.name} (due {m.due_date})"])
+    for t in r.next_tasks[:LIST_LIMIT]:
+        w.writerow(["next", f"#{t.number}", f"{t.title} (due {t.due_date})"])
+    for x in s.top_risks:
+        w.writerow(["risk", f"R{x.number}", f"{x.title} ({x.band} {x.score})"])
+    for d in r.decisions:
+        w.writerow(["decision", "", d.replace("*", "").replace("_", "")])
+    w.writerow(["standups", "answered", s.standup_answered])
+    w.writerow(["standups", "expected", s.standup_expected])
+    return buf.getvalue()
+
+
+def post_report(*, session: Session, report: WeeklyReport, key: str,
+                chart_path: str | None = None) -> bool:
+    """Queue the report for the project's channel: the summary, the details in
+    its thread, and the burn-up chart in the same thread. Returns False when
+    `key` was queued before (a repeated job run or a double click) or the
+    project has no channel."""
+    p = report.project
+    if not p.channel_id:
+        return False
+    _, created = enqueue(session=session, team_id=p.team_id, key=key, kind=Kind.POST,
+                         channel_id=p.channel_id, project_id=p.id, reply=summary_reply(report))
+    if not created:
+        return False
+    enqueue(session=session, team_id=p.team_id, key=f"{key}:details", kind=Kind.POST,
+            channel_id=p.channel_id, project_id=p.id, reply=details_reply(report),
+            extra={"thread_key": key})
+    if chart_path:
+        enqueue(session=session, team_id=p.team_id, key=f"{key}:chart", kind=Kind.UPLOAD,
+                channel_id=p.channel_id, project_id=p.id,
+                extra={"thread_key": key, "file_path": chart_path, "title": f"{p.name}: burn-up"})
+    return True
