@@ -1,0 +1,422 @@
+"""Alerts: one condition, one message, kept current.
+
+`check_project` runs the detectors and `sync_alerts` turns findings into
+`Alert` rows and outbox messages:
+- a new fingerprint posts to the project's channel (the owner also gets a DM
+  when it is critical); during quiet hours in the project's zone the post
+  waits until morning;
+- a persisting condition edits its message in place (`Kind.UPDATE`);
+- it posts again only when severity rises, a snooze has ended, or a resolved
+  condition returns;
+- a condition that cleared is marked resolved in place (or withdrawn, if its
+  post is still waiting for the morning).
+Buttons: acknowledge, snooze a day or a week, assign an owner, make it a risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.domain import audit, outbox
+from bot.domain import risks as risk_service
+from bot.domain.access import Action, require
+from bot.domain.detectors import (
+    DETECTORS,
+    SEVERITY_RANK,
+    THRESHOLDS,
+    Finding,
+    limits_for,
+    load_snapshot,
+    run_detectors,
+)
+from bot.domain.errors import Invalid, NotFound
+from bot.domain.format import mention
+from bot.domain.replies import Button, Field, Intent, Reply, Section
+from bot.models import Alert, OutboxMessage, Project, ProjectState, Risk
+
+OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
+ACTIVE_STATES = (OPEN, ACKNOWLEDGED, SNOOZED)
+TITLES = {
+    "past_due": "Past due",
+    "schedule_slip": "Schedule slip",
+    "budget_burn": "Budget burn",
+    "blockers": "Blocker",
+    "silent": "Silent in standups",
+    "risk_gaps": "Risk register",
+    "overload": "Overload",
+}
+ICON = {"critical": "🔴", "warning": "🟠", RESOLVED: "✅"}
+
+
+@dataclass
+class SyncResult:
+    opened: list[Alert] = field(default_factory=list)
+    updated: list[Alert] = field(default_factory=list)
+    realerted: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+
+
+# --- quiet hours ------------------------------------------------------------------
+
+
+def quiet_until(project: Project, now: datetime, limits: dict[str, float]) -> datetime | None:
+    """When quiet hours end, if `now` falls in them (project-local), else None."""
+    start, end = int(limits["quiet_start"]), int(limits["quiet_end"])
+    if start == end:
+        return None
+    tz = ZoneInfo(project.timezone or "UTC")
+    local = now.astimezone(tz)
+    hour = local.hour
+    quiet = (hour >= start or hour < end) if start > end else (start <= hour < end)
+    if not quiet:
+        return None
+    day = local.date() if hour < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(end), tzinfo=tz)
+
+
+# --- rendering --------------------------------------------------------------------
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
+    """The channel message for an alert, with its state and buttons."""
+    tz = ZoneInfo(project.timezone or "UTC")
+    icon = ICON[RESOLVED] if alert.state == RESOLVED else ICON.get(alert.severity, "🟠")
+    title = f"{icon} {TITLES.get(alert.detector, alert.detector)} · {project.name}"
+    numbers = alert.details.get("numbers", {})
+    fields = [Field(_label(k), ", ".join(f"#{x}" for x in v) if isinstance(v, list) else str(v))
+              for k, v in numbers.items() if k not in {"blocker", "unit"}][:8]
+    sections = [Section(text=alert.reason, fields=fields)]
+    notes = [f"Severity: *{alert.severity}*"]
+    if alert.details.get("assignee"):
+        notes.append(f"owner {mention(alert.details['assignee'])}")
+    if alert.details.get("risk"):
+        notes.append(f"tracked as risk R{alert.details['risk']}")
+    if alert.state == ACKNOWLEDGED:
+        notes.append(f"acknowledged by {mention(alert.acknowledged_by)}")
+    if alert.state == SNOOZED and alert.snoozed_until:
+        until = alert.snoozed_until.astimezone(tz)
+        notes.append(f"snoozed until {until:%a %d %b %H:%M} ({project.timezone or 'UTC'})")
+    if alert.state == RESOLVED and alert.resolved_at:
+        notes.append(f"resolved {alert.resolved_at.astimezone(tz):%a %d %b %H:%M}: the condition cleared")
+    buttons: list[Button] = []
+    if alert.state != RESOLVED:
+        value = str(alert.id)
+        if alert.state != ACKNOWLEDGED:
+            buttons.append(Button("Acknowledge", Intent.ALERT_ACK, value, "primary"))
+        buttons += [Button("Snooze 1 day", Intent.ALERT_SNOOZE_DAY, value),
+                    Button("Snooze 1 week", Intent.ALERT_SNOOZE_WEEK, value),
+                    Button("Assign owner", Intent.ALERT_ASSIGN, value)]
+        if not alert.details.get("risk"):
+            buttons.append(Button("Make it a risk", Intent.ALERT_TO_RISK, value))
+    return Reply(title=title, sections=sections, buttons=buttons, footer=" · ".join(notes),
+                 ephemeral=False)
+
+
+# --- messages -----------------------------------------------------------------------
+
+
+def _set_details(alert: Alert, **changes) -> None:
+    alert.details = {**(alert.details or {}), **changes}
+
+
+def _announce(session: Session, project: Project, alert: Alert, now: datetime,
+              limits: dict[str, float]) -> None:
+    """Post the alert anew (and DM the owner if critical), after quiet hours."""
+    n = int(alert.details.get("posts", 0)) + 1
+    wait = quiet_until(project, now, limits)
+    _set_details(alert, posts=n)
+    alert.channel_id = project.channel_id
+    alert.message_ts = None
+    reply = render_alert(alert, project, now)
+    if project.channel_id:
+        key = f"alert:{alert.id}:post:{n}"
+        outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.POST,
+                       reply=reply, channel_id=project.channel_id, project_id=project.id,
+                       not_before=wait)
+        _set_details(alert, post=key)
+    if alert.severity == "critical" and project.owner_user_id:
+        key = f"alert:{alert.id}:dm:{n}"
+        outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
+                       reply=reply, user_id=project.owner_user_id, project_id=project.id,
+                       not_before=wait)
+        _set_details(alert, dm=key)
+
+
+def _edit(session: Session, project: Project, alert: Alert, now: datetime) -> None:
+    """Re-render the alert's current message in place."""
+    post = alert.details.get("post")
+    if not post:
+        return
+    rev = int(alert.details.get("rev", 0)) + 1
+    _set_details(alert, rev=rev)
+    outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:rev:{rev}",
+                   kind=outbox.Kind.UPDATE, reply=render_alert(alert, project, now),
+                   channel_id=alert.channel_id, project_id=project.id, extra={"update_key": post})
+
+
+def _withdraw(session: Session, key: str | None) -> bool:
+    """Cancel a still-pending message (compare-and-set, so a send in flight wins)."""
+    if not key:
+        return False
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == key, OutboxMessage.state == outbox.State.PENDING)
+        .values(state=outbox.State.CANCELLED)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def _remember_ts(session: Session, alert: Alert) -> None:
+    if alert.message_ts is None and alert.details.get("post"):
+        channel, ts = outbox.sent_ts(session=session, key=alert.details["post"])
+        if ts:
+            alert.channel_id, alert.message_ts = channel, ts
+
+
+# --- syncing findings -----------------------------------------------------------------
+
+
+def _content(finding: Finding) -> dict:
+    return {"numbers": finding.numbers, "subject": finding.subject}
+
+
+def _insert(session: Session, project: Project, f: Finding, now: datetime) -> Alert | None:
+    """A new alert row, or None when a concurrent check created it first."""
+    alert = Alert(team_id=project.team_id, project_id=project.id, fingerprint=f.fingerprint,
+                  detector=f.detector, severity=f.severity, reason=f.reason,
+                  details=_content(f), created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        return None
+    return alert
+
+
+def sync_alerts(*, session: Session, project: Project, findings: list[Finding], ran: set[str],
+                now: datetime) -> SyncResult:
+    """Bring the project's alerts in line with `findings` from the detectors in `ran`."""
+    limits = limits_for(project)
+    result = SyncResult()
+    existing = {a.fingerprint: a for a in session.exec(select(Alert).where(Alert.project_id == project.id))}
+    seen: set[str] = set()
+    for f in findings:
+        if f.fingerprint in seen:
+            continue
+        seen.add(f.fingerprint)
+        alert = existing.get(f.fingerprint)
+        if alert is None:
+            alert = _insert(session, project, f, now)
+            if alert is not None:
+                _announce(session, project, alert, now, limits)
+                result.opened.append(alert)
+                session.add(alert)
+                continue
+            alert = session.exec(select(Alert).where(Alert.project_id == project.id,
+                                                     Alert.fingerprint == f.fingerprint)).one()
+        _remember_ts(session, alert)
+        rose = SEVERITY_RANK.get(f.severity, 0) > SEVERITY_RANK.get(alert.severity, 0)
+        changed = (alert.reason != f.reason or alert.severity != f.severity
+                   or alert.details.get("numbers") != f.numbers)
+        snooze_over = alert.state == SNOOZED and (alert.snoozed_until is None or alert.snoozed_until <= now)
+        alert.severity, alert.reason = f.severity, f.reason
+        _set_details(alert, **_content(f))
+        if alert.state == RESOLVED or snooze_over or rose:
+            alert.state, alert.snoozed_until, alert.resolved_at = OPEN, None, None
+            alert.acknowledged_by = None
+            alert.updated_at = now
+            _announce(session, project, alert, now, limits)
+            result.realerted.append(alert)
+        elif changed:
+            alert.updated_at = now
+            _edit(session, project, alert, now)
+            result.updated.append(alert)
+        session.add(alert)
+    for fingerprint, alert in existing.items():
+        if fingerprint in seen or alert.detector not in ran or alert.state == RESOLVED:
+            continue
+        alert.state, alert.resolved_at, alert.updated_at = RESOLVED, now, now
+        if _withdraw(session, alert.details.get("post")):
+            _withdraw(session, alert.details.get("dm"))
+        else:
+            _edit(session, project, alert, now)
+        session.add(alert)
+        result.resolved.append(alert)
+    session.flush()
+    return result
+
+
+def check_project(*, session: Session, project: Project, now: datetime,
+                  only: set[str] | None = None) -> SyncResult:
+    """Run the (named) detectors on one project and sync its alerts."""
+    if project.state != ProjectState.ACTIVE:
+        return SyncResult()
+    snapshot = load_snapshot(session=session, project=project, now=now)
+    findings = run_detectors(snapshot, limits_for(project), only)
+    ran = set(DETECTORS) if only is None else set(only) & set(DETECTORS)
+    return sync_alerts(session=session, project=project, findings=findings, ran=ran, now=now)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def get_alert(*, session: Session, team_id: str, alert_id: int) -> tuple[Alert, Project]:
+    alert = session.get(Alert, alert_id)
+    if alert is None or alert.team_id != team_id:
+        raise NotFound(f"There is no alert {alert_id} here; it may have been removed.")
+    project = session.get(Project, alert.project_id)
+    assert project is not None
+    return alert, project
+
+
+def list_alerts(*, session: Session, project: Project, include_resolved: bool = False) -> list[Alert]:
+    """Active alerts, critical first, newest first."""
+    query = select(Alert).where(Alert.project_id == project.id)
+    if not include_resolved:
+        query = query.where(Alert.state.in_(ACTIVE_STATES))
+    alerts = list(session.exec(query))
+    return sorted(alerts, key=lambda a: (-SEVERITY_RANK.get(a.severity, 0), -a.id))
+
+
+# --- actions (buttons) ----------------------------------------------------------------
+
+
+def _act(session: Session, project: Project, alert: Alert, actor: str, action: str,
+         before: dict, now: datetime) -> None:
+    alert.updated_at = now
+    session.add(alert)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action=f"alert.{action}",
+                 entity="alert", entity_id=alert.id, project_id=project.id, before=before,
+                 after={"state": alert.state, "snoozed_until": alert.snoozed_until,
+                        "assignee": alert.details.get("assignee"), "risk": alert.details.get("risk")})
+    _edit(session, project, alert, now)
+    session.flush()
+
+
+def _require_active(alert: Alert) -> None:
+    if alert.state == RESOLVED:
+        raise Invalid("That alert is already resolved: the condition cleared.")
+
+
+def acknowledge(*, session: Session, project: Project, alert: Alert, actor: str, now: datetime) -> bool:
+    """Mark seen; True if it changed (a second click changes nothing)."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="acknowledge alerts")
+    _require_active(alert)
+    if alert.state == ACKNOWLEDGED:
+        return False
+    before = {"state": alert.state}
+    alert.state, alert.acknowledged_by, alert.snoozed_until = ACKNOWLEDGED, actor, None
+    _act(session, project, alert, actor, "acknowledge", before, now)
+    return True
+
+
+def snooze(*, session: Session, project: Project, alert: Alert, actor: str, days: int,
+           now: datetime) -> datetime:
+    """Hide the alert for `days`; it posts again then if the condition persists."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="snooze alerts")
+    _require_active(alert)
+    until = now + timedelta(days=days)
+    if alert.state == SNOOZED and alert.snoozed_until and abs(alert.snoozed_until - until) < timedelta(minutes=1):
+        return alert.snoozed_until  # a double click
+    before = {"state": alert.state, "snoozed_until": alert.snoozed_until}
+    alert.state, alert.snoozed_until = SNOOZED, until
+    _act(session, project, alert, actor, "snooze", before, now)
+    return until
+
+
+def assign(*, session: Session, project: Project, alert: Alert, actor: str, assignee: str,
+           now: datetime) -> bool:
+    """Name who follows the alert up; they get a DM. True if it changed."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="assign alerts")
+    _require_active(alert)
+    if alert.details.get("assignee") == assignee:
+        return False
+    before = {"assignee": alert.details.get("assignee")}
+    _set_details(alert, assignee=assignee)
+    _act(session, project, alert, actor, "assign", before, now)
+    outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:assign:{assignee}",
+                   kind=outbox.Kind.DM, user_id=assignee, project_id=project.id,
+                   reply=Reply.text(f"{mention(actor)} asked you to follow up an alert on "
+                                    f"*{project.name}*: {alert.reason}"))
+    return True
+
+
+def to_risk(*, session: Session, project: Project, alert: Alert, actor: str,
+            now: datetime) -> tuple[Risk, bool]:
+    """Put the alert's condition in the risk register; returns (risk, created). Idempotent."""
+    if alert.details.get("risk"):
+        return risk_service.get_risk(session=session, project=project, number=int(alert.details["risk"])), False
+    critical = alert.severity == "critical"
+    owner = alert.details.get("assignee") or alert.details.get("subject")
+    title = alert.reason.replace("*", "")
+    risk = risk_service.add_risk(
+        session=session, project=project, actor=actor,
+        title=title if len(title) <= risk_service.MAX_TITLE else title[: risk_service.MAX_TITLE - 1] + "…",
+        likelihood=4 if critical else 3, impact=4 if critical else 3, owner=owner,
+        description=f"Raised from the {TITLES.get(alert.detector, alert.detector).lower()} alert.",
+        source=f"alert:{alert.detector}", now=now)
+    before = {"risk": None}
+    _set_details(alert, risk=risk.number)
+    _act(session, project, alert, actor, "to_risk", before, now)
+    return risk, True
+
+
+# --- thresholds -----------------------------------------------------------------------
+
+
+def set_threshold(*, session: Session, project: Project, actor: str, name: str,
+                  value: float | None) -> float:
+    """Set one threshold (None resets it to the default); returns the value in force."""
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="change alert thresholds")
+    if name not in THRESHOLDS:
+        raise Invalid(f"There is no threshold `{name}`; one of {', '.join(THRESHOLDS)}.")
+    default, low, high, _ = THRESHOLDS[name]
+    if value is not None and not low <= value <= high:
+        raise Invalid(f"`{name}` goes from {low:g} to {high:g} (got {value:g}).")
+    settings = dict(project.settings or {})
+    custom = dict(settings.get("alerts") or {})
+    before = {name: custom.get(name, default)}
+    if value is None:
+        custom.pop(name, None)
+    else:
+        custom[name] = value
+    settings["alerts"] = custom
+    project.settings = settings
+    session.add(project)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="alerts.threshold",
+                 entity="project", entity_id=project.id, project_id=project.id, before=before,
+                 after={name: value if value is not None else default})
+    session.flush()
+    return value if value is not None else default
+
+
+# --- after a change -------------------------------------------------------------------
+
+AFFECTED_BY = {
+    "task": {"past_due", "schedule_slip", "budget_burn", "blockers", "overload"},
+    "milestone": {"past_due"},
+    "risk": {"risk_gaps"},
+    "cost": {"budget_burn"},
+    "standup": {"blockers", "silent"},
+    "member": {"overload", "silent", "budget_burn"},
+    "dayoff": {"overload", "silent"},
+    "project": set(DETECTORS),
+}
+
+
+def after_change(*, session: Session, project: Project, now: datetime, what: str) -> SyncResult:
+    """Re-run only the detectors a change to `what` (task, milestone, risk, cost,
+    standup, member, dayoff, project) can affect, in the caller's transaction."""
+    return check_project(session=session, project=project, now=now, only=AFFECTED_BY[what])

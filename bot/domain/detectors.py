@@ -1,0 +1,429 @@
+"""Detectors: pure functions that spot trouble early.
+
+`load_snapshot` reads a project's data once; each detector is a pure function
+`(snapshot, limits) -> list[Finding]` over it and the frozen `today`/`now` it
+holds. A finding has a severity, a one-sentence reason, the numbers behind it
+and a stable fingerprint: the same condition always yields the same
+fingerprint, so alerts can be updated instead of repeated.
+
+Limits are per project (`Project.settings["alerts"]`) over `DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.domain.calendar import WorkCalendar, user_days_away, work_calendar
+from bot.domain.format import day, hours, mention, money, truncate
+from bot.domain.risks import Band, RiskState, band, risk_score
+from bot.models import (
+    CostEntry,
+    Member,
+    Milestone,
+    Project,
+    Risk,
+    StandupAnswer,
+    StandupParticipant,
+    StandupRun,
+    Task,
+    TaskStatus,
+    TimeEntry,
+)
+
+WARNING = "warning"
+CRITICAL = "critical"
+SEVERITY_RANK = {WARNING: 1, CRITICAL: 2}
+AWAY_STATUSES = {"away", "skipped", "off", "excused"}
+
+# name -> (default, low, high, help)
+THRESHOLDS: dict[str, tuple[float, float, float, str]] = {
+    "overdue_days": (0, 0, 60, "days past due before a task or milestone alerts"),
+    "overdue_critical_days": (7, 1, 90, "days past due that make it critical"),
+    "slip_days": (0, 0, 90, "days the forecast may pass the due date before alerting"),
+    "throughput_days": (14, 5, 90, "days of history behind the pace forecast"),
+    "burn_points": (10, 1, 100, "points budget spent may run ahead of work done"),
+    "cpi_min": (0.9, 0.1, 1.5, "lowest cost performance index (work / spend) before alerting"),
+    "blocker_runs": (2, 1, 20, "standups in a row with the same person blocked"),
+    "blocker_days": (2, 1, 30, "working days a blocker may stay open"),
+    "silent_runs": (2, 1, 20, "standups in a row a person may miss while not away"),
+    "overload_pct": (100, 50, 300, "percent of next week's capacity a person may be loaded"),
+    "quiet_start": (20, 0, 23, "hour (project time) from which alerts wait until morning"),
+    "quiet_end": (8, 0, 23, "hour (project time) at which waiting alerts go out"),
+}
+DEFAULTS: dict[str, float] = {name: spec[0] for name, spec in THRESHOLDS.items()}
+
+
+def limits_for(project: Project) -> dict[str, float]:
+    """The defaults overlaid by the project's own numbers."""
+    custom = (project.settings or {}).get("alerts", {}) if isinstance(project.settings, dict) else {}
+    merged = dict(DEFAULTS)
+    for key, value in (custom or {}).items():
+        if key in DEFAULTS and isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = float(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One condition worth an alert."""
+
+    detector: str
+    fingerprint: str
+    severity: str
+    reason: str
+    numbers: dict = field(default_factory=dict)
+    subject: str | None = None  # the person it is about, if any
+
+
+@dataclass
+class Snapshot:
+    """Everything the detectors look at, read once."""
+
+    project: Project
+    now: datetime
+    today: date
+    tasks: list[Task]
+    milestones: list[Milestone]
+    members: list[Member]
+    risks: list[Risk]
+    cost_cents: int
+    runs: list[StandupRun]  # run_date <= today, oldest first
+    participants: dict[int, dict[str, str]]  # run id -> user -> status
+    answers: dict[int, dict[str, StandupAnswer]]  # run id -> user -> answer
+    away: dict[str, set[date]]  # user -> days out of office (recent past and next week)
+    calendar: WorkCalendar
+
+
+def local_date(project: Project, moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(project.timezone or "UTC")).date()
+
+
+def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snapshot:
+    """Read the project's data the detectors need (a fixed number of queries)."""
+    today = local_date(project, now)
+    pid = project.id
+    tasks = list(session.exec(select(Task).where(Task.project_id == pid)))
+    members = list(session.exec(select(Member).where(Member.project_id == pid,
+                                                     Member.active == True)))  # noqa: E712
+    rates = {m.user_id: m.hourly_rate_cents for m in members}
+    costs = sum(session.exec(select(CostEntry.amount_cents).where(CostEntry.project_id == pid)))
+    for minutes, rate, user in session.exec(
+            select(TimeEntry.minutes, TimeEntry.rate_cents, TimeEntry.user_id)
+            .where(TimeEntry.project_id == pid)):
+        costs += round(minutes / 60 * (rate if rate is not None else rates.get(user) or 0))
+    runs = list(session.exec(select(StandupRun).where(StandupRun.project_id == pid,
+                                                      StandupRun.run_date <= today)
+                             .order_by(StandupRun.run_date)))
+    run_ids = [r.id for r in runs[-40:]]
+    runs = runs[-40:]
+    participants: dict[int, dict[str, str]] = defaultdict(dict)
+    answers: dict[int, dict[str, StandupAnswer]] = defaultdict(dict)
+    if run_ids:
+        for p in session.exec(select(StandupParticipant).where(StandupParticipant.run_id.in_(run_ids))):
+            participants[p.run_id][p.user_id] = p.status
+        for a in session.exec(select(StandupAnswer).where(StandupAnswer.run_id.in_(run_ids))):
+            answers[a.run_id][a.user_id] = a
+    start, end = today - timedelta(days=60), today + timedelta(days=14)
+    away = {m.user_id: user_days_away(session=session, team_id=project.team_id, user_id=m.user_id,
+                                      start=start, end=end) for m in members}
+    return Snapshot(
+        project=project, now=now, today=today, tasks=tasks,
+        milestones=list(session.exec(select(Milestone).where(Milestone.project_id == pid))),
+        members=members,
+        risks=list(session.exec(select(Risk).where(Risk.project_id == pid))),
+        cost_cents=int(costs), runs=runs, participants=participants, answers=answers, away=away,
+        calendar=work_calendar(session=session, project=project, start=start, end=end),
+    )
+
+
+def _severity(value: float, critical_at: float) -> str:
+    return CRITICAL if value >= critical_at else WARNING
+
+
+def _plural(n: int | float, word: str) -> str:
+    return f"{n:g} {word}" if n == 1 else f"{n:g} {word}s"
+
+
+def _open(task: Task) -> bool:
+    return task.status != TaskStatus.DONE
+
+
+# --- 1. past due -----------------------------------------------------------------
+
+
+def past_due(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """Open tasks past due (one finding per assignee) and milestones past due."""
+    grace, critical = limits["overdue_days"], limits["overdue_critical_days"]
+    late: dict[str | None, list[tuple[int, Task]]] = defaultdict(list)
+    for t in s.tasks:
+        if _open(t) and t.due_date and (s.today - t.due_date).days > grace:
+            late[t.assignee_user_id].append(((s.today - t.due_date).days, t))
+    findings = []
+    for user, items in sorted(late.items(), key=lambda kv: kv[0] or ""):
+        items.sort(key=lambda x: (-x[0], x[1].number))
+        oldest = items[0][0]
+        numbers = [t.number for _, t in items]
+        refs = ", ".join(f"#{n}" for n in numbers[:8]) + (" …" if len(numbers) > 8 else "")
+        who = mention(user) if user else "Nobody"
+        reason = (f"{who} has {_plural(len(items), 'task')} past due ({refs}), "
+                  f"the oldest {_plural(oldest, 'day')} late.")
+        findings.append(Finding("past_due", f"past_due:{user or 'unassigned'}",
+                                _severity(oldest, critical), reason,
+                                {"tasks": numbers, "oldest_days_late": oldest}, subject=user))
+    for m in s.milestones:
+        if m.done_at is None and m.due_date and (s.today - m.due_date).days > grace:
+            late_days = (s.today - m.due_date).days
+            open_tasks = sum(1 for t in s.tasks if t.milestone_id == m.id and _open(t))
+            reason = (f"Milestone M{m.number} *{truncate(m.name, 80)}* was due "
+                      f"{day(m.due_date, today=s.today)} and is {_plural(late_days, 'day')} late "
+                      f"with {_plural(open_tasks, 'open task')}.")
+            findings.append(Finding("past_due", f"milestone:{m.number}", _severity(late_days, critical),
+                                    reason, {"days_late": late_days, "open_tasks": open_tasks}))
+    return findings
+
+
+# --- 2. schedule slip ------------------------------------------------------------
+
+
+def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """Remaining work / recent pace puts the finish after the due date."""
+    p = s.project
+    open_tasks = [t for t in s.tasks if _open(t)]
+    if not p.due_date or not open_tasks:
+        return []
+    started = p.start_date or local_date(p, p.created_at)
+    window = min(int(limits["throughput_days"]), (s.today - started).days)
+    if window < 5:
+        return []  # too little history for a pace
+    since = s.today - timedelta(days=window)
+    done = [t for t in s.tasks if t.done_at and since <= local_date(p, t.done_at) < s.today + timedelta(days=1)]
+    by_hours = all(t.estimate_hours for t in s.tasks)
+    if by_hours:
+        remaining = sum(t.estimate_hours or 0 for t in open_tasks)
+        pace = sum(t.estimate_hours or 0 for t in done) / window
+        unit = "h"
+    else:
+        remaining, pace, unit = len(open_tasks), len(done) / window, " tasks"
+    numbers = {"remaining": round(remaining, 1), "unit": unit.strip(), "window_days": window,
+               "pace_per_week": round(pace * 7, 1), "due": p.due_date.isoformat()}
+    due_phrase = day(p.due_date, today=s.today)
+    if pace <= 0:
+        reason = (f"Nothing was finished in the last {window} days; {remaining:g}{unit} remain "
+                  f"and the due date is {due_phrase}.")
+        return [Finding("schedule_slip", "schedule_slip", WARNING, reason, numbers)]
+    finish = s.today + timedelta(days=math.ceil(remaining / pace))
+    slip = (finish - p.due_date).days
+    if slip <= limits["slip_days"]:
+        return []
+    numbers |= {"forecast": finish.isoformat(), "slip_days": slip}
+    reason = (f"At the recent pace ({pace * 7:.1f}{unit} a week) the {remaining:g}{unit} left finish "
+              f"around {day(finish, today=s.today)}, {_plural(slip, 'day')} after the due date "
+              f"{due_phrase}.")
+    return [Finding("schedule_slip", "schedule_slip", _severity(slip, 14), reason, numbers)]
+
+
+# --- 3. budget burn --------------------------------------------------------------
+
+
+def work_done_share(tasks: list[Task]) -> float | None:
+    """Done share by estimate when every task is estimated, else by count."""
+    if not tasks:
+        return None
+    if all(t.estimate_hours for t in tasks):
+        total = sum(t.estimate_hours or 0 for t in tasks)
+        return sum(t.estimate_hours or 0 for t in tasks if not _open(t)) / total
+    return sum(1 for t in tasks if not _open(t)) / len(tasks)
+
+
+def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """Budget spent runs ahead of work done, or CPI (work / spend) is low."""
+    p = s.project
+    work = work_done_share(s.tasks)
+    if not p.budget_cents or work is None or s.cost_cents <= 0:
+        return []
+    spent = s.cost_cents / p.budget_cents
+    gap = (spent - work) * 100
+    cpi = work * p.budget_cents / s.cost_cents
+    ahead = gap > limits["burn_points"]
+    low_cpi = spent >= 0.1 and cpi < limits["cpi_min"]
+    if not (ahead or low_cpi):
+        return []
+    severity = CRITICAL if spent > 1 or gap > 2 * limits["burn_points"] else WARNING
+    reason = (f"{spent:.0%} of the budget is spent ({money(s.cost_cents, p.currency)} of "
+              f"{money(p.budget_cents, p.currency)}) for {work:.0%} of the work: "
+              f"{gap:.0f} points ahead, CPI {cpi:.2f}.")
+    return [Finding("budget_burn", "budget_burn", severity, reason,
+                    {"spent_pct": round(spent * 100, 1), "work_pct": round(work * 100, 1),
+                     "gap_points": round(gap, 1), "cpi": round(cpi, 2), "spent_cents": s.cost_cents,
+                     "budget_cents": p.budget_cents})]
+
+
+# --- 4. blockers -----------------------------------------------------------------
+
+
+def blockers(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """A person blocked in consecutive standups or for days; tasks blocked for days."""
+    findings = []
+    recent = {r.id for r in s.runs[-2:]}
+    users = sorted({u for per_run in s.answers.values() for u in per_run})
+    for user in users:
+        mine = [(r, s.answers[r.id][user]) for r in reversed(s.runs) if user in s.answers.get(r.id, {})]
+        if not mine or mine[0][0].id not in recent:
+            continue
+        streak = []
+        for run, answer in mine:
+            if not answer.blocker.strip():
+                break
+            streak.append((run, answer))
+        if not streak:
+            continue
+        since = streak[-1][0].run_date
+        age = s.calendar.working_days_between(since, s.today)
+        if len(streak) < limits["blocker_runs"] and age <= limits["blocker_days"]:
+            continue
+        text = truncate(streak[0][1].blocker.strip(), 150)
+        reason = (f"{mention(user)} has reported a blocker in {_plural(len(streak), 'standup')} in a row "
+                  f"since {day(since, today=s.today)}: “{text}”.")
+        findings.append(Finding("blockers", f"blocker:{user}", _severity(age, 5), reason,
+                                {"standups": len(streak), "working_days": age, "since": since.isoformat(),
+                                 "blocker": text}, subject=user))
+    for t in s.tasks:
+        if t.status != TaskStatus.BLOCKED or t.blocked_at is None:
+            continue
+        since = local_date(s.project, t.blocked_at)
+        age = s.calendar.working_days_between(since, s.today)
+        if age <= limits["blocker_days"]:
+            continue
+        why = f": “{truncate(t.blocked_reason, 150)}”" if t.blocked_reason else ""
+        reason = (f"#{t.number} *{truncate(t.title, 80)}* has been blocked for "
+                  f"{_plural(age, 'working day')}{why}.")
+        findings.append(Finding("blockers", f"blocked_task:{t.number}", _severity(age, 5), reason,
+                                {"task": t.number, "working_days": age, "since": since.isoformat()},
+                                subject=t.assignee_user_id))
+    return findings
+
+
+# --- 5. silent members -----------------------------------------------------------
+
+
+def silent_members(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """Someone missed the last N standups while not away."""
+    closed = [r for r in s.runs if r.state == "closed" or r.closes_at <= s.now]
+    findings = []
+    for m in s.members:
+        if s.today in s.away.get(m.user_id, set()):
+            continue
+        missed: list[date] = []
+        for run in reversed(closed):
+            status = s.participants.get(run.id, {}).get(m.user_id)
+            if status is None:
+                continue  # not asked in that run
+            if status in AWAY_STATUSES or run.run_date in s.away.get(m.user_id, set()):
+                break
+            if m.user_id in s.answers.get(run.id, {}):
+                break
+            missed.append(run.run_date)
+        if len(missed) < limits["silent_runs"]:
+            continue
+        dates = ", ".join(day(d, today=s.today) for d in sorted(missed)[-3:])
+        reason = (f"{mention(m.user_id)} missed the last {_plural(len(missed), 'standup')} "
+                  f"({dates}) and is not marked away.")
+        findings.append(Finding("silent", f"silent:{m.user_id}", WARNING, reason,
+                                {"missed": len(missed), "last": missed[0].isoformat()},
+                                subject=m.user_id))
+    return findings
+
+
+# --- 6. risk register gaps -------------------------------------------------------
+
+
+def risk_gaps(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """High/critical risks without owner or mitigation; risks past their review date."""
+    findings = []
+    for r in sorted(s.risks, key=lambda r: r.number):
+        if r.state == RiskState.CLOSED:
+            continue
+        value = risk_score(r)
+        b = band(value)
+        label = f"R{r.number} *{truncate(r.title, 80)}*"
+        if b in (Band.HIGH, Band.CRITICAL):
+            gaps = []
+            if not r.owner_user_id:
+                gaps.append("no owner")
+            accepted = r.state == RiskState.ACCEPTED or r.response == "accept"
+            if not r.mitigation.strip() and not accepted:
+                gaps.append("no mitigation")
+            if gaps:
+                reason = f"{label} scores {value} ({b}) but has {' and '.join(gaps)}."
+                findings.append(Finding("risk_gaps", f"risk:{r.number}:gaps",
+                                        CRITICAL if b == Band.CRITICAL else WARNING, reason,
+                                        {"risk": r.number, "score": value, "band": str(b), "gaps": gaps},
+                                        subject=r.owner_user_id))
+        if r.review_date and r.review_date < s.today:
+            late = (s.today - r.review_date).days
+            reason = (f"{label} was due for review {day(r.review_date, today=s.today)} "
+                      f"({_plural(late, 'day')} ago); owner {mention(r.owner_user_id)}.")
+            findings.append(Finding("risk_gaps", f"risk:{r.number}:review", WARNING, reason,
+                                    {"risk": r.number, "days_late": late, "score": value},
+                                    subject=r.owner_user_id))
+    return findings
+
+
+# --- 7. overload -----------------------------------------------------------------
+
+
+def overload(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
+    """Estimates due in the next 7 days above capacity minus time away."""
+    end = s.today + timedelta(days=6)
+    workdays = s.calendar.working_days(s.today, end)
+    findings = []
+    for m in s.members:
+        load_tasks = [t for t in s.tasks if _open(t) and t.assignee_user_id == m.user_id
+                      and t.estimate_hours and t.due_date and t.due_date <= end]
+        load = sum(t.estimate_hours or 0 for t in load_tasks)
+        if load <= 0:
+            continue
+        away = sum(1 for d in workdays if d in s.away.get(m.user_id, set()))
+        capacity = m.weekly_capacity_hours * max(len(workdays) - away, 0) / 5
+        allowed = capacity * limits["overload_pct"] / 100
+        if load <= allowed:
+            continue
+        away_note = f", {_plural(away, 'day')} away" if away else ""
+        reason = (f"{mention(m.user_id)} has {hours(round(load, 1))} of work due by "
+                  f"{day(end, today=s.today)} but {hours(round(capacity, 1))} of capacity "
+                  f"({hours(m.weekly_capacity_hours)} a week{away_note}).")
+        severity = CRITICAL if capacity <= 0 or load > 1.5 * capacity else WARNING
+        findings.append(Finding("overload", f"overload:{m.user_id}", severity, reason,
+                                {"load_hours": round(load, 1), "capacity_hours": round(capacity, 1),
+                                 "days_away": away, "tasks": [t.number for t in load_tasks]},
+                                subject=m.user_id))
+    return findings
+
+
+Detector = Callable[[Snapshot, dict[str, float]], list[Finding]]
+DETECTORS: dict[str, Detector] = {
+    "past_due": past_due,
+    "schedule_slip": schedule_slip,
+    "budget_burn": budget_burn,
+    "blockers": blockers,
+    "silent": silent_members,
+    "risk_gaps": risk_gaps,
+    "overload": overload,
+}
+
+
+def run_detectors(snapshot: Snapshot, limits: dict[str, float],
+                  only: set[str] | None = None) -> list[Finding]:
+    """Every (or the named) detector's findings, in a stable order."""
+    findings: list[Finding] = []
+    for name, detect in DETECTORS.items():
+        if only is None or name in only:
+            findings.extend(detect(snapshot, limits))
+    return findings

@@ -1,0 +1,58 @@
+"""Scheduled risk detection: every active project's detectors, hourly.
+
+`register_jobs(scheduler, settings)` is discovered by the scheduler wiring;
+the job takes the database URL (not an engine) so a persistent job store can
+store it, and `now` so tests can freeze time. A change made through a
+command re-runs the detectors it can affect at once
+(`bot.domain.alerts.after_change`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.db import make_engine
+from bot.domain.alerts import SyncResult, check_project
+from bot.models import Project, ProjectState, utcnow
+
+log = logging.getLogger(__name__)
+JOB_ID = "risk-detectors"
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def detect_all(database_url: str | None = None, *, engine: Engine | None = None,
+               now: datetime | None = None) -> dict[int, SyncResult]:
+    """Run every detector on every active project, one transaction per project."""
+    engine = engine or _engine(str(database_url))
+    now = now or utcnow()
+    with Session(engine) as session:
+        ids = list(session.exec(select(Project.id).where(Project.state == ProjectState.ACTIVE)))
+    results: dict[int, SyncResult] = {}
+    for project_id in ids:
+        with Session(engine, expire_on_commit=False) as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                continue
+            try:
+                results[project_id] = check_project(session=session, project=project, now=now)
+                session.commit()
+            except Exception:  # one broken project must not stop the others' alerts
+                session.rollback()
+                log.exception("risk detectors failed for project %s (%s)", project.key, project_id)
+    return results
+
+
+def register_jobs(scheduler, settings) -> None:
+    """Hourly detection for every project (one job, stable id)."""
+    scheduler.add_job(detect_all, trigger="interval", hours=1, id=JOB_ID, replace_existing=True,
+                      coalesce=True, max_instances=1, args=[settings.database_url],
+                      misfire_grace_time=settings.scheduler_misfire_grace_seconds)
