@@ -28,8 +28,8 @@ From these (formulas as in PMI's PMBOK Guide):
     TCPI = (BAC - EV) / (BAC - AC)   efficiency needed on the rest to land on BAC
 
 A ratio whose denominator is zero is `None` (not yet meaningful): no cost yet
-means no CPI, no planned value yet means no SPI. With no CPI, EAC is AC plus
-the remaining budget. TCPI is `None` once the budget is spent (BAC <= AC):
+means no CPI (EAC is then the budget itself), no planned value yet means no
+SPI. Money spent with nothing earned (CPI 0) gives EAC = AC + BAC. TCPI is `None` once the budget is spent (BAC <= AC):
 no efficiency can bring the project in on budget then.
 """
 
@@ -66,9 +66,11 @@ class EarnedValue:
 
     @property
     def eac(self) -> int:
-        """BAC / CPI; AC + remaining budget while CPI is not yet known."""
+        """BAC / CPI; the budget while nothing is spent; AC + BAC while nothing is earned."""
         cpi = self.cpi
-        if cpi is None or cpi == 0:
+        if cpi is None:
+            return self.bac
+        if cpi == 0:
             return self.eac_atypical
         return round(self.bac / cpi)
 
