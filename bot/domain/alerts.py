@@ -246,6 +246,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
     for fingerprint, alert in existing.items():
         if fingerprint in seen or alert.detector not in ran or alert.state == RESOLVED:
             continue
+        _remember_ts(session, alert)
         alert.state, alert.resolved_at, alert.updated_at = RESOLVED, now, now
         if _withdraw(session, alert.details.get("post")):
             _withdraw(session, alert.details.get("dm"))
