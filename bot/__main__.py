@@ -99,6 +99,23 @@ def web() -> None:
 
 
 @cli.command()
+@click.option("--socket", "socket_mode", is_flag=True, help="For Socket Mode (no public URL).")
+@click.option("--url", default=None, help="Public base URL for HTTP mode, e.g. https://pm.example.com")
+@click.option("--oauth", is_flag=True, help="Add the OAuth redirect URL (multi-workspace install).")
+def manifest(socket_mode: bool, url: str | None, oauth: bool) -> None:
+    """Print the Slack app manifest (YAML) generated from the code."""
+    from bot.slack.manifest import build_manifest
+
+    if socket_mode == bool(url):
+        click.echo("Say how Slack reaches the bot: --socket, or --url https://your-host", err=True)
+        sys.exit(2)
+    if url and not url.startswith("https://"):
+        click.echo(f"--url must be a public https:// URL (got {url!r})", err=True)
+        sys.exit(2)
+    click.echo(build_manifest(socket=socket_mode, url=url, oauth=oauth), nl=False)
+
+
+@cli.command()
 def worker() -> None:
     """Run the scheduler and outbox dispatcher (one leader among workers)."""
     settings = _settings()
@@ -106,6 +123,28 @@ def worker() -> None:
     from bot.jobs.worker import run_worker
 
     run_worker(settings)
+
+
+@cli.command()
+@click.argument("project")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True,
+              help="Markdown for people, CSV for spreadsheets.")
+@click.option("--team", default=None, help="Workspace (team id), when several have this project key.")
+def report(project: str, fmt: str, team: str | None) -> None:
+    """Print PROJECT's weekly report (as of now, in the project's zone)."""
+    from sqlmodel import Session
+
+    from bot.domain.errors import DomainError
+    from bot.domain.report import export
+    from bot.models import utcnow
+
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        try:
+            click.echo(export(session=session, key=project, now=utcnow(), fmt=fmt, team_id=team), nl=False)
+        except DomainError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
 
 
 @cli.group()

@@ -86,6 +86,7 @@ class FakeSlack:
         self.responses: list[Response] = []
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Condition()
@@ -277,6 +278,12 @@ class FakeSlack:
                        "bot_id": "B0BOT", "blocks": p.get("blocks", [])}
             if p.get("thread_ts"):
                 message["thread_ts"] = p["thread_ts"]
+            if p.get("metadata"):
+                message["metadata"] = p["metadata"]
+            if method == "chat.update":
+                self.history[channel] = [message if m["ts"] == ts else m for m in self.history[channel]]
+            else:
+                self.history[channel].append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -285,6 +292,11 @@ class FakeSlack:
         if method == "conversations.open":
             users = str(p.get("users", "U0NOBODY")).split(",")[0]
             return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")[:10], "is_im": True}}
+        if method == "conversations.history":
+            messages = list(reversed(self.history.get(channel, [])))
+            if p.get("oldest"):
+                messages = [m for m in messages if float(m["ts"]) >= float(p["oldest"])]
+            return {"ok": True, "messages": messages[: int(p.get("limit", 100))], "has_more": False}
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": channel, "name": str(channel).lower(), "is_member": True}}
         if method == "conversations.join":

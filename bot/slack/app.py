@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.slack.listeners import register_listeners
-from bot.slack.notifier import OutboxPump, SlackNotifier, make_client
+from bot.slack.manifest import declared, needs_scopes
+from bot.slack.notifier import NOTIFIER_SCOPES, OutboxPump, SlackNotifier, make_client
 from bot.slack.services import Services, _utcnow
 
 _SECRETS = re.compile(r"(xox[abpsre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https://hooks\.slack[^\s'\"]+)")
@@ -66,7 +67,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
             bot = store.find_bot(enterprise_id=None, team_id=team_id)
             return bot.bot_token if bot else None
     else:
-        app = App(token=settings.slack_bot_token, token_verification_enabled=verify_token, **common)
+        app = App(token_verification_enabled=verify_token, **common)  # the token is in `client`
 
         def token_for(team_id: str) -> str | None:
             return settings.slack_bot_token
@@ -81,6 +82,11 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         next()
 
     register_listeners(app)
+    needs_scopes(app, *NOTIFIER_SCOPES)
+    if app.oauth_flow is not None:
+        from bot.slack.oauth import use_declared_scopes
+
+        use_declared_scopes(app.oauth_flow.settings, declared(app).scopes)
     app.pm_services = services  # type: ignore[attr-defined]  # for the server and tests
     app.pm_notifier = notifier  # type: ignore[attr-defined]
     return app

@@ -2,7 +2,8 @@
 
 The claim is a `processed_requests` row written in the caller's transaction,
 so it commits together with the change it guards (a retried event, a modal
-submitted twice) and rolls back with it when that change fails.
+submitted twice) and rolls back with it when that change fails. Claim first
+in the transaction: losing a race rolls the session back.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def claim(*, session: Session, team_id: str, key: str, result: dict | None = Non
                                                       ProcessedRequest.key == key)).first():
         return False
     try:
-        with session.begin_nested():
-            session.add(ProcessedRequest(team_id=team_id, key=key, result=result or {}))
+        session.add(ProcessedRequest(team_id=team_id, key=key, result=result or {}))
+        session.flush()
     except IntegrityError:  # a concurrent delivery claimed it first
+        session.rollback()
         return False
     return True

@@ -34,6 +34,14 @@ from bot.slack.home import home_reply
 from bot.slack.render import render_home, render_message
 
 log = logging.getLogger(__name__)
+NOTIFIER_SCOPES = (  # what send() and find_sent() call
+    "chat:write", "chat:write.public",  # chat.postMessage/update, also in channels the bot has not joined
+    "im:write",  # conversations.open for DMs
+    "files:write",  # files_upload_v2 for charts
+    "channels:history", "groups:history", "im:history",  # conversations.history to reconcile
+    "users:read",  # users.info: names and time zones
+)
+RECONCILE_WINDOW = 100  # recent messages searched for an unconfirmed post
 RETRIES = 2  # per call, on top of the first attempt; the outbox retries later still
 PERMANENT_ERRORS = {
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
@@ -81,7 +89,7 @@ class SlackNotifier:
                 raise PermanentFailure(error or f"HTTP {status}") from None
             raise TemporaryFailure(error or f"HTTP {status}") from None
         except (URLError, ConnectionError, TimeoutError, OSError) as exc:
-            raise TemporaryFailure(f"connection: {exc.__class__.__name__}") from None
+            raise TemporaryFailure(f"connection: {exc.__class__.__name__}", maybe_sent=True) from None
 
     def _send(self, client: WebClient, m: OutboxMessage, session: Session) -> dict:
         payload = m.payload or {}
@@ -109,8 +117,26 @@ class SlackNotifier:
         channel = self._channel(client, m)
         thread_ts = self._thread_ts(session, payload)
         response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                           **message)
+                                           metadata=_tag(m), **message)
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    def find_sent(self, message: OutboxMessage, *, session: Session) -> dict | None:
+        """`Reconciler`: the post an unconfirmed earlier attempt already made, if any
+        (found by the outbox key every post carries in its message metadata)."""
+        if message.kind not in (Kind.POST, Kind.DM):
+            return None  # Home publishes and edits are safe to repeat
+        client = self.client(message.team_id)
+        try:
+            channel = self._channel(client, message)
+            history = client.conversations_history(channel=channel, limit=RECONCILE_WINDOW,
+                                                   include_all_metadata=True)
+        except SlackApiError as exc:
+            raise TemporaryFailure(f"reconcile: {exc.response.get('error', '')}") from None
+        for posted in history.get("messages") or []:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox_key") == message.idempotency_key:
+                return {"channel": channel, "ts": posted["ts"]}
+        return None
 
     def _channel(self, client: WebClient, m: OutboxMessage) -> str:
         if m.kind == Kind.DM or (not m.channel_id and m.user_id):
@@ -127,6 +153,11 @@ class SlackNotifier:
                 raise TemporaryFailure("the thread's first message has not been sent yet")
             return ts
         return payload.get("thread_ts")
+
+
+def _tag(m: OutboxMessage) -> dict:
+    """Message metadata naming the outbox row, so a retry can find an earlier post."""
+    return {"event_type": "pm_outbox_message", "event_payload": {"outbox_key": m.idempotency_key}}
 
 
 class OutboxPump:

@@ -40,11 +40,13 @@ CONTEXT_TEXT = 2000
 REPLY_BUTTONS_START = 100_000  # after every section's buttons, so action ids stay unique
 FALLBACK_TEXT = 3000
 
-_SLACK_TOKEN = re.compile(r"<(?:[@#!][A-Za-z0-9_^|.\- ]+|(?:https?|mailto):[^<>\s]+)>")
+# kept as markup: <@U123>, <@U123|name>, <#C123|name>, <https://...|label>; anything else
+# (including <!channel>/<!here> typed into a title) is shown literally, never pings.
+_SLACK_TOKEN = re.compile(r"<(?:[@#][UWCGD][A-Z0-9]+(?:\|[^<>]*)?|(?:https?|mailto):[^<>\s|]+(?:\|[^<>]*)?)>")
 
 
 def escape(text: str) -> str:
-    """Escape `&<>` for mrkdwn, keeping `<@U1>`, `<#C1>`, `<!here>` and links."""
+    """Escape `&<>` for mrkdwn, keeping user and channel mentions and links."""
     out, pos = [], 0
     for match in _SLACK_TOKEN.finditer(text):
         out.append(_escape_plain(text[pos:match.start()]))
@@ -146,7 +148,7 @@ def render_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
 
 def fallback_text(reply: Reply) -> str:
     """Plain notification text (shown in notifications and to screen readers)."""
-    return cut(reply.plain() or "Done.", FALLBACK_TEXT)
+    return cut(escape(reply.plain()) or "Done.", FALLBACK_TEXT)
 
 
 def render_message(reply: Reply) -> dict:

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.domain.outbox import Kind, enqueue
 from bot.slack.ids import SLASH_COMMAND
-from bot.slack.manifest import needs_scopes, slash_command
+from bot.slack.manifest import slash_command
 from bot.slack.modals import OPENERS
 from bot.slack.render import render_message
 from bot.slack.services import Services
@@ -20,7 +20,6 @@ from bot.slack.services import Services
 def register(app: App) -> None:
     slash_command(app, SLASH_COMMAND, description="Projects, tasks, status and standups",
                   usage_hint="status | list | new \"Name\" | task add \"Title\" | help")(handle_project_command)
-    needs_scopes(app, "chat:write", "chat:write.public", "im:write", "users:read", "files:write")
 
 
 def handle_project_command(ack: Ack, command: dict, respond: Respond, client: WebClient,

@@ -1,0 +1,80 @@
+"""`/project` through the real HTTP endpoint, signed like Slack, against the fake Web API."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from bot.models import Project, Task
+from tests.factories import MEMBER, OWNER, make_project
+
+
+def _buttons(message: dict) -> list[str]:
+    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_status_answers_only_the_asker_with_a_post_to_channel_button(slack, fake, db_engine):
+    make_project(db_engine, task_titles=("Choose hosting", "Write copy"))
+    response = slack.slash("status website")
+    assert response.status == 200
+    reply = slack.wait_reply()
+    assert reply["response_type"] == "ephemeral"
+    assert "Website relaunch: status" in reply["text"]
+    assert "0 of 2 tasks done" in json.dumps(reply["blocks"], ensure_ascii=False)
+    assert {"Refresh", "Post to channel"} <= set(_buttons(reply))
+    assert fake.calls_to("chat.postMessage") == []  # nothing public until asked
+
+
+def test_new_project_with_arguments_is_created_announced_and_refreshes_the_owners_home(slack, fake, db_engine):
+    slack.slash('new "Office network move" due 2026-12-31 budget 12k', channel="C0NET")
+    reply = slack.wait_reply()
+    assert reply["response_type"] == "in_channel"
+    assert "Project Office network move started" in reply["text"]
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+    assert (project.key, project.channel_id, project.budget_cents) == ("office-network-move", "C0NET", 1_200_000)
+    home = fake.wait_for("views.publish")[0]
+    assert home.params["user_id"] == OWNER
+    assert "office-network-move" in home.text()
+
+
+def test_new_without_arguments_opens_the_new_project_modal(slack, fake, db_engine):
+    slack.slash("new")
+    opened = fake.wait_for("views.open")[0]
+    assert opened.params["trigger_id"] == slack.last_trigger_id
+    assert opened.params["view"]["callback_id"] == "new_project"
+    assert opened.params["view"]["title"]["text"] == "New project"
+    assert fake.responses == []
+
+
+def test_errors_are_ephemeral_and_say_what_was_expected(slack, fake, db_engine):
+    slack.slash("frobnicate")
+    reply = slack.wait_reply()
+    assert reply["response_type"] == "ephemeral"
+    assert "There is no `/project frobnicate`" in reply["text"]
+    slack.slash("task add", user=OWNER)
+    second = slack.wait_reply(2)
+    assert second["response_type"] == "ephemeral"
+    assert "Usage" in second["text"] or "project" in second["text"].lower()
+
+
+def test_task_add_stores_the_task_and_offers_done_and_assign_buttons(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.slash('task add "Choose hosting" due 2026-12-04', user=MEMBER)
+    reply = slack.wait_reply()
+    assert "Added #1 *Choose hosting*" in reply["text"]
+    assert _buttons(reply) == ["Mark done", "Assign to me"]
+    with Session(db_engine) as s:
+        task = s.exec(select(Task)).one()
+    assert (task.title, task.created_by, str(task.due_date)) == ("Choose hosting", MEMBER, "2026-12-04")
+
+
+def test_user_text_with_markup_characters_is_escaped_not_interpreted(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.slash('task add "Fix <script> & <!channel> in CSS > HTML"')
+    reply = slack.wait_reply()
+    text = json.dumps(reply["blocks"])
+    assert "&lt;script&gt; &amp;" in text
+    assert "CSS &gt; HTML" in text
+    assert "&lt;!channel&gt;" in text  # shown, never a ping

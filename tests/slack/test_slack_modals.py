@@ -1,0 +1,138 @@
+"""Modals end to end: open, submit, field errors, and submitting twice."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from bot.domain.replies import Intent
+from bot.models import Milestone, Project, Task
+from tests.factories import MEMBER, OWNER, make_project
+
+
+def _count(engine, model) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def _open_new_project(slack, fake) -> dict:
+    slack.slash("new", channel="C0NEW")
+    return fake.wait_for("views.open")[0].params["view"]
+
+
+def test_new_project_modal_creates_the_project_and_announces_it_in_the_channel(slack, fake, db_engine):
+    view = _open_new_project(slack, fake)
+    response = slack.submit(view, {"name": {"value": "CRM rollout"}, "goal": {"value": "One customer list"},
+                                   "due": {"selected_date": "2027-03-31"}, "budget": {"value": "$25k"},
+                                   "key": {"value": ""}}, view_id="V0NEW1")
+    assert response.status == 200 and response.body in (b"", b"{}")  # modal closes
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+    assert (project.name, project.key, project.goal) == ("CRM rollout", "crm-rollout", "One customer list")
+    assert (str(project.due_date), project.budget_cents, project.channel_id) == ("2027-03-31", 2_500_000, "C0NEW")
+    posted = fake.wait_for("chat.postMessage")[0]
+    assert posted.params["channel"] == "C0NEW"
+    assert "Project CRM rollout started" in posted.text()
+
+
+def test_a_modal_submitted_twice_creates_one_project(slack, fake, db_engine):
+    view = _open_new_project(slack, fake)
+    values = {"name": {"value": "CRM rollout"}}
+    first = slack.submit(view, values, view_id="V0TWICE")
+    second = slack.submit(view, values, view_id="V0TWICE")
+    assert (first.status, second.status) == (200, 200)
+    assert second.body in (b"", b"{}")  # the second one just closes the modal
+    assert _count(db_engine, Project) == 1
+    fake.wait_for("chat.postMessage")
+    assert len(fake.messages("C0NEW")) == 1
+
+
+def test_invalid_fields_are_shown_on_the_fields_and_nothing_is_created(slack, fake, db_engine):
+    view = _open_new_project(slack, fake)
+    response = slack.submit(view, {"name": {"value": "  "}, "budget": {"value": "lots"},
+                                   "due": {"selected_date": "2020-01-01"}, "key": {"value": "Bad Key!"}},
+                            view_id="V0BAD")
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"name", "budget", "due", "key"}
+    assert "25000" in answer["errors"]["budget"] or "amount" in answer["errors"]["budget"].lower()
+    assert _count(db_engine, Project) == 0
+    fixed = slack.submit(view, {"name": {"value": "Fixed name"}}, view_id="V0BAD")  # same modal, corrected
+    assert fixed.body in (b"", b"{}")
+    assert _count(db_engine, Project) == 1
+
+
+def test_a_taken_key_is_reported_on_the_key_field(slack, fake, db_engine):
+    make_project(db_engine, key="website")
+    view = _open_new_project(slack, fake)
+    answer = slack.submit(view, {"name": {"value": "Another site"}, "key": {"value": "website"}},
+                          view_id="V0DUP").json()
+    assert answer["response_action"] == "errors"
+    assert "website" in answer["errors"]["key"]
+    assert _count(db_engine, Project) == 1
+
+
+def test_add_task_button_opens_a_modal_whose_submission_adds_one_task(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.click(Intent.ADD_TASK, "website", user=MEMBER)
+    view = fake.wait_for("views.open")[0].params["view"]
+    assert view["callback_id"] == "add_task"
+    values = {"title": {"value": "Choose hosting"}, "assignee": {"selected_user": MEMBER},
+              "due": {"selected_date": "2026-12-04"}, "estimate": {"value": "4h"}}
+    slack.submit(view, values, user=MEMBER, view_id="V0TASK")
+    slack.submit(view, values, user=MEMBER, view_id="V0TASK")  # double submit
+    with Session(db_engine) as s:
+        tasks = s.exec(select(Task)).all()
+    assert [(t.title, t.assignee_user_id, t.estimate_hours) for t in tasks] == [("Choose hosting", MEMBER, 4.0)]
+    posted = fake.wait_for("chat.postMessage")[0]
+    assert "Added #1 *Choose hosting*" in posted.text()
+    published = {c.params["user_id"] for c in fake.wait_for("views.publish")}
+    assert MEMBER in published  # the assignee's Home shows the new task
+
+
+def test_add_task_with_a_bad_estimate_points_at_the_estimate(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.click(Intent.ADD_TASK, "website")
+    view = fake.wait_for("views.open")[0].params["view"]
+    answer = slack.submit(view, {"title": {"value": "Choose hosting"}, "estimate": {"value": "soon"}},
+                          view_id="V0EST").json()
+    assert list(answer["errors"]) == ["estimate"]
+    assert _count(db_engine, Task) == 0
+
+
+def test_add_milestone_modal_adds_a_milestone(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.click(Intent.ADD_MILESTONE, "website")
+    view = fake.wait_for("views.open")[0].params["view"]
+    assert view["callback_id"] == "add_milestone"
+    slack.submit(view, {"name": {"value": "Design approved"}, "due": {"selected_date": "2027-01-15"},
+                        "budget": {"value": "5k"}, "effort": {"value": "60h"}}, view_id="V0MS")
+    with Session(db_engine) as s:
+        m = s.exec(select(Milestone)).one()
+    assert (m.name, str(m.due_date), m.planned_budget_cents, m.planned_effort_hours) == (
+        "Design approved", "2027-01-15", 500_000, 60.0)
+
+
+def test_edit_project_modal_is_prefilled_and_saves_changes(slack, fake, db_engine):
+    make_project(db_engine, budget_cents=1_000_000)
+    slack.click(Intent.EDIT_PROJECT, "website", user=OWNER)
+    view = fake.wait_for("views.open")[0].params["view"]
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["name"]["element"]["initial_value"] == "Website relaunch"
+    assert blocks["budget"]["element"]["initial_value"] == "$10,000"
+    slack.submit(view, {"name": {"value": "Website relaunch"}, "budget": {"value": "$12k"},
+                        "due": {"selected_date": "2027-02-01"},
+                        "state": {"selected_option": {"value": "on_hold"}}}, view_id="V0EDIT")
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+    assert (project.budget_cents, str(project.due_date), project.state) == (1_200_000, "2027-02-01", "on_hold")
+
+
+def test_only_managers_may_edit_and_the_refusal_is_shown_in_the_modal(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.click(Intent.EDIT_PROJECT, "website", user=MEMBER)
+    view = fake.wait_for("views.open")[0].params["view"]
+    answer = slack.submit(view, {"name": {"value": "Renamed"}}, user=MEMBER, view_id="V0NOPE").json()
+    assert answer["response_action"] == "errors"
+    assert "owner" in answer["errors"]["name"]
+    with Session(db_engine) as s:
+        assert s.exec(select(Project)).one().name == "Website relaunch"
