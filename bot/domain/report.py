@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import bar, day, mention, money, truncate
 from bot.domain.health import thresholds, trend, trend_phrase
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.status import StatusReport, build_status
-from bot.models import Milestone, Project, Task, TaskStatus
+from bot.models import Milestone, OutboxMessage, Project, Task, TaskStatus
 
 WEEK = 7
 LIST_LIMIT = 15
@@ -273,3 +274,32 @@ def post_report(*, session: Session, report: WeeklyReport, key: str,
                 channel_id=p.channel_id, project_id=p.id,
                 extra={"thread_key": key, "file_path": chart_path, "title": f"{p.name}: burn-up"})
     return True
+
+
+def already_queued(*, session: Session, key: str) -> bool:
+    """True when a report under `key` is in the outbox (sent or not)."""
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).first() is not None
+
+
+def export(*, session: Session, key: str, now: datetime, fmt: str, team_id: str | None = None) -> str:
+    """The weekly report of project `key` as `md` or `csv` text, as of `now`
+    in the project's zone. `team_id` is needed only when several workspaces
+    use the same key."""
+    query = select(Project).where(Project.key == key.lower())
+    if team_id:
+        query = query.where(Project.team_id == team_id)
+    found = list(session.exec(query))
+    if not found:
+        where = f" in workspace {team_id}" if team_id else ""
+        raise NotFound(f"No project with key `{key}`{where}.")
+    if len(found) > 1:
+        teams = ", ".join(sorted(p.team_id for p in found))
+        raise Invalid(f"Several workspaces have a project `{key}` ({teams}); choose one with --team.")
+    project = found[0]
+    weekly = build_weekly_report(session=session, project=project,
+                                 today=now.astimezone(ZoneInfo(project.timezone or "UTC")).date())
+    if fmt == "md":
+        return to_markdown(weekly)
+    if fmt == "csv":
+        return to_csv(weekly)
+    raise Invalid(f"Format is md or csv (got {fmt}).")

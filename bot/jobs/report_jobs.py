@@ -1,0 +1,132 @@
+"""Scheduled judgement: the daily health snapshot and the weekly report.
+
+- `snapshot_all` (hourly): records every active project's red/amber/green for
+  its local today (one row per project and day, updated through the day), so
+  reports can show the trend.
+- `weekly_reports` (every 15 minutes): posts each project's weekly report once
+  its local report time has come (default Friday 16:00 project time; per
+  project in `settings["report"] = {"weekday": "fri", "time": "16:00"}`), at
+  most once per ISO week: the outbox key names the week, so a rerun, a second
+  worker or a restart never posts twice. A report missed on its day (worker
+  down) is not posted late on another day.
+
+Both take the database URL (a persistent job store pickles their arguments),
+or an `engine` in tests, and `now` so tests can freeze time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import lru_cache
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.db import make_engine
+from bot.domain import charts
+from bot.domain import report as report_service
+from bot.domain.health import record_snapshot
+from bot.domain.status import build_statuses
+from bot.models import Project, ProjectState, utcnow
+
+log = logging.getLogger(__name__)
+SNAPSHOT_JOB_ID = "health-snapshots"
+REPORT_JOB_ID = "weekly-reports"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_REPORT = {"weekday": "fri", "time": "16:00"}
+BATCH = 50
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def _local_now(project: Project, now: datetime) -> datetime:
+    return now.astimezone(ZoneInfo(project.timezone or "UTC"))
+
+
+def snapshot_all(database_url: str | None = None, *, engine: Engine | None = None,
+                 now: datetime | None = None) -> int:
+    """Record today's health for every active project; returns how many."""
+    engine = engine or _engine(str(database_url))
+    now = now or utcnow()
+    recorded = 0
+    with Session(engine, expire_on_commit=False) as session:
+        projects = list(session.exec(select(Project).where(Project.state == ProjectState.ACTIVE)))
+        by_day = sorted(projects, key=lambda p: _local_now(p, now).date())
+        for today, group in groupby(by_day, key=lambda p: _local_now(p, now).date()):
+            batch = list(group)
+            for i in range(0, len(batch), BATCH):
+                chunk = batch[i : i + BATCH]
+                try:
+                    reports = build_statuses(session=session, projects=chunk, today=today)
+                    for p in chunk:
+                        r = reports[p.id]
+                        record_snapshot(session=session, project=p, today=today, health=r.health,
+                                        metrics=r.metrics())
+                    session.commit()
+                    recorded += len(chunk)
+                except Exception:  # one bad batch must not stop the others
+                    session.rollback()
+                    log.exception("health snapshot failed for %s", ", ".join(p.key for p in chunk))
+    return recorded
+
+
+def report_due(project: Project, now: datetime) -> bool:
+    """True once the project's weekly report time has come today (local)."""
+    custom = (project.settings or {}).get("report", {}) if isinstance(project.settings, dict) else {}
+    weekday = str(custom.get("weekday", DEFAULT_REPORT["weekday"]))[:3].lower()
+    hhmm = str(custom.get("time", DEFAULT_REPORT["time"]))
+    local = _local_now(project, now)
+    try:
+        hour, minute = (int(x) for x in hhmm.split(":"))
+    except ValueError:
+        hour, minute = 16, 0
+    if weekday not in WEEKDAYS or local.weekday() != WEEKDAYS.index(weekday):
+        return False
+    return (local.hour, local.minute) >= (hour, minute)
+
+
+def weekly_reports(database_url: str | None = None, *, engine: Engine | None = None,
+                   now: datetime | None = None) -> list[str]:
+    """Queue the weekly report of every project whose time has come; returns their keys."""
+    engine = engine or _engine(str(database_url))
+    now = now or utcnow()
+    posted = []
+    with Session(engine, expire_on_commit=False) as session:
+        due = [p for p in session.exec(select(Project).where(Project.state == ProjectState.ACTIVE,
+                                                             Project.channel_id.is_not(None)))
+               if report_due(p, now)]
+    for p in due:
+        with Session(engine, expire_on_commit=False) as session:
+            project = session.get(Project, p.id)
+            today = _local_now(project, now).date()
+            year, week, _ = today.isocalendar()
+            key = f"weekly:{project.team_id}:{project.id}:{year}-W{week:02d}"
+            try:
+                if report_service.already_queued(session=session, key=key):
+                    continue
+                weekly = report_service.build_weekly_report(session=session, project=project, today=today)
+                chart = charts.render_chart(session=session, report=weekly.status, kind="burnup")
+                record_snapshot(session=session, project=project, today=today,
+                                health=weekly.status.health, metrics=weekly.status.metrics())
+                if report_service.post_report(session=session, report=weekly, key=key,
+                                              chart_path=str(chart)):
+                    posted.append(key)
+                session.commit()
+            except Exception:  # one broken project must not stop the other reports
+                session.rollback()
+                log.exception("weekly report failed for project %s (%s)", project.key, project.id)
+    return posted
+
+
+def register_jobs(scheduler, settings) -> None:
+    """Hourly health snapshots and a 15-minute check for due weekly reports."""
+    common = dict(replace_existing=True, coalesce=True, max_instances=1, args=[settings.database_url],
+                  misfire_grace_time=settings.scheduler_misfire_grace_seconds)
+    scheduler.add_job(snapshot_all, trigger="interval", hours=1, id=SNAPSHOT_JOB_ID, **common)
+    scheduler.add_job(weekly_reports, trigger="interval", minutes=15, id=REPORT_JOB_ID, **common)
