@@ -43,7 +43,8 @@ def report(ctx: Context, args: Args) -> Reply:
 def chart(ctx: Context, args: Args) -> Reply:
     """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart."""
     project = args.take_project()
-    kind = args.take_word(what="which chart", choices=list(charts.KINDS), required=False) or "burnup"
+    kind = (args.take_word(what="which chart", choices=list(charts.KINDS)) if args.tokens
+            else "burnup")
     args.expect_end()
     status = build_status(session=ctx.session, project=project, today=args.today())
     path = charts.render_chart(session=ctx.session, report=status, kind=kind)

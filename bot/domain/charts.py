@@ -7,7 +7,9 @@ separate so tests can check the series as well as the file.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ KINDS = ("burnup", "budget")
 SIZE = (8, 4.5)
 DPI = 100
 DEFAULT_DIR = Path(tempfile.gettempdir()) / "pm-bot-charts"
+KEEP_SECONDS = 2 * 24 * 3600  # the outbox retries an upload for well under this
 
 
 @dataclass
@@ -196,12 +199,28 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def prune(directory: Path, *, max_age_seconds: float = KEEP_SECONDS) -> int:
+    """Delete chart files older than `max_age_seconds` (uploads are long done)."""
+    if not directory.exists():
+        return 0
+    cutoff, removed = time.time() - max_age_seconds, 0
+    for old in directory.glob("*.png"):
+        with contextlib.suppress(FileNotFoundError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+                removed += 1
+    return removed
+
+
 def render_chart(*, session: Session, report: StatusReport, kind: str,
                  directory: Path | None = None) -> Path:
-    """Draw `kind` (burnup | budget) for the report's project; returns the PNG path."""
+    """Draw `kind` (burnup | budget) for the report's project; returns the PNG path.
+    Files older than two days in the directory are removed first."""
     p = report.project
+    directory = directory or DEFAULT_DIR
+    prune(directory)
     name = f"{p.key}-{kind}-{report.today:%Y%m%d}-{uuid.uuid4().hex[:8]}.png"
-    path = (directory or DEFAULT_DIR) / name
+    path = directory / name
     if kind == "burnup":
         return draw_burnup(burnup_data(session=session, report=report),
                            title=f"{p.name}: burn-up", path=path)
