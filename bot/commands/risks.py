@@ -51,6 +51,9 @@ def _after_change(ctx: Context, project: Project) -> None:
 def risk_add(ctx: Context, args: Args) -> Reply:
     """Add a risk; score = likelihood x impact (each 1-5)."""
     project = args.take_project()
+    if not args.tokens:
+        return Reply(open_modal="add_risk", modal_context={"project": project.key}, sections=[Section(
+            text='Describe the risk: `/project risk add "Hosting vendor may slip" likelihood 4 impact 5`')])
     opts = args.take_options({k: v for k, v in OPTIONS.items() if k not in {"title", "state"}})
     title = args.take_text(what='a risk title, like "Hosting vendor may slip"')
     args.expect_end()

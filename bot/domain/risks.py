@@ -141,6 +141,16 @@ def add_risk(
     return risk
 
 
+def add_risk_once(*, session: Session, project: Project, source: str, **kwargs) -> tuple[Risk, bool]:
+    """`add_risk` unless a risk from the same `source` exists (a double click);
+    returns (risk, created)."""
+    existing = session.exec(select(Risk).where(Risk.project_id == project.id,
+                                               Risk.source == source[:32])).first()
+    if existing is not None:
+        return existing, False
+    return add_risk(session=session, project=project, source=source, **kwargs), True
+
+
 def _response(value: str) -> str:
     try:
         return str(Response(value))
