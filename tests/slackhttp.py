@@ -225,6 +225,26 @@ class SlackApp:
         return self.fake.wait_for("response", count, timeout)[count - 1].body
 
 
+def wait_for_outbox(engine: Engine, timeout: float = 5.0) -> list:
+    """Wait until the web process delivered every outbox row (none pending or sending);
+    returns all rows."""
+    from sqlmodel import Session, select
+
+    from bot.models import OutboxMessage
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            rows = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+        busy = [r for r in rows if r.state in ("pending", "sending")]
+        if not busy:
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbox not drained after {timeout}s: "
+                                 f"{[(r.idempotency_key, r.state, r.last_error) for r in busy]}")
+        time.sleep(0.02)
+
+
 def reply_text(message: dict) -> str:
     """All text of a rendered message/view (blocks included), for assertions."""
     return json.dumps(message, ensure_ascii=False)

@@ -39,6 +39,14 @@ class RedactFilter(logging.Filter):
 
 
 def bolt_logger() -> logging.Logger:
+    """Bolt's base logger, with `RedactFilter` (Bolt copies it to every logger it makes).
+
+    slack_sdk's and Bolt's own DEBUG output carries request bodies and
+    response URLs, so those libraries never log below INFO."""
+    for name in ("slack_sdk", "slack_bolt", "bot.slack.bolt"):
+        library = logging.getLogger(name)
+        if library.level < logging.INFO:  # NOTSET would inherit DEBUG from the root
+            library.setLevel(logging.INFO)
     logger = logging.getLogger("bot.slack.bolt")
     if not any(isinstance(f, RedactFilter) for f in logger.filters):
         logger.addFilter(RedactFilter())

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError
@@ -168,10 +169,13 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
             _show(click, Reply.fail("This project has no channel yet: `/project link #channel` first."),
                   respond, client)
             return
-        enqueue(session=session, team_id=click.team_id, kind=Kind.POST, channel_id=channel,
-                key=f"post_status:{click.team_id}:{project.key}:{click.origin}:{digest}",
-                reply=reply, project_id=project.id)
-        session.commit()
+        try:
+            enqueue(session=session, team_id=click.team_id, kind=Kind.POST, channel_id=channel,
+                    key=f"post_status:{click.team_id}:{project.key}:{click.origin}:{digest}",
+                    reply=reply, project_id=project.id)
+            session.commit()
+        except IntegrityError:  # the other click of a double click queued it a moment ago
+            session.rollback()
     services.kick()
     note = Reply.text(f"Posted the status of *{project.name}* to <#{channel}>.")
     if click.in_modal or click.on_home:
