@@ -225,3 +225,12 @@ def test_leftover_words_are_named():
     args.take_text(what="a title")
     with pytest.raises(UsageError, match="Did not understand `banana`"):
         args.expect_end()
+
+
+@pytest.mark.parametrize("parse", [
+    parse_money, parse_duration, lambda t: parse_date(t, today=TODAY),
+    lambda t: parse_int(t, what="a task number")])
+def test_errors_quote_long_input_cut_short(parse):
+    with pytest.raises(UsageError) as exc:
+        parse("7x" * 1500)
+    assert len(str(exc.value)) < 200 and "…" in str(exc.value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 
-from bot.commands.grammar import Kind, UsageError, tokenize
+from bot.commands.grammar import Kind, UsageError, shown, tokenize
 from bot.commands.registry import COMMANDS, Args, Command, Context
 from bot.domain.errors import DomainError, PermissionDenied
 from bot.domain.replies import Reply, Section
@@ -66,7 +66,7 @@ def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Repl
             attempted = " ".join(words[:2]) if group is not None else words[0]
             hint = suggest(attempted)
             did_you_mean = f" Did you mean `/project {hint}`?" if hint else ""
-            return Reply.fail(f"There is no `/project {attempted}`.{did_you_mean} Try `/project help`.")
+            return Reply.fail(f"There is no `/project {shown(attempted)}`.{did_you_mean} Try `/project help`.")
         args = Args(tokens[size:], ctx)
         reply = cmd.handler(ctx, args)
         ctx.session.commit()

@@ -108,6 +108,13 @@ def tokenize(text: str) -> list[Token]:
 
 # --- values -------------------------------------------------------------------
 
+
+def shown(raw: str, limit: int = 40) -> str:
+    """User text quoted back in an error, cut short so the reply stays short."""
+    raw = raw.strip()
+    return raw if len(raw) <= limit else raw[: limit - 1] + "…"
+
+
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_HINT = "a date like 2027-03-31, 31 Mar, next friday or in 2 weeks"
 
@@ -120,13 +127,13 @@ def parse_date(text: str, *, today: date) -> date:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise UsageError(f"`{raw}` is not a real date; expected {_DATE_HINT}.") from None
+            raise UsageError(f"`{shown(raw)}` is not a real date; expected {_DATE_HINT}.") from None
     if lowered == "today":
         return today
     if lowered == "tomorrow":
         return today + timedelta(days=1)
     if not raw or len(raw) > 40 or not re.search(r"[a-z]", lowered) and not re.search(r"[/.]", raw):
-        raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
+        raise UsageError(f"Expected {_DATE_HINT} (got `{shown(raw)}`).")
     base = datetime(today.year, today.month, today.day, 12, 0)
     try:
         parsed = dateparser.parse(
@@ -138,7 +145,7 @@ def parse_date(text: str, *, today: date) -> date:
     except (ValueError, OverflowError, ArithmeticError):  # dateparser on odd input
         parsed = None
     if parsed is None or not 1900 < parsed.year < 2200:
-        raise UsageError(f"Expected {_DATE_HINT} (got `{raw}`).")
+        raise UsageError(f"Expected {_DATE_HINT} (got `{shown(raw)}`).")
     return parsed.date()
 
 
@@ -159,10 +166,10 @@ def parse_money(text: str) -> Money:
     """An amount: `25000`, `25k`, `1.5m`, `$25,000`, `1,200.50`. Returns cents."""
     raw = text.strip()
     if _EURO_STYLE.match(raw):
-        raise UsageError(f"Write `{raw}` with a dot for decimals and commas for thousands, like 1,200.50.")
+        raise UsageError(f"Write `{shown(raw)}` with a dot for decimals and commas for thousands, like 1,200.50.")
     m = _MONEY.match(raw)
     if not m:
-        raise UsageError(f"Expected an amount like 25000, 25k or $25,000 (got `{raw}`).")
+        raise UsageError(f"Expected an amount like 25000, 25k or $25,000 (got `{shown(raw)}`).")
     whole = int(m.group("int").replace(",", ""))
     frac = m.group("dec") or ""
     cents = whole * 100 + (int(frac[1:].ljust(2, "0")) if frac else 0)
@@ -170,7 +177,7 @@ def parse_money(text: str) -> Money:
     if suffix:
         cents *= 1000 if suffix == "k" else 1_000_000
     if cents > 10**13:
-        raise UsageError(f"`{raw}` is more than this bot can count; is it a typo?")
+        raise UsageError(f"`{shown(raw)}` is more than this bot can count; is it a typo?")
     return Money(cents, SYMBOLS.get(m.group("sym") or ""))
 
 
@@ -183,17 +190,17 @@ def parse_duration(text: str) -> float:
     raw = text.strip().lower()
     parts = _DURATION_PART.findall(raw)
     if not parts or "".join(n + u for n, u in parts) != raw:
-        raise UsageError(f"Expected a duration like 3h, 90m or 1.5d (got `{text.strip()}`).")
+        raise UsageError(f"Expected a duration like 3h, 90m or 1.5d (got `{shown(text)}`).")
     hours = sum(float(n) * HOURS_PER[u] for n, u in parts)
     if hours <= 0 or hours > 10_000:
-        raise UsageError(f"A duration is more than 0 and at most 10000h (got `{text.strip()}`).")
+        raise UsageError(f"A duration is more than 0 and at most 10000h (got `{shown(text)}`).")
     return round(hours, 4)
 
 
 def parse_int(text: str, *, what: str, low: int | None = None, high: int | None = None) -> int:
     raw = text.strip().lstrip("#")
     if not re.fullmatch(r"-?\d{1,9}", raw):
-        raise UsageError(f"Expected {what} as a number (got `{text.strip()}`).")
+        raise UsageError(f"Expected {what} as a number (got `{shown(text)}`).")
     value = int(raw)
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"at least {low}"

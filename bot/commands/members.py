@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands.grammar import UsageError, parse_duration, parse_int
+from bot.commands.grammar import UsageError, parse_duration, parse_int, shown
 from bot.commands.registry import Args, Context, command
 from bot.domain import members as svc
 from bot.domain.format import money
@@ -39,7 +39,7 @@ def member_add(ctx: Context, args: Args) -> Reply:
 def _role(word: str) -> str:
     word = word.lower()
     if word not in ROLES:
-        raise UsageError(f"A role is one of {', '.join(ROLES)} (got `{word}`).")
+        raise UsageError(f"A role is one of {', '.join(ROLES)} (got `{shown(word)}`).")
     return word
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.dispatch import suggest
-from bot.commands.grammar import Money, UsageError
+from bot.commands.grammar import Money, UsageError, shown
 from bot.commands.registry import COMMANDS, Args, Context, command
 from bot.commands.views import project_list_reply, status_reply
 from bot.domain import projects as svc
@@ -31,7 +31,7 @@ def help_(ctx: Context, args: Args) -> Reply:
         matches = [c for p, c in sorted(COMMANDS.items()) if p[: len(words)] == tuple(words)]
         if not matches:
             hint = suggest(" ".join(words))
-            raise UsageError(f"There is no `/project {' '.join(words)}`."
+            raise UsageError(f"There is no `/project {shown(' '.join(words))}`."
                              + (f" Did you mean `/project help {hint}`?" if hint else ""))
         sections = []
         for c in matches:

@@ -23,6 +23,7 @@ from bot.commands.grammar import (
     parse_duration,
     parse_int,
     parse_money,
+    shown,
 )
 from bot.domain import projects as project_service
 from bot.domain.replies import Reply
@@ -248,7 +249,7 @@ class Args:
         if choices and word not in choices:
             if not required:
                 return None
-            raise UsageError(f"Expected {what}: one of {', '.join(choices)} (got `{word}`).")
+            raise UsageError(f"Expected {what}: one of {', '.join(choices)} (got `{shown(word)}`).")
         self.tokens.pop(0)
         return word
 

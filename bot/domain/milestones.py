@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.format import truncate
 from bot.domain.numbering import next_number
 from bot.models import Milestone, Project, utcnow
 
@@ -30,7 +31,7 @@ def find_milestone(*, session: Session, project: Project, ref: str) -> Milestone
     else:
         found = next((m for m in session.exec(query) if m.name.lower() == ref.lower()), None)
     if found is None:
-        raise NotFound(f"*{project.name}* has no milestone `{ref}`. `/project milestone list` shows them.")
+        raise NotFound(f"*{project.name}* has no milestone `{truncate(ref, 40)}`. `/project milestone list` shows them.")
     return found
 
 

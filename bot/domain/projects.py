@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Conflict, Invalid, NotFound
+from bot.domain.format import truncate
 from bot.models import Member, Project, ProjectState, Role, Workspace, utcnow
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -59,7 +60,7 @@ def get_project(*, session: Session, team_id: str, key: str) -> Project:
     """The project with this key in this workspace, or `NotFound`."""
     project = find_project(session=session, team_id=team_id, key=key)
     if project is None:
-        raise NotFound(f"No project called `{key}` here. `/project list` shows them all.")
+        raise NotFound(f"No project called `{truncate(key, 40)}` here. `/project list` shows them all.")
     return project
 
 
@@ -90,7 +91,7 @@ def validate_timezone(tz: str) -> str:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise Invalid(f"`{tz}` is not a time zone; use an IANA name like Europe/Berlin.") from None
+        raise Invalid(f"`{truncate(tz, 40)}` is not a time zone; use an IANA name like Europe/Berlin.") from None
     return tz
 
 
