@@ -3,10 +3,10 @@ blockers, standup participation, and the red/amber/green that sums it up.
 
 `build_statuses` gathers everything for any number of projects with the same
 ten aggregate queries (grouped by project, never one query per task,
-milestone or member); `build_status` is the one-project case. Risks, the
-holiday calendar and standup participation are read straight from their
-tables here (with the bands of `bot.domain.health`/DESIGN.md) so the query
-count stays constant for a portfolio of 50 projects.
+milestone or member); `build_status` is the one-project case. Open risks
+(banded by `bot.domain.risks.band`), the holiday calendar and standup
+participation are read straight from their tables here, for all projects at
+once, so the query count stays constant for a portfolio of 50 projects.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.domain import forecast as fc
 from bot.domain.calendar import MON_FRI, WorkCalendar, expand
 from bot.domain.evm import EarnedValue, PlannedMilestone, earned_value, planned_value
 from bot.domain.health import Health, Signals, assess, thresholds
+from bot.domain.risks import RiskState, band
 from bot.models import (
     CostEntry,
     DayOff,
@@ -39,20 +40,8 @@ from bot.models import (
     TimeEntry,
 )
 
-OPEN_RISK_STATES = ("open", "mitigating", "accepted", "watching")
 PARTICIPATION_DAYS = 7
-EXCUSED = ("away", "skipped", "excused", "holiday")
-
-
-def risk_band(score: int) -> str:
-    """DESIGN.md bands: 20-25 critical, 12-19 high, 6-11 medium, 1-5 low."""
-    if score >= 20:
-        return "critical"
-    if score >= 12:
-        return "high"
-    if score >= 6:
-        return "medium"
-    return "low"
+RUN_STATES = ("open", "closed")
 
 
 @dataclass(frozen=True)
@@ -64,7 +53,7 @@ class RiskLine:
 
     @property
     def band(self) -> str:
-        return risk_band(self.score)
+        return str(band(self.score))
 
 
 @dataclass
@@ -187,19 +176,23 @@ def build_statuses(*, session: Session, projects: list[Project], today: date,
     risks: dict[int, list[RiskLine]] = defaultdict(list)
     for pid, number, title, score, owner in session.exec(
         select(Risk.project_id, Risk.number, Risk.title, Risk.likelihood * Risk.impact, Risk.owner_user_id)
-        .where(Risk.project_id.in_(ids), Risk.state.in_(OPEN_RISK_STATES))
+        .where(Risk.project_id.in_(ids), Risk.state != RiskState.CLOSED)
         .order_by((Risk.likelihood * Risk.impact).desc(), Risk.number)
     ):
         risks[pid].append(RiskLine(number, title, int(score), owner))
-    # 8. standup participation over the last 7 days
-    window = today - timedelta(days=PARTICIPATION_DAYS)
+    # 8. standup participation over the last 7 days, counted as
+    #    `bot.domain.standups.participation` does: away without an answer is not asked
+    window = today - timedelta(days=PARTICIPATION_DAYS - 1)
     participation = {pid: (int(asked or 0), int(answered or 0)) for pid, asked, answered in session.exec(
-        select(StandupRun.project_id, func.count(StandupParticipant.id), func.count(StandupAnswer.id))
+        select(StandupRun.project_id,
+               func.sum(case((and_(StandupParticipant.status == "away", StandupAnswer.id.is_(None)), 0),
+                             else_=1)),
+               func.count(StandupAnswer.id))
         .join(StandupParticipant, StandupParticipant.run_id == StandupRun.id)
         .outerjoin(StandupAnswer, and_(StandupAnswer.run_id == StandupRun.id,
                                        StandupAnswer.user_id == StandupParticipant.user_id))
-        .where(StandupRun.project_id.in_(ids), StandupRun.run_date > window, StandupRun.run_date <= today,
-               StandupParticipant.status.not_in(EXCUSED))
+        .where(StandupRun.project_id.in_(ids), StandupRun.state.in_(RUN_STATES),
+               StandupRun.run_date >= window, StandupRun.run_date <= today)
         .group_by(StandupRun.project_id))}
     # 9-10. working calendar: holiday region and company days off
     regions = {pid: (c or "", s or "") for pid, c, s in session.exec(
@@ -283,9 +276,13 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
                  for at, est in finished]
     history = fc.daily_throughput(finished=done_days, calendar=cal, today=today, start=start,
                                   weeks=history_weeks)
-    forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
-                           calendar=cal, unit="hours" if hours_mode else "tasks", trials=trials,
-                           seed=fc.SEED + (p.id or 0))
+    unit = "hours" if hours_mode else "tasks"
+    if work_total == 0:
+        forecast = fc.Forecast(unit=unit, remaining=0, history_days=len(history),
+                               reason="No tasks yet, so nothing to forecast.")
+    else:
+        forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
+                               calendar=cal, unit=unit, trials=trials, seed=fc.SEED + (p.id or 0))
     bands: dict[str, int] = defaultdict(int)
     for r in risks:
         bands[r.band] += 1
