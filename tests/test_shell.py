@@ -1,0 +1,140 @@
+"""The local shell: type `/project ...` as someone, somewhere, and read the reply as text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.domain.demo import DEMO_TEAM
+from bot.domain.replies import Button, Field, Intent, Reply, Section
+from bot.models import Project
+from bot.shell.console import Shell, seed_if_empty
+from bot.shell.render import render_text
+from tests.factories import make_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def shell(sqlite_engine, now):
+    assert seed_if_empty(sqlite_engine, now)
+    return Shell(sqlite_engine, Settings(), clock=lambda: now)
+
+
+def test_demo_seeds_a_realistic_project_once(sqlite_engine, now):
+    assert seed_if_empty(sqlite_engine, now)
+    assert not seed_if_empty(sqlite_engine, now)
+    with Session(sqlite_engine) as s:
+        (project,) = s.exec(select(Project)).all()
+    assert (project.key, project.name, project.team_id) == ("website", "Website relaunch", DEMO_TEAM)
+
+
+def test_demo_is_not_seeded_into_a_database_that_has_data(sqlite_engine, now):
+    make_project(sqlite_engine)  # a real workspace's project
+    assert not seed_if_empty(sqlite_engine, now)
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Project).where(Project.team_id == DEMO_TEAM)).first() is None
+
+
+def test_status_in_the_demo_channel_shows_the_demo_project(shell):
+    out = shell.handle("/project status")
+    assert "Website relaunch: status" in out
+    assert "4 of 13 tasks done" in out
+    assert "<@" not in out and "@alice" in out  # mentions shown as @name
+    assert "*" not in out.splitlines()[0]
+
+
+def test_replies_render_sections_fields_and_buttons(shell):
+    out = shell.handle("/project status")
+    lines = out.splitlines()
+    assert lines[0] == "Website relaunch: status" and set(lines[1]) == {"─"}
+    assert any(line.startswith("  Progress ") for line in lines)
+    assert "  [Refresh]  ↳ /project status website" in lines
+
+
+def test_as_and_in_switch_person_and_channel(shell):
+    assert shell.prompt == "@alice in #website> "
+    assert shell.handle(":as @bob") == "You are now @bob."
+    assert shell.handle(":in #general") == "You are now in #general."
+    assert shell.prompt == "@bob in #general> "
+    assert shell.handle(":who") == "@bob in #general (workspace T0DEMO)"
+    out = shell.handle('/project task add website "Test the contact form"')
+    assert "Added #14 Test the contact form" in out
+    assert "Test the contact form · nobody" in shell.handle("/project task list website")
+
+
+def test_at_names_and_hash_channels_become_slack_references(shell):
+    assert shell.translate("task assign 3 @carol") == "task assign 3 <@U0CAROL|carol>"
+    assert shell.translate("link #website") == "link <#C0WEBSITE|website>"
+    assert shell.translate("mail bob@example.com about #2") == "mail bob@example.com about #2"
+    assert shell.translate("member add @Newbie") == "member add <@U0NEWBIE|newbie>"
+    out = shell.handle("/project task assign 10 @newbie")
+    assert "is now @newbie's" in out
+
+
+def test_as_someone_the_project_does_not_know_is_refused_like_in_slack(shell):
+    shell.handle(":as @zoe")
+    assert "Only project members can add tasks" in shell.handle('/project task add "Sneak in"')
+
+
+def test_shell_commands_and_quitting(shell):
+    assert shell.handle("") == ""
+    assert "Shell commands" in shell.handle(":help")
+    assert shell.handle(":as") == "Usage: :as @name"
+    assert shell.handle(":in") == "Usage: :in #channel"
+    assert shell.handle("/remind me").startswith("Only /project commands here")
+    assert shell.handle(":quit") is None and shell.handle("exit") is None
+    assert "There is no `/project stauts`" in shell.handle("/project stauts")
+
+
+def test_render_text_of_a_hand_built_reply():
+    reply = Reply(
+        title="*Budget* check",
+        sections=[Section(text=":warning: <@U1> spent _a lot_ in <#C9|ops>",
+                          fields=[Field("Spent", "$9"), Field("Budget left", "$1")],
+                          buttons=[Button("Done #3", Intent.TASK_DONE, "web:3")])],
+        buttons=[Button("Custom", Intent.ALERT_ACK, "x")],
+        footer="As of today",
+    )
+    assert render_text(reply, {"U1": "alice"}, {}) == "\n".join([
+        "Budget check",
+        "────────────",
+        "⚠ @alice spent a lot in #ops",
+        "  Spent        $9",
+        "  Budget left  $1",
+        "  [Done #3]  ↳ /project task done web 3",
+        "  [Custom]",
+        "As of today",
+    ])
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "TOKEN_", "DEFAULT_", "DATABASE_", "TEST_DATABASE", "REQUIRE_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def run_bot(tmp_path: Path, stdin: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
+                          text=True, cwd=tmp_path, env=clean_env(tmp_path), timeout=120)
+
+
+def test_run_without_slack_starts_the_shell_on_a_seeded_database(tmp_path):
+    first = run_bot(tmp_path, "/project status\n:quit\n", "run")
+    assert first.returncode == 0, first.stderr
+    assert "No Slack credentials found: starting the local shell" in first.stdout
+    assert "Seeded the demo project 'Website relaunch'" in first.stdout
+    assert "Website relaunch: status" in first.stdout and "tasks done" in first.stdout
+    assert "Traceback" not in first.stderr
+    second = run_bot(tmp_path, "/project task list\n", "run")  # stdin ends: Ctrl-D
+    assert second.returncode == 0, second.stderr
+    assert "Seeded" not in second.stdout
+    assert "Website relaunch: open tasks" in second.stdout
