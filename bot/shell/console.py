@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.domain import members
 from bot.domain.demo import DEMO_CHANNELS, DEMO_TEAM, seed_demo
 from bot.models import Project
+from bot.shell.notifier import ShellNotifier
 from bot.shell.render import render_text
 
 HELP = """Shell commands:
@@ -45,6 +46,7 @@ class Shell:
         self.channels: dict[str, str] = dict(DEMO_CHANNELS)
         self.user_id = self._user_id(user)
         self.channel_id = self._channel_id(channel)
+        self.notifier = ShellNotifier(channels=self.channels)
 
     # people and channels, created on first mention
     def _names(self) -> dict[str, str]:
@@ -117,7 +119,22 @@ class Shell:
                           default_currency=self.settings.default_currency)
             reply = dispatch(text, ctx)
             names = members.user_names(session=session, team_id=self.team_id)
-        return render_text(reply, names, self.channels)
+        out = render_text(reply, names, self.channels)
+        sent = self.deliver(names)
+        return f"{out}\n\n{sent}" if sent else out
+
+    def deliver(self, names: dict[str, str]) -> str:
+        """Run the standup steps due at the shell's clock (the shell is its own
+        scheduler) and print what the bot sends through the outbox."""
+        from bot.jobs.dispatcher import deliver_pending
+        from bot.jobs.standup_jobs import sweep
+
+        now = self.clock()
+        sweep(self.engine, now=now, grace=timedelta(seconds=self.settings.scheduler_misfire_grace_seconds))
+        self.notifier.names.update(names)
+        while deliver_pending(self.engine, self.notifier, now=now):
+            pass
+        return self.notifier.drain()
 
 
 def seed_if_empty(engine: Engine, now: datetime) -> bool:

@@ -1,0 +1,141 @@
+"""Standup jobs: thin wrappers that take `now` and call `bot.domain.standups`.
+
+- `standup:{config_id}` (or `standup:{config_id}:{zone}` with per-member
+  times): a wall-clock cron in the standup's (or a member's) zone that opens
+  the day's run and sends the prompts due.
+- `standups:sweep` every minute: prompts not yet sent, reminders, closes and
+  summaries; opens a run the scheduler fired but never committed (a crash).
+- `standups:sync` every minute: keeps the cron jobs equal to the standup
+  settings, so `/project standup set` in the web process reaches the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.db import session_scope
+from bot.domain import standups
+from bot.jobs.scheduler import current_scheduler, daily_trigger, job_engine, job_settings, sync_jobs
+from bot.models import Project, StandupConfig, StandupRun, utcnow
+
+log = logging.getLogger(__name__)
+PREFIX = "standup:"
+
+
+@dataclass
+class SweepResult:
+    started: list[int] = field(default_factory=list)
+    prompted: int = 0
+    reminded: int = 0
+    closed: list[int] = field(default_factory=list)
+
+
+def open_standup(engine: Engine, *, config_id: int, now: datetime, zone: str | None = None,
+                 run_date: date | None = None) -> standups.StartResult | None:
+    """Open the run of `config_id` due at `now` (its own transaction)."""
+    with session_scope(engine) as session:
+        config = session.get(StandupConfig, config_id)
+        if config is None:
+            return None
+        if run_date is None and zone:
+            run_date = now.astimezone(ZoneInfo(zone)).date()
+        result = standups.start_run(session=session, config=config, now=now, run_date=run_date)
+    if result.run is None:
+        log.info("standup %s not run at %s: %s", config_id, now.isoformat(), result.reason)
+    return result
+
+
+def sweep(engine: Engine, *, now: datetime, grace: timedelta) -> SweepResult:
+    """Catch-up opens, then prompts, reminders and closes for every open run;
+    one transaction per run so one failure does not hold back the others."""
+    out = SweepResult()
+    with Session(engine) as session:
+        due = standups.due_configs(session=session, now=now, grace=grace)
+    for config_id, run_date in due:
+        result = open_standup(engine, config_id=config_id, now=now, run_date=run_date)
+        if result and result.run is not None:
+            out.started.append(result.run.id)
+    with Session(engine) as session:
+        run_ids = standups.open_run_ids(session=session)
+    for run_id in run_ids:
+        with session_scope(engine) as session:
+            run = session.get(StandupRun, run_id)
+            if run is None:
+                continue
+            progress = standups.advance_run(session=session, run=run, now=now)
+        out.prompted += len(progress.prompted)
+        out.reminded += len(progress.reminded)
+        if progress.closed:
+            out.closed.append(run_id)
+    return out
+
+
+def desired_jobs(engine: Engine) -> dict[str, dict]:
+    """One cron job per active standup (per member zone with per-member times)."""
+    jobs: dict[str, dict] = {}
+    with Session(engine) as session:
+        for config in session.exec(select(StandupConfig).where(StandupConfig.paused == False)):  # noqa: E712
+            project = session.get(Project, config.project_id)
+            if project is None:
+                continue
+            tz = standups.config_timezone(config, project)
+            zones = {tz}
+            if config.per_member_timezone:
+                people = standups.participants_for(session=session, project=project)
+                zones |= set(standups.user_timezones(session=session, team_id=project.team_id,
+                                                     user_ids=people).values())
+            for zone in sorted(zones):
+                job_id = f"{PREFIX}{config.id}" if zone == tz else f"{PREFIX}{config.id}:{zone}"
+                jobs[job_id] = {
+                    "func": start_standup_job, "args": [config.id, zone],
+                    "trigger": daily_trigger(config.time_local, config.days, zone),
+                    "name": f"standup {config.id} {config.time_local} {config.days} {zone}",
+                }
+    return jobs
+
+
+# --- job functions (module level: the job store pickles a reference) ---------
+
+
+def start_standup_job(config_id: int, zone: str | None = None, now: datetime | None = None) -> None:
+    open_standup(job_engine(), config_id=config_id, zone=zone, now=now or utcnow())
+
+
+def sweep_job(now: datetime | None = None) -> None:
+    grace = timedelta(seconds=job_settings().scheduler_misfire_grace_seconds)
+    result = sweep(job_engine(), now=now or utcnow(), grace=grace)
+    if result.started or result.prompted or result.reminded or result.closed:
+        log.info("standups: started %s, prompted %s, reminded %s, closed %s", result.started,
+                 result.prompted, result.reminded, result.closed)
+
+
+def sync_job() -> None:
+    scheduler = current_scheduler()
+    if scheduler is not None:
+        sync_standup_jobs(scheduler, job_engine())
+
+
+def sync_standup_jobs(scheduler: BaseScheduler, engine: Engine) -> dict[str, int]:
+    counts = sync_jobs(scheduler, prefix=PREFIX, desired=desired_jobs(engine))
+    if any(counts.values()):
+        log.info("standup jobs: %s", counts)
+    return counts
+
+
+def register_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
+    """Call with the scheduler started (paused): existing standup jobs keep
+    their stored next run time, so a run missed while down still fires."""
+    scheduler.add_job(sweep_job, IntervalTrigger(minutes=1), id="standups:sweep", name="standups sweep",
+                      replace_existing=True)
+    scheduler.add_job(sync_job, IntervalTrigger(minutes=1), id="standups:sync", name="standups sync",
+                      replace_existing=True)
+    sync_standup_jobs(scheduler, job_engine())

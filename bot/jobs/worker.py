@@ -1,0 +1,116 @@
+"""`python -m bot worker`: the scheduler and the outbox dispatcher, on one leader.
+
+Start as many workers as you like: each waits for the lease
+(`bot.jobs.leader`); the leader starts the APScheduler scheduler (jobs from
+every `register_jobs` in bot/jobs/) and delivers the outbox every
+`poll_seconds`; a standby retries the lease every `standby_seconds` and takes
+over when the leader dies. SIGTERM/SIGINT stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.db import make_engine
+from bot.domain.outbox import Notifier
+from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.leader import Lease, lease_for
+from bot.jobs.scheduler import build_scheduler, register_all
+
+log = logging.getLogger(__name__)
+
+
+def slack_notifier(settings: Settings, engine: Engine) -> Notifier:
+    """The Slack notifier with the bot token (or each workspace's, with OAuth)."""
+    from bot.slack.notifier import SlackNotifier
+
+    if settings.oauth_enabled:
+        from bot.slack.oauth import installation_store
+
+        store = installation_store(settings, engine)
+
+        def token_for(team_id: str) -> str | None:
+            bot = store.find_bot(enterprise_id=None, team_id=team_id)
+            return bot.bot_token if bot else None
+    else:
+        if not settings.slack_bot_token:
+            log.warning("no SLACK_BOT_TOKEN: messages stay in the outbox as failed")
+
+        def token_for(team_id: str) -> str | None:
+            return settings.slack_bot_token or None
+
+    return SlackNotifier(base_url=settings.slack_api_url, token_for=token_for)
+
+
+def lead(settings: Settings, engine: Engine, lease: Lease, notifier: Notifier, stop: threading.Event, *,
+         register: Callable[[BaseScheduler], None] | None = None, poll_seconds: float = 1.0) -> None:
+    """Run the scheduler and the dispatcher while the lease holds (or until `stop`)."""
+    scheduler = build_scheduler(settings, engine)
+    scheduler.start(paused=True)  # read the store first: stored next-run times survive restarts
+    try:
+        register_all(scheduler, settings)
+        if register is not None:
+            register(scheduler)
+        scheduler.resume()
+        log.info("leader %s: scheduler running with %d jobs", os.getpid(), len(scheduler.get_jobs()))
+        while not stop.is_set():
+            try:
+                deliver_pending(engine, notifier)
+            except Exception:  # a delivery bug must not stop the scheduler
+                log.exception("outbox delivery failed; retrying")
+            if not lease.still_held():
+                log.error("leader %s: lease lost, stopping the scheduler", os.getpid())
+                return
+            stop.wait(poll_seconds)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def run_worker(settings: Settings, *, stop: threading.Event | None = None,
+               notifier: Notifier | None = None, register: Callable[[BaseScheduler], None] | None = None,
+               poll_seconds: float = 1.0, standby_seconds: float = 5.0) -> None:
+    """Wait to lead, then lead until stopped; a lost lease goes back to waiting."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    engine = make_engine(settings.database_url)
+    notifier = notifier or slack_notifier(settings, engine)
+    lease = lease_for(settings.database_url)
+    waiting_logged = False
+    try:
+        while not stop.is_set():
+            if not lease.try_acquire():
+                if not waiting_logged:
+                    log.info("worker %s: standby, another worker is the leader", os.getpid())
+                    waiting_logged = True
+                stop.wait(standby_seconds)
+                continue
+            waiting_logged = False
+            log.info("worker %s: leader", os.getpid())
+            try:
+                lead(settings, engine, lease, notifier, stop, register=register, poll_seconds=poll_seconds)
+            finally:
+                lease.release()
+    finally:
+        engine.dispose()
+
+
+def start_in_process(settings: Settings, *, notifier: Notifier | None = None) -> tuple[threading.Thread,
+                                                                                       threading.Event]:
+    """Run the worker in a daemon thread (Socket Mode: one process does it all).
+    Returns the thread and the event that stops it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(settings,),
+                              kwargs={"stop": stop, "notifier": notifier}, name="pm-bot-worker",
+                              daemon=True)
+    thread.start()
+    return thread, stop
