@@ -13,8 +13,10 @@ One row at a time, in send order:
    that lost its lease cannot overwrite a newer attempt.
 
 Temporary failures wait `Retry-After` (and hold back the channel's other
-rows as long) or back off exponentially; permanent failures are logged with
-the reason and the project owner gets a DM saying what to fix.
+rows as long) or back off exponentially (2 s doubling to 5 min); a message
+is given up only after failing for 24 hours, so a Slack outage loses
+nothing. Permanent failures are logged with the reason and the project
+owner gets a DM saying what to fix.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from bot.domain.replies import Reply
 from bot.models import OutboxMessage, Project, utcnow
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8  # for timeouts, 5xx and dropped connections
-MAX_RATE_LIMITED_ATTEMPTS = 100  # 429s only mean "later", so they get far more patience
+MIN_ATTEMPTS = 8  # a message is given up only after this many tries ...
+GIVE_UP_AFTER = timedelta(hours=24)  # ... spread over this long: Slack outages end
 LEASE_SECONDS = 120.0  # a claimed row not recorded by then is retried (and reconciled)
 CANDIDATES = 20
 NOTICE_PREFIX = "outbox-failed:"
@@ -57,6 +59,7 @@ class Claim:
     id: int
     attempts: int
     maybe_sent: bool
+    failing_since: str | None  # ISO time of the first failed attempt, if any
 
 
 def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None = None,
@@ -102,7 +105,7 @@ def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
             if blocker == "wait":
                 continue
             if blocker:
-                _fail(session, row, blocker, notify=False)
+                _fail(session, row, blocker, notify=False, now=now)
                 session.commit()
                 return _DEFERRED
             maybe_sent = row.state == State.SENDING or bool(row.result.get("maybe_sent"))
@@ -115,12 +118,13 @@ def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
                        OutboxMessage.attempts == row.attempts)
                 .values(state=State.SENDING, attempts=row.attempts + 1,
                         next_attempt_at=now + timedelta(seconds=LEASE_SECONDS),
-                        result={"maybe_sent": True} if maybe_sent else {})
+                        result=_progress(maybe_sent, row.result.get("failing_since")))
                 .execution_options(synchronize_session=False)
             ).rowcount
             session.commit()
             if claimed == 1:
-                return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent)
+                return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
+                             failing_since=row.result.get("failing_since"))
             return _DEFERRED  # another dispatcher won this row; look again
         session.commit()
         return _DEFERRED if _any_due(engine, now) else None
@@ -177,7 +181,7 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
         except PermanentFailure as exc:
             session.rollback()
             if _still_ours(session, claim):
-                _fail(session, session.get(OutboxMessage, claim.id), str(exc), notify=True)
+                _fail(session, session.get(OutboxMessage, claim.id), str(exc), notify=True, now=now)
             session.commit()
             return 0
         except Exception as exc:  # a bug in rendering or the transport: retry, loudly
@@ -215,18 +219,18 @@ def _record(session: Session, claim: Claim, **values) -> bool:
 def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
            exc: TemporaryFailure, now: datetime) -> None:
     rate_limited = exc.retry_after is not None
-    cap = MAX_RATE_LIMITED_ATTEMPTS if rate_limited else MAX_ATTEMPTS
     maybe_sent = claim.maybe_sent or exc.maybe_sent
-    if claim.attempts >= cap:
+    since = datetime.fromisoformat(claim.failing_since) if claim.failing_since else now
+    if claim.attempts >= MIN_ATTEMPTS and now - since >= GIVE_UP_AFTER:
         if _still_ours(session, claim):
             _fail(session, session.get(OutboxMessage, claim.id),
-                  f"gave up after {claim.attempts} attempts: {exc}", notify=True)
+                  f"gave up after {claim.attempts} attempts: {exc}", notify=True, now=now)
         session.commit()
         return
     delay = exc.retry_after if rate_limited else backoff(claim.attempts)
     next_at = now + timedelta(seconds=delay)
     _record(session, claim, state=State.PENDING, next_attempt_at=next_at, last_error=str(exc)[:500],
-            result={"maybe_sent": True} if maybe_sent else {})
+            result=_progress(maybe_sent, since.isoformat()))
     if rate_limited and row.channel_id:
         # Slack limits per channel: hold the channel's other due rows back as long
         session.execute(
@@ -241,8 +245,18 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
              claim.attempts, exc, delay)
 
 
-def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: bool) -> None:
-    """Mark `row` failed with a clear log line; DM the project owner what to fix."""
+def _progress(maybe_sent: bool, failing_since: str | None) -> dict:
+    """What a pending row remembers between attempts."""
+    out: dict = {"maybe_sent": True} if maybe_sent else {}
+    if failing_since:
+        out["failing_since"] = failing_since
+    return out
+
+
+def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: bool,
+          now: datetime) -> None:
+    """Mark `row` failed with a clear log line; DM the project owner what to fix
+    (one notice per project, destination and reason a day, however many failed)."""
     if row is None:
         return
     row.state = State.FAILED
@@ -251,7 +265,7 @@ def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: b
     target = f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
     log.error("outbox %s: giving up on %s to %s: %s", row.idempotency_key, row.kind, target, reason)
     if notify:
-        _notify_owner(session, row, reason)
+        _notify_owner(session, row, reason, now)
     session.flush()
 
 
@@ -264,7 +278,7 @@ HINTS = {
 }
 
 
-def _notify_owner(session: Session, row: OutboxMessage, reason: str) -> None:
+def _notify_owner(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
     if row.idempotency_key.startswith(NOTICE_PREFIX) or row.project_id is None:
         return
     project = session.get(Project, row.project_id)
@@ -276,5 +290,6 @@ def _notify_owner(session: Session, row: OutboxMessage, reason: str) -> None:
     hint = next((h for code, h in HINTS.items() if code in reason), "")
     text = (f":warning: A message for *{project.name}* could not be delivered to {where}: "
             f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
-    enqueue(session=session, team_id=row.team_id, key=f"{NOTICE_PREFIX}{row.id}", kind=Kind.DM,
+    key = f"{NOTICE_PREFIX}{project.id}:{row.channel_id or row.user_id}:{reason[:60]}:{now.date()}"
+    enqueue(session=session, team_id=row.team_id, key=key, kind=Kind.DM,
             reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id)
