@@ -25,7 +25,8 @@ blocked since yesterday. No milestone overdue. Expected health:
 
 Throughput over the last six weeks (16 Oct - 26 Nov, 30 working days): M2
 tasks on Wednesdays 21 Oct - 25 Nov (6 x 10h) and M3 tasks on Mondays 2-23
-Nov (4, 4, 8, 8h): 84h on 10 of 30 days; 56h remain.
+Nov (4, 4, 8, 8h): 84h on 10 of 30 days; 56h remain. The seeded forecast:
+P50 Fri 25 Dec, P85 Wed 6 Jan 2027, P95 Wed 13 Jan 2027 (before the due date).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def test_burnup_series_show_scope_done_and_forecast(db_engine):
     assert data.scope.days[0] == date(2026, 9, 4) and data.scope.days[-1] == TODAY
     assert data.scope.values[-1] == 200 and data.done.values[-1] == 144
     assert data.done.values[data.done.days.index(date(2026, 10, 1))] == 40  # M1 done
-    assert data.forecast == (date(2026, 12, 25), date(2027, 1, 6), date(2027, 1, 14))
+    assert data.forecast == (date(2026, 12, 25), date(2027, 1, 6), date(2027, 1, 13))
 
 
 def test_budget_series_plan_against_actual_cost(db_engine):

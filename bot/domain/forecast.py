@@ -30,8 +30,9 @@ HISTORY_WEEKS = 6
 MIN_HISTORY_DAYS = 10
 MIN_ACTIVE_DAYS = 3
 MAX_WORKING_DAYS = 1_300  # five years: slower than this is "not at this pace"
-CHUNK_DAYS = 128
-MAX_FIRST_CHUNK = 400
+BLOCK = 16  # working days per drawn block
+POOL = 4_096  # blocks drawn from history, from which trials draw
+EPSILON = 1e-6
 PERCENTILES = (50, 85, 95)
 _TOO_SLOW = "At the recent pace this would take more than five years; no forecast."
 
@@ -106,28 +107,40 @@ class Forecast:
 def simulate_days(history: Sequence[float], remaining: float, *, trials: int = TRIALS,
                   seed: int = SEED) -> np.ndarray:
     """Working days each trial needs to finish `remaining`; MAX_WORKING_DAYS + 1
-    marks a trial that did not finish within MAX_WORKING_DAYS."""
+    marks a trial that did not finish within MAX_WORKING_DAYS.
+
+    Each trial is a run of days drawn at random from `history`. To keep 10,000
+    trials fast at any horizon, days are drawn in blocks: first a pool of
+    `POOL` blocks of `BLOCK` days each drawn from history, then every trial
+    strings together blocks drawn from the pool until it has done the work,
+    and the day inside the last block where it got there is its finish."""
     rng = np.random.default_rng(seed)
-    hist = np.asarray(history, dtype=np.float32)
+    hist = np.asarray(history, dtype=np.float64)
+    pool_cum = np.cumsum(hist[rng.integers(0, hist.size, size=(POOL, BLOCK))], axis=1)
+    block_sum = pool_cum[:, -1]
     days = np.full(trials, MAX_WORKING_DAYS + 1, dtype=np.int64)
-    left = np.full(trials, float(remaining), dtype=np.float32)
+    left = np.full(trials, float(remaining)) - EPSILON
     open_ = np.arange(trials)
-    elapsed = 0
-    # The first chunk covers the expected duration with room to spare, so most
-    # trials finish in one vectorised pass; stragglers continue in smaller chunks.
-    expected = remaining / max(float(hist.mean()), 1e-9)
-    width = int(min(max(expected * 1.5 + 10, 16), MAX_FIRST_CHUNK))
-    while open_.size and elapsed < MAX_WORKING_DAYS:
-        width = min(width, MAX_WORKING_DAYS - elapsed)
-        draws = hist[rng.integers(0, hist.size, size=(open_.size, width), dtype=np.int32)]
-        cum = np.cumsum(draws, axis=1)
-        hit = cum >= left[open_, None] - 1e-4
-        finished = hit[:, -1]
-        days[open_[finished]] = elapsed + np.argmax(hit[finished], axis=1) + 1
-        left[open_] -= cum[:, -1]
-        open_ = open_[~finished]
-        elapsed += width
-        width = CHUNK_DAYS
+    blocks_done, max_blocks = 0, MAX_WORKING_DAYS // BLOCK + 1
+    expected = remaining / max(float(hist.mean()), 1e-9) / BLOCK
+    width = int(min(max(expected * 1.5 + 2, 4), max_blocks))
+    while open_.size and blocks_done < max_blocks:
+        width = min(width, max_blocks - blocks_done)
+        picks = rng.integers(0, POOL, size=(open_.size, width))
+        cum = np.cumsum(block_sum[picks], axis=1)
+        need = left[open_]
+        fin = cum[:, -1] >= need
+        if fin.any():
+            rows = np.flatnonzero(fin)
+            last = (cum[rows] < need[rows, None]).sum(axis=1)  # the block where it finishes
+            before = np.where(last > 0, cum[rows, np.maximum(last - 1, 0)], 0.0)
+            inside = pool_cum[picks[rows, last]]
+            day = (inside < (need[rows] - before)[:, None]).sum(axis=1) + 1
+            days[open_[rows]] = (blocks_done + last) * BLOCK + day
+        left[open_] = need - cum[:, -1]
+        open_ = open_[~fin]
+        blocks_done += width
+        width = 8
     return days
 
 
