@@ -222,7 +222,7 @@ def test_the_hourly_job_checks_every_active_project_and_registers_once(db_engine
         risk_jobs.register_jobs(scheduler, settings)
         risk_jobs.register_jobs(scheduler, settings)  # a restart replaces, never doubles
         [job] = scheduler.get_jobs()
-        assert job.id == "risk-detectors" and job.args == (settings.database_url,)
+        assert job.id == "risk-detectors" and job.func is risk_jobs.detect_all
         assert job.trigger.interval == timedelta(hours=1)
     finally:
         scheduler.shutdown(wait=False)

@@ -1,38 +1,30 @@
 """Scheduled risk detection: every active project's detectors, hourly.
 
-`register_jobs(scheduler, settings)` is discovered by the scheduler wiring;
-the job takes the database URL (not an engine) so a persistent job store can
-store it, and `now` so tests can freeze time. A change made through a
-command re-runs the detectors it can affect at once
-(`bot.domain.alerts.after_change`).
+`register_jobs(scheduler, settings)` is discovered by the scheduler wiring
+(`bot.jobs.scheduler.register_all`); the job uses the scheduler's engine and
+takes `now` so tests can freeze time. A change made through a command
+re-runs the detectors it can affect at once (`bot.domain.alerts.after_change`).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine
 from bot.domain.alerts import SyncResult, check_project
+from bot.jobs.scheduler import job_engine
 from bot.models import Project, ProjectState, utcnow
 
 log = logging.getLogger(__name__)
 JOB_ID = "risk-detectors"
 
 
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
-    return make_engine(url)
-
-
-def detect_all(database_url: str | None = None, *, engine: Engine | None = None,
-               now: datetime | None = None) -> dict[int, SyncResult]:
+def detect_all(*, engine: Engine | None = None, now: datetime | None = None) -> dict[int, SyncResult]:
     """Run every detector on every active project, one transaction per project."""
-    engine = engine or _engine(str(database_url))
+    engine = engine or job_engine()
     now = now or utcnow()
     with Session(engine) as session:
         ids = list(session.exec(select(Project.id).where(Project.state == ProjectState.ACTIVE)))
@@ -54,5 +46,5 @@ def detect_all(database_url: str | None = None, *, engine: Engine | None = None,
 def register_jobs(scheduler, settings) -> None:
     """Hourly detection for every project (one job, stable id)."""
     scheduler.add_job(detect_all, trigger="interval", hours=1, id=JOB_ID, replace_existing=True,
-                      coalesce=True, max_instances=1, args=[settings.database_url],
+                      coalesce=True, max_instances=1,
                       misfire_grace_time=settings.scheduler_misfire_grace_seconds)
