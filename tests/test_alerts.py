@@ -96,6 +96,7 @@ def test_rising_severity_posts_again_and_critical_dms_the_owner(db_engine, now):
     assert len(result.realerted) == 1
     kinds = [(m.kind, m.channel_id or m.user_id) for m in scene.outbox()]
     assert kinds == [("post", "C0PROJ"), ("post", "C0PROJ"), ("dm", OWNER)]
+    assert scene.outbox()[0].state == "cancelled"  # the first post had not gone out yet: withdrawn
     assert scene.alert().severity == "critical"
     scene.check(now + timedelta(days=6))  # still critical: edit, no new post
     assert [m.kind for m in scene.outbox()][-1] == "update" and len(scene.outbox()) == 4
@@ -110,8 +111,12 @@ def test_a_snoozed_alert_stays_quiet_and_returns_when_the_snooze_ends(db_engine,
     posts = lambda: [m for m in scene.outbox() if m.kind == "post"]  # noqa: E731
     scene.check(now + timedelta(hours=20))
     assert len(posts()) == 1 and scene.alert().state == "snoozed"
+    assert scene.deliver()  # the first post and the snooze edit go out
     scene.check(now + timedelta(days=1, minutes=1))
     assert len(posts()) == 2 and scene.alert().state == "open"
+    retired = [m for m in scene.outbox() if m.idempotency_key.endswith(":retired")]
+    assert len(retired) == 1 and retired[0].payload["reply"]["buttons"] == []
+    assert retired[0].payload["reply"]["footer"] == "Raised again below, with the latest numbers."
 
 
 def test_a_cleared_condition_is_resolved_in_place_and_a_return_posts_again(db_engine, now):

@@ -152,6 +152,21 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
         _set_details(alert, dm=key)
 
 
+def _retire(session: Session, project: Project, alert: Alert) -> None:
+    """Before posting again: withdraw the previous post if still unsent, else
+    strip its buttons and point to the new one."""
+    post = alert.details.get("post")
+    if not post or _withdraw(session, post):
+        _withdraw(session, alert.details.get("dm"))
+        return
+    title = f"{TITLES.get(alert.detector, alert.detector)} · {project.name}"
+    outbox.enqueue(session=session, team_id=project.team_id, key=f"{post}:retired",
+                   kind=outbox.Kind.UPDATE, channel_id=alert.channel_id, project_id=project.id,
+                   reply=Reply(title=title, sections=[Section(text=alert.reason)], ephemeral=False,
+                               footer="Raised again below, with the latest numbers."),
+                   extra={"update_key": post})
+
+
 def _edit(session: Session, project: Project, alert: Alert, now: datetime) -> None:
     """Re-render the alert's current message in place."""
     post = alert.details.get("post")
@@ -233,6 +248,8 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
         alert.severity, alert.reason = f.severity, f.reason
         _set_details(alert, **_content(f))
         if alert.state == RESOLVED or snooze_over or rose:
+            if alert.state != RESOLVED:
+                _retire(session, project, alert)
             alert.state, alert.snoozed_until, alert.resolved_at = OPEN, None, None
             alert.acknowledged_by = None
             alert.updated_at = now
