@@ -124,9 +124,10 @@ class Args:
             elif required and not active:
                 raise UsageError("There are no projects yet. Start one with `/project new \"Name\"`.")
             elif required:
-                keys = ", ".join(f"`{p.key}`" for p in active[:10])
+                keys = ", ".join(f"`{p.key}`" for p in active[:6])
+                more = f" and {len(active) - 6} more in `/project list`" if len(active) > 6 else ""
                 raise UsageError(
-                    f"Which project? Name it first (one of {keys}) or `/project link` this channel."
+                    f"Which project? Name it first (one of {keys}{more}) or `/project link` this channel."
                 )
         self.project = found
         return found
