@@ -49,8 +49,10 @@ def run() -> None:
 
 
 def _require_slack(settings: Settings) -> None:
+    from bot.slack.runner import check_slack_settings
+
     try:
-        settings.require_slack()
+        check_slack_settings(settings)
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)

@@ -45,12 +45,21 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         self._fernet = fernet(key)
 
     def _encrypt(self, item: Any) -> Any:
+        """A copy with plain tokens encrypted (the base class's `save` calls
+        `save_bot` with the already encrypted copy: those stay as they are)."""
         item = copy.copy(item)
         for name in TOKEN_FIELDS:
             value = getattr(item, name, None)
-            if value:
+            if value and not self._is_encrypted(value):
                 setattr(item, name, self._fernet.encrypt(value.encode()).decode())
         return item
+
+    def _is_encrypted(self, value: str) -> bool:
+        try:
+            self._fernet.decrypt(value.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def _decrypt(self, item: Any) -> Any:
         if item is None:

@@ -9,9 +9,18 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
+def check_slack_settings(settings: Settings) -> None:
+    """Raise `ConfigError` (one line naming the setting) if Slack mode cannot start."""
+    settings.require_slack()
+    if settings.oauth_enabled:
+        from bot.slack.oauth import fernet
+
+        fernet(settings.token_encryption_key)
+
+
 def run_slack(settings: Settings) -> None:
     """Connect to Slack the way the settings say; blocks until stopped."""
-    settings.require_slack()
+    check_slack_settings(settings)
     if not settings.socket_mode:
         from bot.slack.server import serve
 

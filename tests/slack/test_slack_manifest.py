@@ -1,0 +1,62 @@
+"""The manifest is generated from what the code registers, so it cannot drift."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from bot.config import Settings
+from bot.db import make_engine
+from bot.slack.app import create_app
+from bot.slack.manifest import build_manifest, declared
+
+ROOT = __file__.rsplit("/tests/", 1)[0]
+
+
+def _app():
+    settings = Settings(slack_bot_token="xoxb-x", slack_signing_secret="s", slack_api_url="http://127.0.0.1:9/api/")
+    return create_app(settings, make_engine("sqlite://"), verify_token=False)
+
+
+def test_http_manifest_points_commands_events_and_interactivity_at_the_events_url():
+    data = yaml.safe_load(build_manifest(socket=False, url="https://pm.example.com"))
+    url = "https://pm.example.com/slack/events"
+    assert data["features"]["slash_commands"][0]["command"] == "/project"
+    assert data["features"]["slash_commands"][0]["url"] == url
+    assert data["settings"]["event_subscriptions"]["request_url"] == url
+    assert data["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert data["settings"]["socket_mode_enabled"] is False
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_socket_manifest_has_no_urls():
+    text = build_manifest(socket=True, url=None)
+    assert "https://" not in text
+    assert yaml.safe_load(text)["settings"]["socket_mode_enabled"] is True
+
+
+def test_manifest_lists_exactly_what_the_app_registers():
+    app = _app()
+    record = declared(app)
+    data = yaml.safe_load(build_manifest(socket=True, url=None))
+    assert data["settings"]["event_subscriptions"]["bot_events"] == sorted(record.events)
+    assert data["oauth_config"]["scopes"]["bot"] == sorted(record.scopes)
+    assert [c["command"] for c in data["features"]["slash_commands"]] == sorted(record.commands)
+    # and what Bolt actually listens to matches: every declared event has a listener
+    registered = " ".join(repr(listener.ack_function) for listener in app._listeners)
+    assert "handle_app_home_opened" in registered and "handle_project_command" in registered
+    assert {"commands", "chat:write", "im:write", "users:read", "files:write"} <= record.scopes
+
+
+def test_the_cli_prints_it_and_refuses_ambiguous_options():
+    ok = subprocess.run([sys.executable, "-m", "bot", "manifest", "--url", "https://pm.example.com", "--oauth"],
+                        capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert yaml.safe_load(ok.stdout)["oauth_config"]["redirect_urls"] == [
+        "https://pm.example.com/slack/oauth_redirect"]
+    assert ok.stderr == ""
+    bad = subprocess.run([sys.executable, "-m", "bot", "manifest"], capture_output=True, text=True, cwd=ROOT,
+                         timeout=60)
+    assert bad.returncode == 2 and "--socket" in bad.stderr and "Traceback" not in bad.stderr

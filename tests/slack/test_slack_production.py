@@ -1,0 +1,113 @@
+"""The production entry points as a deployment runs them: `python -m bot web` under
+gunicorn (the Procfile's web line), configuration errors, and no internet needed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.factories import make_project
+from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "TOKEN_"))}
+    env.update(PYTHONPATH=str(ROOT), **values)
+    return env
+
+
+def _bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=_env(tmp_path, **env),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_procfile_web_line_runs_gunicorn_on_port(fake, sqlite_template, sqlite_engine, tmp_path):
+    procfile = (ROOT / "Procfile").read_text()
+    assert "web: python -m bot web" in procfile
+    db = tmp_path / "bot.sqlite3"
+    shutil.copy(sqlite_template, db)
+    from bot.db import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    make_project(engine, task_titles=("Choose hosting",))
+    port = _free_port()
+    env = _env(tmp_path, PORT=str(port), DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN,
+               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, LOG_LEVEL="INFO")
+    server = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if get(base + "/healthz", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "gunicorn did not come up"
+            time.sleep(0.2)
+        client = SlackApp(base, fake)
+        assert client.slash("status website").status == 200
+        reply = client.wait_reply(timeout=10)
+        assert "Website relaunch: status" in reply["text"]
+        assert client.slash("status", signed=False).status == 401
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=20)
+    assert "gunicorn" in output.lower() or "Booting worker" in output
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is required to serve Slack over HTTP"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN must be an app-level token"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"},
+     "TOKEN_ENCRYPTION_KEY is required"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s",
+      "TOKEN_ENCRYPTION_KEY": "not-a-key"}, "TOKEN_ENCRYPTION_KEY must be a Fernet key"),
+])
+@pytest.mark.parametrize("command", ["web", "run"])
+def test_a_missing_or_bad_slack_setting_stops_start_up_with_one_clear_line(command, env, message, tmp_path):
+    result = _bot(tmp_path, command, DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_app_needs_no_internet(fake, db_engine, monkeypatch):
+    """Every connection the app makes goes to 127.0.0.1 (the fake) when SLACK_API_URL points there."""
+    real_connect = socket.socket.connect
+    outside: list = []
+
+    def guarded_connect(self, address):
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1", "localhost"):
+            outside.append(address)
+            raise OSError(f"blocked connection to {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    make_project(db_engine, task_titles=("Choose hosting",))
+    with SlackApp.start(settings_for(fake), db_engine, fake) as slack:
+        slack.slash("status website")
+        slack.wait_reply()
+        slack.event({"type": "app_home_opened", "user": "U0OWNER", "tab": "home", "event_ts": "1.0"})
+        fake.wait_for("views.publish")
+    assert outside == []
+    assert fake.calls_to("auth.test")  # even the start-up token check went to the fake
