@@ -220,6 +220,12 @@ def test_the_hourly_job_checks_every_active_project_and_registers_once(db_engine
     results = risk_jobs.detect_all(engine=db_engine, now=now)
     assert sorted(len(r.opened) for r in results.values()) == [1, 1]
     assert all(len(r.opened) == 0 for r in risk_jobs.detect_all(engine=db_engine, now=now).values())
+    with Session(db_engine) as s:
+        s.get(Project, other.id).state = "done"
+        s.commit()
+    results = risk_jobs.detect_all(engine=db_engine, now=now)
+    assert [len(results[other.id].resolved), len(results[other.id].opened)] == [1, 0]
+    assert other.id not in risk_jobs.detect_all(engine=db_engine, now=now)  # nothing left to watch
     scheduler = BackgroundScheduler()
     scheduler.start(paused=True)
     try:

@@ -277,9 +277,10 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
 
 def check_project(*, session: Session, project: Project, now: datetime,
                   only: set[str] | None = None) -> SyncResult:
-    """Run the (named) detectors on one project and sync its alerts."""
+    """Run the (named) detectors on one project and sync its alerts; a project
+    that is no longer active has nothing to watch, so its alerts resolve."""
     if project.state != ProjectState.ACTIVE:
-        return SyncResult()
+        return sync_alerts(session=session, project=project, findings=[], ran=set(DETECTORS), now=now)
     snapshot = load_snapshot(session=session, project=project, now=now)
     findings = run_detectors(snapshot, limits_for(project), only)
     ran = set(DETECTORS) if only is None else set(only) & set(DETECTORS)

@@ -14,22 +14,24 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.domain.alerts import SyncResult, check_project
+from bot.domain.alerts import ACTIVE_STATES, SyncResult, check_project
 from bot.jobs.scheduler import job_engine
-from bot.models import Project, ProjectState, utcnow
+from bot.models import Alert, Project, ProjectState, utcnow
 
 log = logging.getLogger(__name__)
 JOB_ID = "risk-detectors"
 
 
 def detect_all(*, engine: Engine | None = None, now: datetime | None = None) -> dict[int, SyncResult]:
-    """Run every detector on every active project, one transaction per project."""
+    """Run every detector on every active project (and resolve what is left open
+    on projects that are done or on hold), one transaction per project."""
     engine = engine or job_engine()
     now = now or utcnow()
     with Session(engine) as session:
-        ids = list(session.exec(select(Project.id).where(Project.state == ProjectState.ACTIVE)))
+        ids = set(session.exec(select(Project.id).where(Project.state == ProjectState.ACTIVE)))
+        ids |= set(session.exec(select(Alert.project_id).where(Alert.state.in_(ACTIVE_STATES))))
     results: dict[int, SyncResult] = {}
-    for project_id in ids:
+    for project_id in sorted(ids):
         with Session(engine, expire_on_commit=False) as session:
             project = session.get(Project, project_id)
             if project is None:
