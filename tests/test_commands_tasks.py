@@ -179,3 +179,20 @@ def test_task_number_errors(db_engine, now):
     assert "a task number as a number" in refused(run("task done first"))
     assert "must be at least 1" in refused(run("task done 0"))
     assert "Did not understand `2`" in refused(run("task done 1 2"))
+
+
+def test_task_changes_are_audited_with_who_old_and_new(db_engine, now):
+    project = make_project(db_engine, task_titles=("A",))
+    run = Runner(db_engine, now)
+    ok(run("task due 1 2026-12-24", user=MEMBER))
+    ok(run("task due 1 2026-12-24", user=MEMBER))  # the same again: nothing to record
+    ok(run("task assign 1 <@U0BOB>"))
+    with Session(db_engine) as s:
+        entries = s.exec(select(AuditEntry).where(AuditEntry.entity == "task",
+                                                  AuditEntry.action != "task.add")
+                         .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.user_id, e.before, e.after) for e in entries] == [
+        ("task.due", MEMBER, {"due_date": None}, {"due_date": "2026-12-24"}),
+        ("task.assign", OWNER, {"assignee_user_id": None}, {"assignee_user_id": "U0BOB"}),
+    ]
+    assert all(e.project_id == project.id and e.created_at is not None for e in entries)
