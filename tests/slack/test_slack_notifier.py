@@ -1,0 +1,126 @@
+"""The outbox's Slack notifier against the fake Web API: every kind, and every way Slack fails."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, enqueue
+from bot.domain.replies import Reply
+from bot.jobs.dispatcher import deliver_pending
+from bot.models import OutboxMessage
+from bot.slack.notifier import SlackNotifier, make_client
+from tests.factories import make_project
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def notifier(fake, retries: int = 0) -> SlackNotifier:
+    return SlackNotifier(base_url=fake.api_url, token_for=lambda team: "xoxb-team-token",
+                         clock=lambda: NOW, retries=retries)
+
+
+def queue(engine, key: str, kind: Kind, **kwargs) -> None:
+    with Session(engine) as s:
+        enqueue(session=s, team_id="T0TEST", key=key, kind=kind, **kwargs)
+        s.commit()
+
+
+def row(engine, key: str) -> OutboxMessage:
+    with Session(engine) as s:
+        return s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+
+
+def send_one(engine, fake, key: str, retries: int = 0) -> OutboxMessage:
+    with Session(engine) as s:
+        message = s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+        return notifier(fake, retries).send(message, session=s)
+
+
+def test_posts_dms_threads_updates_homes_and_uploads(fake, db_engine, tmp_path):
+    make_project(db_engine)
+    queue(db_engine, "post", Kind.POST, channel_id="C0PROJ", reply=Reply.text("Status is *green*"))
+    queue(db_engine, "thread", Kind.POST, channel_id="C0PROJ", reply=Reply.text("in thread"),
+          extra={"thread_key": "post"})
+    queue(db_engine, "edit", Kind.UPDATE, reply=Reply.text("Status is *amber*"), extra={"update_key": "post"})
+    queue(db_engine, "dm", Kind.DM, user_id="U0BOB", reply=Reply.text("Your standup"))
+    queue(db_engine, "home", Kind.PUBLISH_HOME, user_id="U0OWNER")
+    chart = tmp_path / "burnup.png"
+    chart.write_bytes(b"\x89PNG fake")
+    queue(db_engine, "chart", Kind.UPLOAD, channel_id="C0PROJ", extra={"file_path": str(chart), "title": "Burn-up"})
+    assert deliver_pending(db_engine, notifier(fake)) == 6
+    post = fake.messages("C0PROJ")[0]
+    assert post.token == "xoxb-team-token" and "Status is *green*" in post.params["text"]
+    assert post.params["metadata"]["event_payload"]["outbox_key"] == "post"
+    assert fake.messages("C0PROJ")[1].params["thread_ts"] == row(db_engine, "post").result["ts"]
+    assert fake.last("chat.update").params["ts"] == row(db_engine, "post").result["ts"]
+    assert fake.last("conversations.open").params["users"] == "U0BOB"
+    assert fake.messages(row(db_engine, "dm").result["channel"])
+    assert "Your projects and tasks" in fake.last("views.publish").text()
+    assert list(fake.uploads.values()) == [b"\x89PNG fake"]
+    assert fake.last("files.completeUploadExternal").params["channel_id"] == "C0PROJ"
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth"])
+def test_errors_that_will_never_succeed_are_permanent(error, fake, db_engine):
+    queue(db_engine, "p", Kind.POST, channel_id="C0GONE", reply=Reply.text("hi"))
+    fake.fail_next("chat.postMessage", error=error)
+    with pytest.raises(PermanentFailure, match=error):
+        send_one(db_engine, fake, "p")
+
+
+def test_rate_limits_are_retried_after_retry_after_then_handed_back_to_the_outbox(fake, db_engine):
+    queue(db_engine, "p", Kind.POST, channel_id="C0PROJ", reply=Reply.text("hi"))
+    fake.fail_next("chat.postMessage", status=429, retry_after=1)
+    started = time.monotonic()
+    send_one(db_engine, fake, "p", retries=1)  # the client waits Retry-After and succeeds
+    assert time.monotonic() - started >= 0.9
+    assert [c.status for c in fake.calls if c.method == "chat.postMessage"] == [429, 200]
+    fake.fail_next("chat.postMessage", status=429, retry_after=7, times=2)
+    with pytest.raises(TemporaryFailure) as raised:
+        send_one(db_engine, fake, "p", retries=0)
+    assert raised.value.retry_after == 7
+
+
+def test_server_errors_and_dropped_connections_are_retried_a_bounded_number_of_times(fake, db_engine):
+    queue(db_engine, "p", Kind.POST, channel_id="C0PROJ", reply=Reply.text("hi"))
+    fake.fail_next("chat.postMessage", status=500)
+    fake.fail_next("chat.postMessage", drop=True)
+    assert send_one(db_engine, fake, "p", retries=2)["ts"]
+    fake.fail_next("chat.postMessage", status=503, times=3)
+    with pytest.raises(TemporaryFailure):
+        send_one(db_engine, fake, "p", retries=2)
+    assert len([c for c in fake.calls if c.method == "chat.postMessage" and c.status == 503]) == 3
+
+
+def test_a_post_whose_answer_was_lost_is_found_again_instead_of_sent_twice(fake, db_engine):
+    queue(db_engine, "p", Kind.POST, channel_id="C0PROJ", reply=Reply.text("only once"))
+    client = make_client(fake.api_url, "xoxb-team-token", retries=0)
+    sent = client.chat_postMessage(channel="C0PROJ", text="only once",
+                                   metadata={"event_type": "pm_outbox_message",
+                                             "event_payload": {"outbox_key": "p"}})
+    with Session(db_engine) as s:
+        message = s.exec(select(OutboxMessage)).one()
+        found = notifier(fake).find_sent(message, session=s)
+    assert found == {"channel": "C0PROJ", "ts": sent["ts"]}
+    with Session(db_engine) as s:
+        message = s.exec(select(OutboxMessage)).one()
+        message.idempotency_key = "never-sent"
+        assert notifier(fake).find_sent(message, session=s) is None
+
+
+def test_the_fake_enforces_per_channel_and_workspace_rate_limits(fake):
+    fake.rate_limit(per_channel_per_second=1, per_minute=3)
+    client = make_client(fake.api_url, "xoxb-t", retries=0)
+    client.chat_postMessage(channel="C1", text="1")
+    with pytest.raises(Exception, match="ratelimited"):
+        client.chat_postMessage(channel="C1", text="2")  # same channel within a second
+    client.chat_postMessage(channel="C2", text="3")
+    client.chat_postMessage(channel="C3", text="4")
+    with pytest.raises(Exception, match="ratelimited"):
+        client.chat_postMessage(channel="C4", text="5")  # fourth in a minute
+    limited = [c for c in fake.calls if c.status == 429]
+    assert len(limited) == 2 and len(fake.messages()) == 3
