@@ -273,6 +273,12 @@ def standup_answer(ctx: Context, args: Args) -> Reply:
                        " (you can edit it until the standup closes).",
             "late": f"Thanks! Your late answer for {when} was added to the summary thread.",
             "early": f"Thanks! Your answer is in early, for the standup of {when}."}[result.when]
+    if result.when == "early" and result.closed_run is not None:
+        closed = result.closed_run
+        tz = svc.config_timezone(config, project)
+        text = (f"The standup of {day(closed.run_date, year=False)} closed at "
+                f"{svc.local_time(closed.closed_at or closed.closes_at, tz)}, so this answer counts "
+                f"early for {when}.")
     if result.answer.blocker:
         text += f"\n:warning: Blocker noted: {result.answer.blocker[:200]}"
     return Reply.text(text)

@@ -119,8 +119,7 @@ def configure(*, session: Session, project: Project, actor: str, time_local: str
     before = _config_facts(config)
     if time_local is not None:
         config.time_local = parse_hhmm(time_local)
-    if days is not None:
-        config.days = calendar.format_weekdays(calendar.parse_weekdays(days))
+    config.days = calendar.format_weekdays(calendar.parse_weekdays(days or config.days))
     if timezone is not None:
         config.timezone = validate_timezone(timezone)
     if channel_id is not None:
@@ -574,6 +573,7 @@ class AnswerResult:
     run: StandupRun
     created: bool
     when: str  # "on time" | "late" | "early"
+    closed_run: StandupRun | None = None  # early because this run (answered already) has closed
 
 
 def is_blocker(text: str) -> bool:
@@ -662,7 +662,15 @@ def submit_answer(*, session: Session, project: Project, user_id: str, answers: 
     if run.state == "closed" and created:
         _post_late(session=session, run=run, answer=answer)
     session.flush()
-    return AnswerResult(answer=answer, run=run, created=created, when=when)
+    closed_run = None
+    if when == "early":
+        closed_run = session.exec(select(StandupRun).where(
+            StandupRun.standup_id == config.id, StandupRun.state == "closed",
+            StandupRun.run_date < run.run_date).order_by(StandupRun.run_date.desc())).first()
+        if closed_run is not None and closed_run.run_date != now.astimezone(
+                ZoneInfo(config_timezone(config, project))).date():
+            closed_run = None
+    return AnswerResult(answer=answer, run=run, created=created, when=when, closed_run=closed_run)
 
 
 def _clean_answers(*, config: StandupConfig, answers: dict[str, str], confidence: int | None) -> dict:

@@ -1,0 +1,114 @@
+"""A standup team for tests: a project, its people, a frozen clock, and the
+worker's steps (sweep, deliver) run by hand at chosen instants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.domain import members
+from bot.domain.outbox import Kind
+from bot.domain.replies import Reply, reply_from_dict
+from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.standup_jobs import open_standup, sweep
+from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
+from tests.factories import make_project
+from tests.helpers import Runner
+
+OWNER = "U0OWNER"
+PEOPLE = ["U0ANNA", "U0BEN", "U0CARL", "U0DORA", "U0EMIL"]  # with the owner: six people
+STAKEHOLDER = "U0STAKE"
+
+
+@dataclass
+class Sent:
+    kind: str
+    to: str  # user id for DMs, channel id for posts
+    reply: Reply
+    thread_key: str | None
+    update_key: str | None
+    key: str
+
+    @property
+    def text(self) -> str:
+        return self.reply.plain()
+
+
+@dataclass
+class RecordingNotifier:
+    """Records what would leave the bot (the fake Slack is used end to end elsewhere)."""
+
+    sent: list[Sent] = field(default_factory=list)
+
+    def send(self, message: OutboxMessage, *, session: Session) -> dict:
+        payload = message.payload or {}
+        to = message.user_id if message.kind == Kind.DM else message.channel_id
+        self.sent.append(Sent(message.kind, to or "", reply_from_dict(payload["reply"]),
+                              payload.get("thread_key"), payload.get("update_key"),
+                              message.idempotency_key))
+        return {"ts": f"{len(self.sent)}.000", "channel": to}
+
+    def dms(self, user: str | None = None) -> list[Sent]:
+        return [s for s in self.sent if s.kind == Kind.DM and (user is None or s.to == user)]
+
+    def posts(self) -> list[Sent]:
+        return [s for s in self.sent if s.kind in (Kind.POST, Kind.UPDATE)]
+
+
+class World:
+    """One project with an owner and five members in Europe/Berlin."""
+
+    def __init__(self, engine: Engine, now: datetime, *, timezone: str = "Europe/Berlin",
+                 people: list[str] | None = None):
+        self.engine, self.now = engine, now
+        self.people = [OWNER, *(PEOPLE if people is None else people)]
+        roles = {p: Role.MEMBER for p in self.people[1:]}
+        roles[STAKEHOLDER] = Role.STAKEHOLDER
+        self.project: Project = make_project(engine, people=roles, timezone=timezone)
+        self.notifier = RecordingNotifier()
+        self.grace = timedelta(hours=1)
+
+    def cmd(self, text: str, *, user: str = OWNER, ok: bool = True) -> Reply:
+        reply = Runner(self.engine, self.now)(text, user=user)
+        if ok:
+            assert not reply.error, reply.plain()
+        return reply
+
+    def at(self, when: datetime) -> World:
+        self.now = when
+        return self
+
+    def tick(self) -> None:
+        """What the worker does each minute: sweep, then deliver."""
+        sweep(self.engine, now=self.now, grace=self.grace)
+        self.deliver()
+
+    def fire(self, *, zone: str | None = None) -> None:
+        """What the standup's cron job does at its time."""
+        open_standup(self.engine, config_id=self.config().id, zone=zone, now=self.now)
+        self.deliver()
+
+    def deliver(self) -> None:
+        while deliver_pending(self.engine, self.notifier, now=self.now):
+            pass
+
+    def config(self) -> StandupConfig:
+        with Session(self.engine) as s:
+            return s.exec(select(StandupConfig).where(StandupConfig.project_id == self.project.id)).one()
+
+    def runs(self) -> list[StandupRun]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(StandupRun).where(StandupRun.project_id == self.project.id)
+                               .order_by(StandupRun.run_date)))
+
+    def remember_zone(self, user: str, tz: str) -> None:
+        with Session(self.engine) as s:
+            members.remember_user(session=s, team_id=self.project.team_id, user_id=user, timezone=tz)
+            s.commit()
+
+    def outbox_keys(self) -> list[str]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(OutboxMessage.idempotency_key).order_by(OutboxMessage.id)))
