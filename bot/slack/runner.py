@@ -1,4 +1,10 @@
-"""`run_slack(settings)`: Socket Mode when `SLACK_APP_TOKEN` is set, else HTTP."""
+"""`run_slack(settings)`: Socket Mode when `SLACK_APP_TOKEN` is set, else HTTP.
+
+Socket Mode is one process that does everything: it also runs the scheduler
+and outbox worker in a thread (a separate `python -m bot worker` would wait as
+standby behind the leader lease). HTTP mode runs it in the web process only
+with `RUN_SCHEDULER_IN_WEB=true`; otherwise run `python -m bot worker`.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +35,10 @@ def run_slack(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.db import make_engine
+    from bot.jobs.worker import start_in_process
     from bot.slack.app import create_app
 
     app = create_app(settings, make_engine(settings.database_url))
+    start_in_process(settings, notifier=app.pm_notifier)
     log.info("connecting to Slack in Socket Mode (no public URL needed)")
     SocketModeHandler(app, settings.slack_app_token).start()

@@ -103,6 +103,10 @@ def serve(settings: Settings) -> None:
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
 
         def load(self) -> Flask:
+            if settings.run_scheduler_in_web:  # in the worker process, after the fork
+                from bot.jobs.worker import start_in_process
+
+                start_in_process(settings, notifier=flask.config["bolt_app"].pm_notifier)
             return flask
 
     log.info("serving Slack over HTTP on port %s", settings.port)

@@ -111,3 +111,29 @@ def test_the_app_needs_no_internet(fake, db_engine, monkeypatch):
         fake.wait_for("views.publish")
     assert outside == []
     assert fake.calls_to("auth.test")  # even the start-up token check went to the fake
+
+
+def test_socket_mode_connects_with_the_app_token_and_runs_the_worker_in_process(fake, sqlite_engine, monkeypatch):
+    """With SLACK_APP_TOKEN, `run` uses Socket Mode (no public URL) and one process does it all."""
+    import slack_bolt.adapter.socket_mode as socket_mode
+
+    import bot.jobs.worker as worker
+    from bot.slack.runner import run_slack
+
+    started: dict = {}
+
+    class RecordingHandler:
+        def __init__(self, app, app_token):
+            started.update(app=app, token=app_token)
+
+        def start(self):
+            started["connected"] = True
+
+    monkeypatch.setattr(socket_mode, "SocketModeHandler", RecordingHandler)
+    monkeypatch.setattr(worker, "start_in_process", lambda settings, notifier: started.update(worker=notifier))
+    settings = settings_for(fake, slack_signing_secret="", slack_app_token="xapp-1-test",
+                            database_url=str(sqlite_engine.url))
+    run_slack(settings)
+    assert started["token"] == "xapp-1-test" and started["connected"]
+    assert started["app"].client.base_url == fake.api_url  # every WebClient on SLACK_API_URL
+    assert started["worker"] is started["app"].pm_notifier
