@@ -177,7 +177,7 @@ def test_an_update_of_a_message_that_failed_fails_without_a_second_notice(db_eng
     deliver_pending(db_engine, slack, now=now)
     rows = _rows(db_engine)
     assert rows["edit"].state == "failed"
-    assert "depends on message post, which was failed" in rows["edit"].last_error
+    assert "depends on message post, which failed" in rows["edit"].last_error
     notices = [k for k in rows if k.startswith("outbox-failed:")]
     assert len(notices) == 1 and "not_in_channel" in notices[0]
 
@@ -227,15 +227,21 @@ def test_a_dropped_connection_is_reconciled_before_retrying(db_engine, now):
     assert _rows(db_engine)["a"].state == "sent"
 
 
-def test_a_cancelled_message_is_never_sent(db_engine, now):
+def test_a_cancelled_message_and_its_edits_are_never_sent(db_engine, now, caplog):
     with Session(db_engine) as s:
         _post(s, "night")
+        enqueue(session=s, team_id=TEAM, key="night-edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
+                channel_id="C0PROJ", extra={"update_key": "night"})
         s.commit()
         assert cancel(session=s, key="night")
         s.commit()
+        assert not cancel(session=s, key="night")
     slack = ScriptedSlack()
-    assert deliver_pending(db_engine, slack, now=now) == 0
-    assert slack.delivered == []
+    with caplog.at_level(logging.ERROR):
+        assert deliver_pending(db_engine, slack, now=now) == 0
+    assert slack.delivered == [] and caplog.text == ""
+    assert {k: r.state for k, r in _rows(db_engine).items()} == {"night": "cancelled",
+                                                                  "night-edit": "cancelled"}
 
 
 def test_two_dispatchers_at_once_send_each_message_exactly_once(db_engine, now, monkeypatch):

@@ -104,6 +104,12 @@ def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
             blocker = _unsent_dependency(session, row, now)
             if blocker == "wait":
                 continue
+            if blocker == "withdrawn":
+                row.state = State.CANCELLED
+                session.add(row)
+                session.commit()
+                log.info("outbox %s: withdrawn with the message it depends on", row.idempotency_key)
+                return _DEFERRED
             if blocker:
                 _fail(session, row, blocker, notify=False, now=now)
                 session.commit()
@@ -140,7 +146,8 @@ def _any_due(engine: Engine, now: datetime) -> bool:
 
 def _unsent_dependency(session: Session, row: OutboxMessage, now: datetime) -> str | None:
     """None when `row` may go now; "wait" (after deferring it) while the message
-    it edits or threads under is unsent; a reason when that message never will be."""
+    it edits or threads under is unsent; "withdrawn" when that message was
+    cancelled; a reason when it failed or is missing."""
     for name in DEPENDENCY_KEYS:
         key = row.payload.get(name)
         if not key:
@@ -150,8 +157,10 @@ def _unsent_dependency(session: Session, row: OutboxMessage, now: datetime) -> s
             return f"it depends on message {key}, which was never queued"
         if dep.state == State.SENT:
             continue
-        if dep.state in (State.FAILED, State.CANCELLED):
-            return f"it depends on message {key}, which was {dep.state}"
+        if dep.state == State.CANCELLED:
+            return "withdrawn"
+        if dep.state == State.FAILED:
+            return f"it depends on message {key}, which failed"
         wait_until = max(dep.next_attempt_at, now) if dep.state == State.PENDING else now
         row.next_attempt_at = wait_until + timedelta(seconds=1)
         session.add(row)
