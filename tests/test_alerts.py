@@ -77,6 +77,8 @@ def test_a_persisting_condition_posts_once_and_then_edits_in_place(db_engine, no
     [post] = scene.outbox()
     assert (post.kind, post.channel_id) == ("post", "C0PROJ")
     assert "has 1 task past due (#1), the oldest 2 days late" in post.payload["reply"]["sections"][0]["text"]
+    fields = post.payload["reply"]["sections"][0]["fields"]
+    assert fields == [{"label": "Tasks", "value": "#1"}, {"label": "Days late", "value": "2"}]
     labels = [b["label"] for b in post.payload["reply"]["buttons"]]
     assert labels == ["Acknowledge", "Snooze 1 day", "Snooze 1 week", "Assign owner", "Make it a risk"]
     scene.check(now + timedelta(minutes=30))  # nothing changed: nothing sent

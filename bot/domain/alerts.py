@@ -16,7 +16,7 @@ Buttons: acknowledge, snooze a day or a week, assign an owner, make it a risk.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -36,7 +36,7 @@ from bot.domain.detectors import (
     run_detectors,
 )
 from bot.domain.errors import Invalid, NotFound
-from bot.domain.format import mention
+from bot.domain.format import day, mention, money
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Alert, OutboxMessage, Project, ProjectState, Risk
 
@@ -83,8 +83,43 @@ def quiet_until(project: Project, now: datetime, limits: dict[str, float]) -> da
 # --- rendering --------------------------------------------------------------------
 
 
-def _label(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+LABELS = {
+    "oldest_days_late": ("Days late", "{:g}"), "days_late": ("Days late", "{:g}"),
+    "tasks": ("Tasks", "tasks"), "open_tasks": ("Open tasks", "{:g}"), "task": ("Task", "#{}"),
+    "remaining": ("Remaining", "{:g}"), "pace_per_week": ("Pace a week", "{:g}"),
+    "window_days": ("Pace over", "{:g} days"), "due": ("Due", "date"), "forecast": ("Forecast", "date"),
+    "slip_days": ("Late by", "{:g} days"), "spent_pct": ("Budget spent", "{:g}%"),
+    "work_pct": ("Work done", "{:g}%"), "gap_points": ("Ahead by", "{:g} points"), "cpi": ("CPI", "{:.2f}"),
+    "spent_cents": ("Spent", "money"), "budget_cents": ("Budget", "money"),
+    "standups": ("Standups in a row", "{:g}"), "working_days": ("Working days", "{:g}"),
+    "since": ("Since", "date"), "missed": ("Missed standups", "{:g}"), "last": ("Last missed", "date"),
+    "risk": ("Risk", "R{}"), "score": ("Score", "{:g}"), "band": ("Band", "{}"), "gaps": ("Missing", "list"),
+    "load_hours": ("Work due", "{:g}h"), "capacity_hours": ("Capacity", "{:g}h"),
+    "days_away": ("Days away", "{:g}"),
+}
+
+
+def _fields(numbers: dict, project: Project) -> list[Field]:
+    """The numbers behind an alert, labelled for people."""
+    out = []
+    for key, value in numbers.items():
+        if key not in LABELS or value is None:
+            continue
+        label, style = LABELS[key]
+        if style == "tasks":
+            text = ", ".join(f"#{n}" for n in value[:15]) + (" …" if len(value) > 15 else "")
+        elif style == "list":
+            text = ", ".join(str(v) for v in value)
+        elif style == "money":
+            text = money(value, project.currency)
+        elif style == "date":
+            text = day(date.fromisoformat(value))
+        else:
+            text = style.format(value)
+        if key in ("remaining", "pace_per_week") and numbers.get("unit"):
+            text += "h" if numbers["unit"] == "h" else f" {numbers['unit']}"
+        out.append(Field(label, text))
+    return out[:10]
 
 
 def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
@@ -92,10 +127,7 @@ def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
     tz = ZoneInfo(project.timezone or "UTC")
     icon = ICON[RESOLVED] if alert.state == RESOLVED else ICON.get(alert.severity, "🟠")
     title = f"{icon} {TITLES.get(alert.detector, alert.detector)} · {project.name}"
-    numbers = alert.details.get("numbers", {})
-    fields = [Field(_label(k), ", ".join(f"#{x}" for x in v) if isinstance(v, list) else str(v))
-              for k, v in numbers.items() if k not in {"blocker", "unit"}][:8]
-    sections = [Section(text=alert.reason, fields=fields)]
+    sections = [Section(text=alert.reason, fields=_fields(alert.details.get("numbers", {}), project))]
     notes = [f"Severity: *{alert.severity}*"]
     if alert.details.get("assignee"):
         notes.append(f"owner {mention(alert.details['assignee'])}")
