@@ -202,6 +202,7 @@ def test_alerts_commands_list_set_and_explain_thresholds(db_engine, now):
     assert "goes from 0 to 60" in refused(run("alerts set overdue_days 99"))
     assert "There is no threshold `speed`" in refused(run("alerts set speed 3"))
     assert "a number or `default`" in refused(run("alerts set overdue_days soon"))
+    assert "a whole hour from 0 to 23" in refused(run("alerts set quiet_start 20.5"))
     assert "Only the project's owner or a manager" in refused(run("alerts set overdue_days 1", user=MEMBER))
     assert "(the default)" in ok(run("alerts set overdue_days default"))
     alert_id = scene.alert().id

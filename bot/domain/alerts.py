@@ -436,6 +436,8 @@ def set_threshold(*, session: Session, project: Project, actor: str, name: str,
     default, low, high, _ = THRESHOLDS[name]
     if value is not None and not low <= value <= high:
         raise Invalid(f"`{name}` goes from {low:g} to {high:g} (got {value:g}).")
+    if value is not None and name.startswith("quiet_") and value != int(value):
+        raise Invalid(f"`{name}` is a whole hour from 0 to 23, like 20 (got {value:g}).")
     settings = dict(project.settings or {})
     custom = dict(settings.get("alerts") or {})
     before = {name: custom.get(name, default)}
