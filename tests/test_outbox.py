@@ -11,6 +11,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, cancel, enqueue, sent_ts
@@ -268,3 +269,18 @@ def test_two_dispatchers_at_once_send_each_message_exactly_once(db_engine, now, 
     assert not errors
     assert sorted(slack.delivered) == sorted(f"m{i}" for i in range(60))
     assert all(r.state == "sent" for r in _rows(db_engine).values())
+
+
+def test_two_sessions_enqueueing_the_same_key_at_once_store_one_row(db_engine, now):
+    def the_other_click_commits_first(session, flush_context, instances):
+        with Session(db_engine) as other:
+            _post(other, "double-click")
+            other.commit()
+
+    with Session(db_engine, expire_on_commit=False) as second:
+        event.listen(second, "before_flush", the_other_click_commits_first, once=True)
+        row, created = enqueue(session=second, team_id=TEAM, key="double-click", kind=Kind.POST,
+                               reply=Reply.text("again"), channel_id="C0PROJ")
+        second.commit()
+    assert not created and row.payload["reply"]["sections"][0]["text"] == "double-click"
+    assert list(_rows(db_engine)) == ["double-click"]

@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain.replies import Reply, reply_to_dict
@@ -114,8 +115,15 @@ def enqueue(
                         user_id=user_id, project_id=project_id, payload=payload)
     if not_before is not None:
         row.next_attempt_at = not_before
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent enqueue of the same key (a double click) wins
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+        if existing is None:
+            raise
+        return existing, False
     return row, True
 
 
