@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot.domain import audit, calendar
@@ -341,17 +342,21 @@ def _get_or_create_run(*, session: Session, config: StandupConfig, run_date: dat
                                                 StandupRun.run_date == run_date)).first()
     if run is not None:
         return run, False
-    run = StandupRun(team_id=config.team_id, standup_id=config.id, project_id=config.project_id,
-                     run_date=run_date, scheduled_at=now, closes_at=now, state="pending")
-    try:
-        with session.begin_nested():
-            session.add(run)
-            session.flush()
-    except IntegrityError:  # another worker created it a moment ago
-        run = session.exec(select(StandupRun).where(StandupRun.standup_id == config.id,
-                                                    StandupRun.run_date == run_date)).one()
-        return run, False
-    return run, True
+    created = _insert_ignore(session, StandupRun, {
+        "team_id": config.team_id, "standup_id": config.id, "project_id": config.project_id,
+        "run_date": run_date, "scheduled_at": now, "closes_at": now, "state": "pending"})
+    run = session.exec(select(StandupRun).where(StandupRun.standup_id == config.id,
+                                                StandupRun.run_date == run_date)).one()
+    return run, created
+
+
+def _insert_ignore(session: Session, model: type, values: dict) -> bool:
+    """INSERT unless the row's unique key exists (another worker or a double
+    submission got there first); True if inserted. One statement, no savepoint."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    return session.execute(statement).first() is not None
 
 
 def participants_for(*, session: Session, project: Project) -> list[str]:
@@ -639,20 +644,19 @@ def submit_answer(*, session: Session, project: Project, user_id: str, answers: 
                       f"{local_time(run.closed_at or run.closes_at, config_timezone(config, project))}; "
                       "answers can be edited only until then.")
     if answer is None:
-        answer = StandupAnswer(team_id=run.team_id, run_id=run.id, project_id=project.id,
-                               user_id=user_id, submitted_at=now, late=when == "late")
-    answer.answers = clean["answers"]
-    answer.blocker = clean["blocker"]
-    answer.confidence = clean["confidence"]
-    answer.updated_at = now
-    try:
-        with session.begin_nested():
-            session.add(answer)
-            session.flush()
-    except IntegrityError:  # the same submission arrived twice at once: keep the first
+        created = _insert_ignore(session, StandupAnswer, {
+            "team_id": run.team_id, "run_id": run.id, "project_id": project.id, "user_id": user_id,
+            "answers": clean["answers"], "blocker": clean["blocker"], "confidence": clean["confidence"],
+            "late": when == "late", "submitted_at": now, "updated_at": now})
         answer = session.exec(select(StandupAnswer).where(StandupAnswer.run_id == run.id,
                                                           StandupAnswer.user_id == user_id)).one()
-        created = False
+    else:
+        answer.answers = clean["answers"]
+        answer.blocker = clean["blocker"]
+        answer.confidence = clean["confidence"]
+        answer.updated_at = now
+        session.add(answer)
+        session.flush()
     if run.state == "open":
         part = session.exec(select(StandupParticipant).where(
             StandupParticipant.run_id == run.id, StandupParticipant.user_id == user_id)).first()

@@ -17,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.domain.calendar import WEEKDAY_NAMES, parse_weekdays
 
 log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
@@ -47,11 +49,24 @@ def current_scheduler() -> BackgroundScheduler | None:
     return _scheduler
 
 
+class Scheduler(BackgroundScheduler):
+    """A BackgroundScheduler that leaves the job store alone once shut down.
+
+    APScheduler 3.x runs one more round of job processing after `shutdown()`:
+    with the executors already closed, a job due at that moment cannot run but
+    its next run time is still advanced, so the run would be lost on restart."""
+
+    def _process_jobs(self):
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
 def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
     """A BackgroundScheduler on the bot's database, in UTC, with the job defaults above."""
     global _engine, _settings, _scheduler
     _engine, _settings = engine, settings
-    _scheduler = BackgroundScheduler(
+    _scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         executors={"default": {"type": "threadpool", "max_workers": 4}},
         job_defaults={"coalesce": True, "max_instances": 1,
@@ -99,8 +114,8 @@ def _is_repeat(moment: datetime) -> bool:
 def daily_trigger(hhmm: str, days: str, timezone: str) -> WallClockTrigger:
     """`09:30` on `mon-fri` in `Europe/Berlin`."""
     hour, minute = hhmm.split(":")
-    return WallClockTrigger(hour=int(hour), minute=int(minute), day_of_week=days or "mon-fri",
-                            timezone=timezone)
+    weekdays = ",".join(WEEKDAY_NAMES[d] for d in sorted(parse_weekdays(days or "mon-fri")))
+    return WallClockTrigger(hour=int(hour), minute=int(minute), day_of_week=weekdays, timezone=timezone)
 
 
 def sync_jobs(scheduler: BackgroundScheduler, *, prefix: str, desired: dict[str, dict]) -> dict[str, int]:

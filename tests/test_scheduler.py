@@ -1,0 +1,177 @@
+"""The scheduler: wall-clock times across DST, misfires after downtime,
+jobs discovered from every module and kept in step with the settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.jobs import standup_jobs
+from bot.jobs.scheduler import build_scheduler, daily_trigger, register_all
+from bot.models import StandupParticipant, StandupRun
+from tests.test_standups_world import World
+
+FIRINGS: list[tuple[str, datetime]] = []
+_lock = threading.Lock()
+
+
+def record(label: str) -> None:
+    """A test job: remembers that it ran."""
+    with _lock:
+        FIRINGS.append((label, datetime.now(UTC)))
+
+
+def fire_times(trigger, start: datetime, count: int) -> list[datetime]:
+    out, previous, now = [], None, start
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        out.append(fire)
+        previous = now = fire
+    return out
+
+
+@pytest.mark.parametrize("zone, day, hhmm, expected_utc", [
+    ("Europe/Berlin", date(2027, 3, 28), "02:30", "01:30"),  # clocks jump 02:00 -> 03:00
+    ("America/New_York", date(2027, 3, 14), "02:30", "07:30"),  # clocks jump 02:00 -> 03:00
+    ("Europe/Berlin", date(2026, 10, 25), "02:30", "00:30"),  # 02:00-03:00 happens twice
+    ("America/New_York", date(2026, 11, 1), "01:30", "05:30"),  # 01:00-02:00 happens twice
+])
+def test_a_time_in_a_dst_gap_or_overlap_fires_exactly_once_that_day(zone, day, hhmm, expected_utc):
+    trigger = daily_trigger(hhmm, "mon-sun", zone)
+    start = datetime.combine(day - timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(zone))
+    fires = fire_times(trigger, start, 4)
+    on_the_day = [f for f in fires if f.astimezone(ZoneInfo(zone)).date() == day]
+    assert len(on_the_day) == 1
+    assert on_the_day[0].astimezone(UTC).strftime("%H:%M") == expected_utc
+    days = [f.astimezone(ZoneInfo(zone)).date() for f in fires]
+    assert days == [day - timedelta(days=1) + timedelta(days=i) for i in range(4)]  # one a day
+
+
+@pytest.mark.parametrize("zone, before, after", [
+    ("Europe/Berlin", date(2027, 3, 26), date(2027, 3, 29)),
+    ("America/New_York", date(2027, 3, 12), date(2027, 3, 15)),
+])
+def test_a_morning_standup_keeps_its_local_time_across_the_change(zone, before, after):
+    trigger = daily_trigger("09:30", "mon-fri", zone)
+    start = datetime.combine(before, datetime.min.time(), tzinfo=ZoneInfo(zone))
+    friday, monday = fire_times(trigger, start, 2)
+    assert (friday.date(), monday.date()) == (before, after)
+    for fire in (friday, monday):
+        assert fire.astimezone(ZoneInfo(zone)).strftime("%H:%M") == "09:30"
+    assert friday.astimezone(UTC).hour - monday.astimezone(UTC).hour == 1  # an hour earlier in UTC
+
+
+@pytest.mark.parametrize("zone, day", [("Europe/Berlin", date(2027, 3, 28)),
+                                       ("America/New_York", date(2027, 3, 14))])
+def test_a_standup_inside_the_spring_gap_opens_once_and_prompts_once(db_engine, zone, day):
+    world = World(db_engine, datetime(2027, 3, 1, tzinfo=UTC), timezone=zone, people=["U0ANNA"])
+    world.cmd("standup set 02:30 daily")
+    trigger = daily_trigger("02:30", "daily", zone)
+    start = datetime.combine(day - timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(zone))
+    for fire in fire_times(trigger, start, 3):
+        world.at(fire.astimezone(UTC)).fire()
+        world.at(fire.astimezone(UTC) + timedelta(minutes=1)).tick()  # the sweep too
+    runs = world.runs()
+    assert [r.run_date for r in runs] == [day - timedelta(days=1), day, day + timedelta(days=1)]
+    gap_run = runs[1]
+    local = gap_run.scheduled_at.astimezone(ZoneInfo(zone))
+    assert local.strftime("%H:%M") == "03:30"  # 02:30 did not exist: the clock read 03:30
+    with Session(db_engine) as s:
+        parts = s.exec(select(StandupParticipant).where(StandupParticipant.run_id == gap_run.id)).all()
+        assert {p.prompted_at is not None for p in parts} == {True}
+    prompts = [m for m in world.notifier.dms() if m.key.startswith(f"standup:{gap_run.id}:prompt:")]
+    assert len(prompts) == 2  # owner and Anna, once each
+
+
+@pytest.fixture
+def scheduler_for(db_engine):
+    started = []
+
+    def make(grace: int = 3600):
+        scheduler = build_scheduler(Settings(scheduler_misfire_grace_seconds=grace), db_engine)
+        scheduler.start(paused=True)
+        started.append(scheduler)
+        return scheduler
+
+    yield make
+    for scheduler in started:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+    FIRINGS.clear()
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_after_an_hour_down_a_missed_run_fires_once_and_one_missed_beyond_grace_is_skipped(scheduler_for):
+    now = datetime.now(UTC)
+    scheduler = scheduler_for(grace=3600)
+    daily = daily_trigger("09:30", "mon-sun", "UTC")
+    scheduler.add_job(record, daily, args=["missed 50 min ago"], id="t:recent", next_run_time=now - timedelta(minutes=50))
+    scheduler.add_job(record, daily, args=["missed 2 h ago"], id="t:old", next_run_time=now - timedelta(hours=2))
+    scheduler.add_job(record, "interval", minutes=1, args=["every minute"], id="t:minutely",
+                      next_run_time=now - timedelta(minutes=30))  # 30 missed runs
+    scheduler.shutdown(wait=False)  # the bot goes down with these stored
+    restarted = scheduler_for(grace=3600)
+    restarted.resume()
+    assert wait_until(lambda: len(FIRINGS) >= 2)
+    time.sleep(0.3)
+    labels = sorted(label for label, _ in FIRINGS)
+    assert labels == ["every minute", "missed 50 min ago"]  # coalesced once; the old one skipped
+    old = restarted.get_job("t:old")
+    assert old.next_run_time > now  # moved on to its next time
+
+
+def test_every_jobs_module_registers_and_standup_jobs_follow_the_settings(db_engine, scheduler_for):
+    world = World(db_engine, datetime(2026, 12, 1, 7, tzinfo=UTC), people=["U0ANNA", "U0BEN"])
+    world.cmd("standup set 09:30 mon-fri")
+    scheduler = scheduler_for()
+    found = register_all(scheduler, Settings())
+    assert {"standup_jobs", "risk_jobs", "report_jobs"} <= set(found)
+    config_id = world.config().id
+    job = scheduler.get_job(f"standup:{config_id}")
+    assert job is not None and str(job.trigger.timezone) == "Europe/Berlin"
+    assert scheduler.get_job("standups:sweep") and scheduler.get_job("standups:sync")
+    kept = job.next_run_time
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 0, "replaced": 0, "removed": 0}
+    assert scheduler.get_job(f"standup:{config_id}").next_run_time == kept  # untouched when unchanged
+
+    world.remember_zone("U0BEN", "America/New_York")
+    world.cmd("standup set 10:00 member-time")
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 1, "replaced": 1, "removed": 0}
+    ny = scheduler.get_job(f"standup:{config_id}:America/New_York")
+    assert ny.args == (config_id, "America/New_York") and ny.trigger.fields[5].expressions  # hour set
+    world.cmd("standup pause")
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine)["removed"] == 2
+    assert not [j for j in scheduler.get_jobs() if j.id.startswith("standup:")]
+
+
+def test_the_scheduled_job_opens_the_run_through_the_job_store(db_engine, scheduler_for):
+    """End to end through APScheduler: the stored cron job fires and the run opens."""
+    now = datetime.now(UTC)
+    world = World(db_engine, now, timezone="UTC", people=["U0ANNA"])
+    world.cmd(f"standup set {(now - timedelta(minutes=1)):%H:%M} daily")
+    scheduler = scheduler_for()
+    register_all(scheduler, Settings())
+    scheduler.modify_job(f"standup:{world.config().id}", next_run_time=now - timedelta(minutes=1))
+    scheduler.resume()
+
+    def opened() -> bool:
+        with Session(db_engine) as s:
+            return s.exec(select(StandupRun)).first() is not None
+
+    assert wait_until(opened)
+    (run,) = world.runs()
+    assert run.state == "open" and run.run_date == now.date()
