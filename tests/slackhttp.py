@@ -116,8 +116,11 @@ class SlackApp:
 
         kwargs = {"clock": clock} if clock else {}
         flask = create_flask_app(settings, engine, **kwargs)
-        with serve_wsgi(flask) as url:
-            yield cls(url, fake, team_id=team_id, secret=settings.slack_signing_secret)
+        try:
+            with serve_wsgi(flask) as url:
+                yield cls(url, fake, team_id=team_id, secret=settings.slack_signing_secret)
+        finally:  # no delivery thread may outlive the test and touch the next one's rows
+            flask.config["bolt_app"].pm_pump.close()
 
     @property
     def events_url(self) -> str:

@@ -97,4 +97,5 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         use_declared_scopes(app.oauth_flow.settings, declared(app).scopes)
     app.pm_services = services  # type: ignore[attr-defined]  # for the server and tests
     app.pm_notifier = notifier  # type: ignore[attr-defined]
+    app.pm_pump = pump  # type: ignore[attr-defined]
     return app

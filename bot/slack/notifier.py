@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -52,13 +53,15 @@ PERMANENT_ERRORS = {
 
 
 def make_client(base_url: str, token: str | None = None, *, retries: int = RETRIES,
-                timeout: int = 10) -> WebClient:
-    """A WebClient on `base_url` with bounded retry handlers."""
+                timeout: int = 10, backoff: float = 0.5) -> WebClient:
+    """A WebClient on `base_url` with bounded retry handlers (429 waits Retry-After;
+    connection errors and 5xx back off `backoff` x 2^n seconds)."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
     return WebClient(
         token=token, base_url=base_url, timeout=timeout,
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=retries),
-                        ConnectionErrorRetryHandler(max_retry_count=retries),
-                        ServerErrorRetryHandler(max_retry_count=retries)],
+                        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+                        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval)],
     )
 
 
@@ -66,14 +69,16 @@ class SlackNotifier:
     """Sends one outbox row per `send()` with the workspace's bot token."""
 
     def __init__(self, *, base_url: str, token_for: Callable[[str], str | None],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), retries: int = RETRIES):
-        self.base_url, self.token_for, self.clock, self.retries = base_url, token_for, clock, retries
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), retries: int = RETRIES,
+                 backoff: float = 0.5):
+        self.base_url, self.token_for, self.clock = base_url, token_for, clock
+        self.retries, self.backoff = retries, backoff
 
     def client(self, team_id: str) -> WebClient:
         token = self.token_for(team_id)
         if not token:
             raise PermanentFailure(f"no bot token for workspace {team_id} (not installed?)")
-        return make_client(self.base_url, token, retries=self.retries)
+        return make_client(self.base_url, token, retries=self.retries, backoff=self.backoff)
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         client = self.client(message.team_id)
@@ -168,9 +173,12 @@ class OutboxPump:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def kick(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="outbox-pump", daemon=True)
                 self._thread.start()
@@ -179,10 +187,19 @@ class OutboxPump:
     def _loop(self) -> None:
         from bot.jobs.dispatcher import deliver_pending
 
-        while self._wake.wait(timeout=60):
+        while self._wake.wait(timeout=60) and not self._closed:
             self._wake.clear()
             try:
-                while deliver_pending(self.engine, self.notifier):
+                while deliver_pending(self.engine, self.notifier) and not self._closed:
                     pass
             except Exception:  # the worker retries what is left; never kill the pump
                 log.exception("outbox delivery in the web process failed")
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop after the current message (what is left stays for the worker)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)

@@ -78,3 +78,13 @@ def test_user_text_with_markup_characters_is_escaped_not_interpreted(slack, fake
     assert "&lt;script&gt; &amp;" in text
     assert "CSS &gt; HTML" in text
     assert "&lt;!channel&gt;" in text  # shown, never a ping
+
+
+def test_a_chart_reply_is_uploaded_to_the_channel_through_the_outbox(slack, fake, db_engine):
+    make_project(db_engine, task_titles=("Choose hosting", "Write copy"))
+    slack.slash("chart website burnup")
+    reply = slack.wait_reply()
+    assert reply["response_type"] == "in_channel" and "Burn-up chart" in reply["text"]
+    completed = fake.wait_for("files.completeUploadExternal", timeout=15)[0]
+    assert completed.params["channel_id"] == "C0PROJ"
+    assert list(fake.uploads.values())[0].startswith(b"\x89PNG")

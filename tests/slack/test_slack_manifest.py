@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import yaml
 
 from bot.config import Settings
 from bot.db import make_engine
 from bot.slack.app import create_app
 from bot.slack.manifest import build_manifest, declared
-
-ROOT = __file__.rsplit("/tests/", 1)[0]
 
 
 def _app():
@@ -51,12 +46,17 @@ def test_manifest_lists_exactly_what_the_app_registers():
 
 
 def test_the_cli_prints_it_and_refuses_ambiguous_options():
-    ok = subprocess.run([sys.executable, "-m", "bot", "manifest", "--url", "https://pm.example.com", "--oauth"],
-                        capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert ok.returncode == 0, ok.stderr
+    from click.testing import CliRunner
+
+    from bot.__main__ import cli
+
+    ok = CliRunner().invoke(cli, ["manifest", "--url", "https://pm.example.com", "--oauth"])
+    assert ok.exit_code == 0, ok.output
     assert yaml.safe_load(ok.stdout)["oauth_config"]["redirect_urls"] == [
         "https://pm.example.com/slack/oauth_redirect"]
     assert ok.stderr == ""
-    bad = subprocess.run([sys.executable, "-m", "bot", "manifest"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=60)
-    assert bad.returncode == 2 and "--socket" in bad.stderr and "Traceback" not in bad.stderr
+    for args in (["manifest"], ["manifest", "--socket", "--url", "https://x.example"]):
+        bad = CliRunner().invoke(cli, args)
+        assert bad.exit_code == 2 and "--socket" in bad.stderr
+    plain = CliRunner().invoke(cli, ["manifest", "--url", "http://insecure.example"])
+    assert plain.exit_code == 2 and "https://" in plain.stderr

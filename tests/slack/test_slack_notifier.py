@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 def notifier(fake, retries: int = 0) -> SlackNotifier:
     return SlackNotifier(base_url=fake.api_url, token_for=lambda team: "xoxb-team-token",
-                         clock=lambda: NOW, retries=retries)
+                         clock=lambda: NOW, retries=retries, backoff=0.01)
 
 
 def queue(engine, key: str, kind: Kind, **kwargs) -> None:

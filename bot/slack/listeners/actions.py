@@ -164,7 +164,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
     digest = hashlib.sha1(reply.plain().encode()).hexdigest()[:12]
     with services.session() as session:
         project = project_service.get_project(session=session, team_id=click.team_id, key=click.value)
-        channel = project.channel_id or click.channel_id
+        channel, name = project.channel_id or click.channel_id, project.name
         if not channel:
             _show(click, Reply.fail("This project has no channel yet: `/project link #channel` first."),
                   respond, client)
@@ -177,7 +177,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
         except IntegrityError:  # the other click of a double click queued it a moment ago
             session.rollback()
     services.kick()
-    note = Reply.text(f"Posted the status of *{project.name}* to <#{channel}>.")
+    note = Reply.text(f"Posted the status of *{name}* to <#{channel}>.")
     if click.in_modal or click.on_home:
         return
     respond(replace_original=False, response_type="ephemeral", **render_message(note))
