@@ -70,6 +70,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         store = installation_store(settings, engine)
         app = App(oauth_settings=build_oauth_settings(settings, engine, store), **common)
         app.enable_token_revocation_listeners()
+        declared(app).events.update({"app_uninstalled", "tokens_revoked"})
 
         def token_for(team_id: str) -> str | None:
             bot = store.find_bot(enterprise_id=None, team_id=team_id)

@@ -91,6 +91,7 @@ def test_a_button_from_someone_not_on_the_project_is_refused_politely(slack, fak
     slack.click(Intent.TASK_DONE, "website:1", user="U0STRANGER")
     reply = slack.wait_reply()
     assert "Only project members" in reply["text"]
+    assert reply["replace_original"] is False and reply["response_type"] == "ephemeral"
     assert task(db_engine, project, 1).status == "todo"
     with Session(db_engine) as s:
         assert s.exec(select(Task)).one().done_at is None

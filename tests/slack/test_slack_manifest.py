@@ -52,8 +52,9 @@ def test_the_cli_prints_it_and_refuses_ambiguous_options():
 
     ok = CliRunner().invoke(cli, ["manifest", "--url", "https://pm.example.com", "--oauth"])
     assert ok.exit_code == 0, ok.output
-    assert yaml.safe_load(ok.stdout)["oauth_config"]["redirect_urls"] == [
-        "https://pm.example.com/slack/oauth_redirect"]
+    data = yaml.safe_load(ok.stdout)
+    assert data["oauth_config"]["redirect_urls"] == ["https://pm.example.com/slack/oauth_redirect"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(data["settings"]["event_subscriptions"]["bot_events"])
     assert ok.stderr == ""
     for args in (["manifest"], ["manifest", "--socket", "--url", "https://x.example"]):
         bad = CliRunner().invoke(cli, args)

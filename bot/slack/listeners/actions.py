@@ -91,8 +91,11 @@ class Click:
 
 def _show(click: Click, reply: Reply, respond: Respond, client: WebClient) -> None:
     """Put `reply` where the click happened: replace the message, update the modal,
-    or (from the Home tab) open it in a modal."""
-    if click.in_modal:
+    or (from the Home tab) open it in a modal. An error never replaces anything:
+    it goes to the clicker alone."""
+    if reply.error and not (click.in_modal or click.on_home):
+        respond(replace_original=False, response_type="ephemeral", **render_message(reply))
+    elif click.in_modal:
         client.views_update(view_id=click.view["id"], view=_reply_modal(reply))
     elif click.on_home:
         client.views_open(trigger_id=click.trigger_id, view=_reply_modal(reply))
