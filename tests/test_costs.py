@@ -3,7 +3,7 @@ costs, who may, and what bad input is told."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -101,3 +101,16 @@ def test_costs_break_down_by_category_member_and_month(run):
 
 def test_empty_costs_say_how_to_start(run):
     assert "Nothing recorded yet" in run("costs").plain()
+
+
+def test_a_repeated_command_is_not_stored_twice(run, db_engine):
+    run('spend 1200 licenses "Seats"')
+    again = run('spend 1200 licenses "Seats"')
+    assert again.plain().startswith("Already recorded a moment ago: $1,200 on *licenses*")
+    run(f"log 3h <@{BOB}>")
+    assert run(f"log 3h <@{BOB}>").plain().startswith("Already logged a moment ago: 3h")
+    later = Runner(db_engine, run.now + timedelta(minutes=5))
+    assert later('spend 1200 licenses "Seats"').plain().startswith("Recorded")  # a real second purchase
+    with Session(db_engine) as s:
+        assert len(s.exec(select(CostEntry)).all()) == 2
+        assert len(s.exec(select(TimeEntry)).all()) == 1

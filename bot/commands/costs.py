@@ -58,12 +58,14 @@ def spend(ctx: Context, args: Args) -> Reply:
     description = _optional_quoted(args)
     spent_on = _optional_date(args, options)
     args.expect_end()
-    svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id, amount_cents=amount.cents,
-                     category=category or "", description=description, spent_on=spent_on,
-                     today=args.today())
+    _, created = svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id,
+                                  amount_cents=amount.cents, category=category or "",
+                                  description=description, spent_on=spent_on, today=args.today(),
+                                  now=ctx.now)
     other, labour, _ = svc.totals(session=ctx.session, project=project)
     what = f" ({description})" if description else ""
-    return Reply.text(f"Recorded {money(amount.cents, project.currency)} on *{category}*{what} for "
+    verb = "Recorded" if created else "Already recorded a moment ago:"
+    return Reply.text(f"{verb} {money(amount.cents, project.currency)} on *{category}*{what} for "
                       f"{day(spent_on, today=args.today())}. {_spent_line(project, other + labour)}")
 
 
@@ -86,8 +88,9 @@ def log(ctx: Context, args: Args) -> Reply:
     task = None
     if "task" in options:
         task = task_service.get_task(session=ctx.session, project=project, number=int(options["task"]))  # type: ignore[arg-type]
-    entry = svc.log_time(session=ctx.session, project=project, actor=ctx.user_id, hours=hours,
-                         worked_on=worked_on, today=args.today(), user_id=user, task=task, note=note)
+    entry, created = svc.log_time(session=ctx.session, project=project, actor=ctx.user_id, hours=hours,
+                                  worked_on=worked_on, today=args.today(), user_id=user, task=task,
+                                  note=note, now=ctx.now)
     on_task = f" on #{task.number} {task.title}" if task else ""
     who = "you" if entry.user_id == ctx.user_id else f"<@{entry.user_id}>"
     if entry.rate_cents is None:
@@ -96,7 +99,8 @@ def log(ctx: Context, args: Args) -> Reply:
     else:
         cost = (f" At {money(entry.rate_cents, project.currency)}/h that is "
                 f"{money(svc.labour_cents(entry), project.currency)}.")
-    return Reply.text(f"Logged {hours:g}h for {who}{on_task} on {day(worked_on, today=args.today())}.{cost}")
+    verb = "Logged" if created else "Already logged a moment ago:"
+    return Reply.text(f"{verb} {hours:g}h for {who}{on_task} on {day(worked_on, today=args.today())}.{cost}")
 
 
 def _spent_line(project: Project, spent: int) -> str:

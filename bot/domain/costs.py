@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
@@ -20,18 +20,22 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid
-from bot.models import CostEntry, Member, Project, Task, TimeEntry
+from bot.models import CostEntry, Member, Project, Task, TimeEntry, utcnow
 
 CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 LABOUR = "labour"
 MAX_DESCRIPTION = 500
 MAX_AMOUNT_CENTS = 10**11  # one billion in major units
 GROUPINGS = ("category", "member", "month")
+DOUBLE_SUBMIT = timedelta(minutes=2)
 
 
 def record_spend(*, session: Session, project: Project, actor: str, amount_cents: int, category: str,
-                 description: str = "", spent_on: date, today: date) -> CostEntry:
-    """Record money spent on the project; the owner and managers may."""
+                 description: str = "", spent_on: date, today: date,
+                 now: datetime | None = None) -> tuple[CostEntry, bool]:
+    """Record money spent on the project; the owner and managers may. Returns
+    (entry, created): the same entry by the same person within two minutes is
+    a double submission and is not stored twice."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="record spending")
     if amount_cents <= 0:
@@ -47,22 +51,28 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
         raise Invalid(f"A description can be at most {MAX_DESCRIPTION} characters.")
     if spent_on > today:
         raise Invalid(f"{spent_on:%d %b %Y} is in the future; record spending when it happens.")
+    same = _recent(session, CostEntry, now, CostEntry.project_id == project.id, CostEntry.user_id == actor,
+                   CostEntry.amount_cents == amount_cents, CostEntry.category == category,
+                   CostEntry.description == description.strip(), CostEntry.spent_on == spent_on)
+    if same is not None:
+        return same, False
     entry = CostEntry(team_id=project.team_id, project_id=project.id, amount_cents=amount_cents,
                       category=category, description=description.strip(), spent_on=spent_on,
-                      user_id=actor)
+                      user_id=actor, created_at=now or utcnow())
     session.add(entry)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="cost.add",
                  entity="cost", entity_id=entry.id, project_id=project.id,
                  after={"amount_cents": amount_cents, "category": category,
                         "spent_on": spent_on.isoformat()})
-    return entry
+    return entry, True
 
 
 def log_time(*, session: Session, project: Project, actor: str, hours: float, worked_on: date,
              today: date, user_id: str | None = None, task: Task | None = None,
-             note: str = "") -> TimeEntry:
-    """Log hours for `user_id` (default: the actor) at their current rate.
+             note: str = "", now: datetime | None = None) -> tuple[TimeEntry, bool]:
+    """Log hours for `user_id` (default: the actor) at their current rate;
+    returns (entry, created), not storing a double submission twice.
 
     Members log their own time; the owner and managers may log anyone's."""
     who = user_id or actor
@@ -81,17 +91,30 @@ def log_time(*, session: Session, project: Project, actor: str, hours: float, wo
                                                Member.user_id == who)).first()
     if member is None and who != project.owner_user_id:
         raise Invalid(f"<@{who}> is not on *{project.name}*; add them with `/project member add`.")
+    minutes = round(hours * 60)
+    same = _recent(session, TimeEntry, now, TimeEntry.project_id == project.id, TimeEntry.user_id == who,
+                   TimeEntry.minutes == minutes, TimeEntry.worked_on == worked_on,
+                   (TimeEntry.task_id == task.id) if task else TimeEntry.task_id.is_(None),
+                   TimeEntry.note == note.strip()[:MAX_DESCRIPTION])
+    if same is not None:
+        return same, False
     entry = TimeEntry(team_id=project.team_id, project_id=project.id, task_id=task.id if task else None,
-                      user_id=who, minutes=round(hours * 60),
+                      user_id=who, minutes=minutes,
                       rate_cents=member.hourly_rate_cents if member else None,
-                      worked_on=worked_on, note=note.strip()[:MAX_DESCRIPTION])
+                      worked_on=worked_on, note=note.strip()[:MAX_DESCRIPTION], created_at=now or utcnow())
     session.add(entry)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="time.log",
                  entity="time", entity_id=entry.id, project_id=project.id,
                  after={"user_id": who, "minutes": entry.minutes, "rate_cents": entry.rate_cents,
                         "worked_on": worked_on.isoformat()})
-    return entry
+    return entry, True
+
+
+def _recent(session: Session, model, now: datetime | None, *conditions):
+    """The same row stored in the last `DOUBLE_SUBMIT` (a repeated command), if any."""
+    since = (now or utcnow()) - DOUBLE_SUBMIT
+    return session.exec(select(model).where(*conditions, model.created_at >= since)).first()
 
 
 def labour_cents(entry: TimeEntry) -> int:
