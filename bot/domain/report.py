@@ -50,7 +50,8 @@ def _utc_start(d: date, tz: ZoneInfo) -> datetime:
 
 
 def build_weekly_report(*, session: Session, project: Project, today: date) -> WeeklyReport:
-    """The report for the week ending `today` (project-local)."""
+    """The report for the week ending `today` (project-local). "Next week" lists
+    open tasks due in the coming seven days and those already overdue."""
     status = build_status(session=session, project=project, today=today)
     tz = ZoneInfo(project.timezone or "UTC")
     week_start = today - timedelta(days=WEEK - 1)
@@ -155,7 +156,8 @@ def details_reply(r: WeeklyReport) -> Reply:
     sections.append(Section(text="*Done this week*\n" + ("\n".join(done) + _more(r.done_tasks) if done
                                                         else "Nothing finished this week.")))
     nxt = [f"• Milestone *{truncate(m.name, 100)}* due {day(m.due_date, today=today)}" for m in r.next_milestones]
-    nxt += [f"• {_task_line(t)} due {day(t.due_date, today=today)}" for t in r.next_tasks[:LIST_LIMIT]]
+    nxt += [f"• {_task_line(t)} due {day(t.due_date, today=today)}"
+            + (" ⚠️ overdue" if t.due_date and t.due_date < today else "") for t in r.next_tasks[:LIST_LIMIT]]
     sections.append(Section(text="*Plan for next week*\n" + ("\n".join(nxt) + _more(r.next_tasks) if nxt
                                                             else "Nothing due next week.")))
     if s.forecast:
