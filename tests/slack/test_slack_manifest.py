@@ -7,7 +7,7 @@ import yaml
 from bot.config import Settings
 from bot.db import make_engine
 from bot.slack.app import create_app
-from bot.slack.manifest import build_manifest, declared
+from bot.slack.manifest import build_manifest, combined, declared, registered
 
 
 def _app():
@@ -34,7 +34,7 @@ def test_socket_manifest_has_no_urls():
 
 def test_manifest_lists_exactly_what_the_app_registers():
     app = _app()
-    record = declared(app)
+    record = combined(app)
     data = yaml.safe_load(build_manifest(socket=True, url=None))
     assert data["settings"]["event_subscriptions"]["bot_events"] == sorted(record.events)
     assert data["oauth_config"]["scopes"]["bot"] == sorted(record.scopes)
@@ -43,6 +43,18 @@ def test_manifest_lists_exactly_what_the_app_registers():
     registered = " ".join(repr(listener.ack_function) for listener in app._listeners)
     assert "handle_app_home_opened" in registered and "handle_project_command" in registered
     assert {"commands", "chat:write", "im:write", "users:read", "files:write"} <= record.scopes
+
+
+def test_a_listener_registered_with_plain_bolt_calls_still_reaches_the_manifest():
+    app = _app()
+    app.event("app_mention")(lambda: None)
+    app.command("/standup")(lambda: None)
+    record = combined(app)
+    assert {"app_mention", "app_home_opened"} <= record.events
+    assert "app_mentions:read" in record.scopes
+    assert {"/project", "/standup"} <= set(record.commands)
+    bolt = registered(_app())  # Bolt's own view agrees with what the helpers declared
+    assert bolt.events == declared(_app()).events and set(bolt.commands) == {"/project"} and bolt.interactivity
 
 
 def test_the_cli_prints_it_and_refuses_ambiguous_options():
