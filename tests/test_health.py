@@ -106,3 +106,23 @@ def test_snapshot_is_one_row_per_day_and_the_trend_reads_well(db_engine):
     assert trend_phrase(history, "amber") == "Green → Amber"
     assert trend_phrase(history[:1], "green").startswith("Green since Wed 25 Nov")
     assert trend_phrase([], "green") == "no history yet"
+
+
+def test_health_command_shows_and_changes_thresholds(db_engine, now):
+    from tests.helpers import Runner
+
+    run = Runner(db_engine, now)
+    run('new "Intranet" key intranet budget 10k')
+    run("member add <@U0CAROL> role member")
+    assert "`cpi_amber` 0.9" in run("health").plain()
+    changed = run("health cpi_amber 0.85 blocker_red_days 7").plain()
+    assert "`cpi_amber` 0.85 (default 0.9)" in changed and "`blocker_red_days` 7 (default 5)" in changed
+    assert "A red threshold must not be above its amber one." in run("health cpi_red 0.9").plain()
+    assert "takes a number" in run("health spi_red soon").plain()
+    assert "one of spi_amber" in run("health colour 1").plain()
+    denied = run("health cpi_amber 0.5", user="U0CAROL")
+    assert denied.error and "change health thresholds" in denied.plain()
+    with Session(db_engine) as s:
+        project = s.exec(select(Project).where(Project.key == "intranet")).one()
+    assert project.settings["health"] == {"cpi_amber": 0.85, "blocker_red_days": 7.0}
+    assert thresholds(project)["cpi_amber"] == 0.85

@@ -144,7 +144,7 @@ def summary_reply(r: WeeklyReport, *, threaded: bool = True) -> Reply:
                      + (" (details in the thread)" if threaded else ""))
     return Reply(title=f"{p.name}: weekly report, {day(r.week_start, today=today)} – {day(today, today=today)}",
                  sections=[Section(text="\n".join(x for x in lines if x))], ephemeral=False,
-                 buttons=[Button("Status", Intent.REFRESH_STATUS, p.key), Button("Chart", Intent.CHART, p.key)])
+                 buttons=[Button("Chart", Intent.CHART, p.key)])
 
 
 def details_reply(r: WeeklyReport) -> Reply:
