@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.domain.outbox import Kind, enqueue
+from bot.domain.replies import Reply
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.manifest import slash_command
 from bot.slack.modals import OPENERS
@@ -27,20 +28,24 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
     ack()
     services: Services = context["services"]
     team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
+    trigger_id = command.get("trigger_id", "")
     reply = services.run(command.get("text", ""), team_id=team_id, user_id=command.get("user_id", ""),
-                         channel_id=channel_id, cause=command.get("trigger_id", ""))
+                         channel_id=channel_id, cause=trigger_id)
     opener = OPENERS.get(reply.open_modal or "")
     if opener is not None:
-        client.views_open(trigger_id=command["trigger_id"],
-                          view=opener(services, team_id=team_id, channel_id=channel_id,
-                                      context=reply.modal_context))
-        return
-    respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
-            **render_message(reply))
+        client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
+                                                             context=reply.modal_context))
+    else:
+        respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
+                **render_message(reply))
     if reply.image_path and not reply.error:
-        with services.session() as session:
-            enqueue(session=session, team_id=team_id, key=f"upload:{command.get('trigger_id', '')}",
-                    kind=Kind.UPLOAD, channel_id=channel_id,
-                    extra={"file_path": reply.image_path, "title": reply.title or "chart"})
-            session.commit()
-        services.kick()
+        _upload(services, reply, team_id=team_id, channel_id=channel_id, trigger_id=trigger_id)
+
+
+def _upload(services: Services, reply: Reply, *, team_id: str, channel_id: str, trigger_id: str) -> None:
+    """A chart goes to the channel through the outbox."""
+    with services.session() as session:
+        enqueue(session=session, team_id=team_id, key=f"upload:{trigger_id}", kind=Kind.UPLOAD,
+                channel_id=channel_id, extra={"file_path": reply.image_path, "title": reply.title or "chart"})
+        session.commit()
+    services.kick()
