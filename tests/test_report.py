@@ -137,3 +137,28 @@ def test_report_time_is_a_project_setting(db_engine):
                       settings={"report": {"weekday": "mon", "time": "09:00"}})
     assert report_due(project, datetime(2026, 11, 30, 9, 5, tzinfo=UTC))
     assert not report_due(project, datetime(2026, 11, 27, 16, 5, tzinfo=UTC))
+
+
+def test_jobs_are_registered_with_stable_ids_and_picklable_arguments():
+    import pkgutil
+
+    import bot.jobs
+    from bot.config import Settings
+    from bot.jobs.report_jobs import register_jobs
+
+    class Recorder:
+        def __init__(self):
+            self.jobs = {}
+
+        def add_job(self, func, trigger=None, **kwargs):
+            self.jobs[kwargs["id"]] = (func, kwargs)
+
+    settings = Settings(database_url="sqlite:///data/x.sqlite3")
+    recorder = Recorder()
+    assert "report_jobs" in {m.name for m in pkgutil.iter_modules(bot.jobs.__path__)}  # found by register_all
+    register_jobs(recorder, settings)
+    for job_id, func in (("health-snapshots", snapshot_all), ("weekly-reports", weekly_reports)):
+        registered, kwargs = recorder.jobs[job_id]
+        assert registered is func
+        assert kwargs["args"] == ["sqlite:///data/x.sqlite3"] and kwargs["replace_existing"]
+        assert kwargs["coalesce"] and kwargs["max_instances"] == 1
