@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.slack.services import _utcnow
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; anything larger is refused (413)
 
 
 def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None = None,
@@ -39,12 +40,15 @@ def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None
     verifier = SignatureVerifier(settings.slack_signing_secret)
     flask = Flask("pm-bot")
     flask.config["bolt_app"] = bolt
+    flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @flask.post("/slack/events")
     def slack_events():
         body = request.get_data()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
+        if not signature and request.form.get("ssl_check") == "1":
+            return "", 200  # Slack's unsigned certificate check: nothing to do
         if not timestamp or not signature or not verifier.is_valid(body, timestamp, signature):
             log.warning("refused a request to /slack/events from %s: missing, forged or stale signature",
                         request.remote_addr)

@@ -85,3 +85,16 @@ def test_healthz_reports_an_unreachable_database(fake):
         response = get(app.url + "/healthz")
     assert response.status == 503
     assert response.json() == {"ok": False, "database": "unreachable"}
+
+
+def test_slacks_certificate_check_gets_200_and_reaches_nothing(slack, fake, db_engine):
+    fake.reset()
+    response = slack.send_form({"ssl_check": "1", "token": "legacy"}, signed=False)
+    assert response.status == 200
+    assert fake.calls == [] and _projects(db_engine) == 0
+
+
+def test_an_oversized_body_is_refused(slack, db_engine):
+    response = slack.slash("x" * (2 * 1024 * 1024))
+    assert response.status == 413
+    assert _projects(db_engine) == 0
