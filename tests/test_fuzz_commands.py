@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
@@ -63,9 +64,14 @@ def fuzz(engine, examples: int) -> None:
     assert seen_errors  # the strategy does reach the error paths
 
 
+QUIET = pytest.mark.filterwarnings("ignore:Glyph")  # charts of odd project names lack glyphs
+
+
+@QUIET
 def test_no_input_raises_on_sqlite(sqlite_engine):
     fuzz(sqlite_engine, 3000)
 
 
+@QUIET
 def test_no_input_raises_on_either_database(db_engine):
     fuzz(db_engine, 300)  # PostgreSQL refuses NUL bytes and over-long values that SQLite stores
