@@ -98,7 +98,10 @@ def burnup_data(*, session: Session, report: StatusReport) -> BurnUp:
     start = p.start_date or (min(scope) if scope else today)
     start = min([start, *scope.keys()]) if scope else start
     f = report.forecast
-    return BurnUp(scope=_cumulative(scope, start, today), done=_cumulative(done, start, today),
+    scope_line, done_line = _cumulative(scope, start, today), _cumulative(done, start, today)
+    # Work finished before it was recorded (tasks added after the fact) still counts as scope.
+    scope_line.values = [max(a, b) for a, b in zip(scope_line.values, done_line.values, strict=True)]
+    return BurnUp(scope=scope_line, done=done_line,
                   unit=report.work_unit, today=today, due=p.due_date,
                   forecast=(f.p50, f.p85, f.p95) if f and f.ok else (None, None, None))
 
