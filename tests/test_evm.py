@@ -104,6 +104,12 @@ def test_earned_value_weights_milestones_by_budget():
     assert earned_value(bac=1000, milestones=ms, other_total=0, other_done=0) == 800
 
 
+def test_a_reached_milestone_without_tasks_earns_its_budget():
+    reached = PlannedMilestone(300, date(2027, 1, 11), 0, 0, done=True)
+    open_ = PlannedMilestone(200, date(2027, 1, 21), 0, 0)
+    assert earned_value(bac=1000, milestones=[reached, open_], other_total=10, other_done=5) == 550
+
+
 def test_twelve_week_history_gives_the_documented_numbers(db_engine):
     with Session(db_engine, expire_on_commit=False) as s:
         project = build_history(s)

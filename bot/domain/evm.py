@@ -10,8 +10,9 @@ Three measurements, all in cents, as of a date:
   due. Linear means budget x (today - from) / (to - from), capped to 0..1;
   without milestone budgets, PV = BAC x (today - start) / (due - start).
 - EV (earned value): the budget of the work done. Within a milestone that has a
-  budget, EV = its budget x (done estimate / total estimate of its tasks); the
-  rest of the budget is earned by the share of all other tasks done. Tasks
+  budget, EV = its budget x (done estimate / total estimate of its tasks), or
+  the whole budget once a milestone without tasks is marked reached; the rest
+  of the budget is earned by the share of all other tasks done. Tasks
   without an estimate count as the average estimate (or 1 each when none is).
 - AC (actual cost): cost entries plus logged hours x the rate at the time.
 
@@ -118,6 +119,7 @@ class PlannedMilestone:
     due_date: date | None
     estimate_total: float  # task estimates in it (unestimated counted as the average)
     estimate_done: float
+    done: bool = False  # marked reached: earns its whole budget even without tasks
 
 
 def _linear(start: date | None, end: date | None, today: date) -> float:
@@ -156,6 +158,8 @@ def earned_value(*, bac: int, milestones: list[PlannedMilestone], other_total: f
         if m.budget_cents and m.due_date:
             if m.estimate_total > 0:
                 ev += m.budget_cents * (m.estimate_done / m.estimate_total)
+            elif m.done:
+                ev += m.budget_cents
             rest -= m.budget_cents
         else:
             other_t += m.estimate_total

@@ -259,8 +259,8 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
     evm = None
     actual = cost_cents + round(labour[0] / 60)
     if p.budget_cents:
-        planned = [PlannedMilestone(m.planned_budget_cents, m.due_date, *per_ms.get(m.id, [0.0, 0.0]))
-                   for m in milestones]
+        planned = [PlannedMilestone(m.planned_budget_cents, m.due_date, *per_ms.get(m.id, [0.0, 0.0]),
+                                    done=m.done_at is not None) for m in milestones]
         known = {m.id for m in milestones}
         other = [v for k, v in per_ms.items() if k not in known]
         evm = EarnedValue(
