@@ -171,6 +171,11 @@ def test_edit_until_close_then_late_answers_go_to_the_thread_and_update_the_coun
     world.at(PROMPT + timedelta(minutes=30))
     edited = answer(world, ANNA, 'finished "a, and c" next "b" blockers "VPN broken"').plain()
     assert "Updated your answer" in edited and "Blocker noted: VPN broken" in edited
+    world.deliver()
+    first, second = world.notifier.dm_edits(ANNA)  # the prompt DM now says it is answered
+    assert first.update_key == f"standup:{world.runs()[0].id}:prompt:{ANNA}"
+    assert "Answered at 10:00 (Europe/Berlin). You can edit it until 11:30 (Europe/Berlin)." in second.text
+    assert second.reply.sections[0].buttons[0].label == "Edit answer"
     world.at(CLOSE).tick()
     world.at(CLOSE + timedelta(minutes=20))
     again = answer(world, ANNA, 'finished "x"').plain()

@@ -45,7 +45,7 @@ class RecordingNotifier:
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         payload = message.payload or {}
-        to = message.user_id if message.kind == Kind.DM else message.channel_id
+        to = message.channel_id or message.user_id if message.kind != Kind.DM else message.user_id
         self.sent.append(Sent(message.kind, to or "", reply_from_dict(payload["reply"]),
                               payload.get("thread_key"), payload.get("update_key"),
                               message.idempotency_key))
@@ -55,7 +55,11 @@ class RecordingNotifier:
         return [s for s in self.sent if s.kind == Kind.DM and (user is None or s.to == user)]
 
     def posts(self) -> list[Sent]:
-        return [s for s in self.sent if s.kind in (Kind.POST, Kind.UPDATE)]
+        """Channel messages and their edits."""
+        return [s for s in self.sent if s.kind == Kind.POST or (s.kind == Kind.UPDATE and s.to.startswith("C"))]
+
+    def dm_edits(self, user: str) -> list[Sent]:
+        return [s for s in self.sent if s.kind == Kind.UPDATE and s.to == user]
 
 
 class World:

@@ -33,6 +33,7 @@ from bot.domain.replies import Button, Intent, Reply, Section
 from bot.models import (
     DayOff,
     Member,
+    OutboxMessage,
     Project,
     ProjectState,
     Role,
@@ -464,7 +465,7 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress
         if part.status != "asked" or part.user_id in answered or part.prompt_at is None:
             continue
         if part.prompted_at is None and part.prompt_at <= now and now < run.closes_at:
-            _, sent = enqueue(session=session, team_id=run.team_id,
+            _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
                               key=f"standup:{run.id}:prompt:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
                               reply=prompt_reply(session=session, config=config, project=project,
@@ -475,7 +476,7 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress
                 progress.prompted.append(part.user_id)
         elif (part.prompted_at is not None and part.reminded_at is None
               and now >= remind_at(run=run, part=part, config=config) and now < run.closes_at):
-            _, sent = enqueue(session=session, team_id=run.team_id,
+            _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
                               key=f"standup:{run.id}:remind:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
                               reply=reminder_reply(project=project, run=run, config=config))
@@ -504,7 +505,7 @@ def close_run(*, session: Session, run: StandupRun, now: datetime) -> StandupRun
     run.closed_at = now
     session.add(run)
     session.flush()
-    _post_summary(session=session, run=run)
+    _post_summary(session=session, run=run, now=now)
     return run
 
 
@@ -664,7 +665,9 @@ def submit_answer(*, session: Session, project: Project, user_id: str, answers: 
             session.add(StandupParticipant(team_id=run.team_id, run_id=run.id, user_id=user_id,
                                            status="asked", prompt_at=now))
     if run.state == "closed" and created:
-        _post_late(session=session, run=run, answer=answer)
+        _post_late(session=session, run=run, answer=answer, now=now)
+    _mark_prompt_answered(session=session, config=config, project=project, run=run, answer=answer,
+                          now=now)
     session.flush()
     closed_run = None
     if when == "early":
@@ -694,6 +697,23 @@ def _clean_answers(*, config: StandupConfig, answers: dict[str, str], confidence
     blocker = clean.get(BLOCKERS, "")
     return {"answers": clean, "blocker": blocker if is_blocker(blocker) else "",
             "confidence": confidence if CONFIDENCE in ids else None}
+
+
+def _mark_prompt_answered(*, session: Session, config: StandupConfig, project: Project, run: StandupRun,
+                          answer: StandupAnswer, now: datetime) -> None:
+    """Turn the person's prompt DM into "answered" (with an edit button while open)."""
+    prompt_key = f"standup:{run.id}:prompt:{answer.user_id}"
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == prompt_key)).first() is None:
+        return
+    tz = config_timezone(config, project)
+    until = (f" You can edit it until {local_time(run.closes_at, tz)}." if run.state == "open" else "")
+    buttons = [Button("Edit answer", Intent.ANSWER_STANDUP, str(run.id))] if run.state == "open" else []
+    reply = Reply(title=f"Standup: {project.name}, {fmt_day(run.run_date, year=False)}",
+                  sections=[Section(text=f":white_check_mark: Answered at {local_time(now, tz)}.{until}",
+                                    buttons=buttons)], ephemeral=False)
+    enqueue(session=session, not_before=now, team_id=run.team_id, kind=Kind.UPDATE, user_id=answer.user_id,
+            key=f"standup:{run.id}:answered:{answer.user_id}:{int(now.timestamp())}",
+            project_id=project.id, extra={"update_key": prompt_key}, reply=reply)
 
 
 @dataclass
@@ -853,20 +873,20 @@ def _summary_key(run: StandupRun) -> str:
     return f"standup:{run.id}:summary"
 
 
-def _post_summary(*, session: Session, run: StandupRun) -> None:
+def _post_summary(*, session: Session, run: StandupRun, now: datetime) -> None:
     config = session.get(StandupConfig, run.standup_id)
     project = session.get(Project, run.project_id)
     assert config is not None and project is not None
     channel, dm = run.channel_id, None
     if not channel:
         dm = project.owner_user_id
-    enqueue(session=session, team_id=run.team_id, key=_summary_key(run),
+    enqueue(session=session, not_before=now, team_id=run.team_id, key=_summary_key(run),
             kind=Kind.POST if channel else Kind.DM, channel_id=channel, user_id=dm,
             project_id=project.id, reply=summary_reply(session=session, run=run, config=config))
     if config.answers_in_thread:
         repeated = run_summary(session=session, run=run).repeated
         for answer in _answers(session=session, run=run):
-            enqueue(session=session, team_id=run.team_id, key=f"standup:{run.id}:answer:{answer.user_id}",
+            enqueue(session=session, not_before=now, team_id=run.team_id, key=f"standup:{run.id}:answer:{answer.user_id}",
                     kind=Kind.POST if channel else Kind.DM, channel_id=channel, user_id=dm,
                     project_id=project.id, extra={"thread_key": _summary_key(run)},
                     reply=Reply(sections=[Section(text=answer_text(
@@ -874,19 +894,19 @@ def _post_summary(*, session: Session, run: StandupRun) -> None:
                         ephemeral=False))
 
 
-def _post_late(*, session: Session, run: StandupRun, answer: StandupAnswer) -> None:
+def _post_late(*, session: Session, run: StandupRun, answer: StandupAnswer, now: datetime) -> None:
     """A late answer: into the summary's thread, and the summary's counts updated."""
     config = session.get(StandupConfig, run.standup_id)
     assert config is not None
     channel = run.channel_id
     dm = None if channel else session.get(Project, run.project_id).owner_user_id  # type: ignore[union-attr]
     kind = Kind.POST if channel else Kind.DM
-    enqueue(session=session, team_id=run.team_id, key=f"standup:{run.id}:late:{answer.user_id}",
+    enqueue(session=session, not_before=now, team_id=run.team_id, key=f"standup:{run.id}:late:{answer.user_id}",
             kind=kind, channel_id=channel, user_id=dm, project_id=run.project_id,
             extra={"thread_key": _summary_key(run)},
             reply=Reply(sections=[Section(text=answer_text(config=config, answer=answer))],
                         ephemeral=False))
-    enqueue(session=session, team_id=run.team_id,
+    enqueue(session=session, not_before=now, team_id=run.team_id,
             key=f"standup:{run.id}:summary:late:{answer.user_id}", kind=Kind.UPDATE,
             channel_id=channel, user_id=dm, project_id=run.project_id,
             extra={"update_key": _summary_key(run)},

@@ -1,0 +1,149 @@
+"""Standups in Slack: the "Answer standup" button opens the modal, its
+submission stores the answer; and `refresh_user_zones` keeps each person's
+Slack timezone (users.info) cached for per-member standup times.
+
+Prompts, reminders and summaries are outbox messages from
+`bot.domain.standups`; nothing here posts directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session, select
+
+from bot.domain import members, standups
+from bot.domain import projects as project_service
+from bot.domain.errors import DomainError, Invalid, NotFound
+from bot.domain.format import day
+from bot.domain.replies import Intent, Reply
+from bot.models import Project, StandupConfig, StandupRun, User
+from bot.slack.idempotency import claim
+from bot.slack.listeners.actions import Click, on_intent
+from bot.slack.manifest import needs_scopes
+from bot.slack.render import cut, render_message
+from bot.slack.services import Services
+from bot.slack.standup_views import ANSWER_VIEW, read_answer, render_answer_modal
+
+log = logging.getLogger(__name__)
+ZONE_MAX_AGE = timedelta(hours=20)
+
+
+def register(app: App) -> None:
+    on_intent(app, Intent.ANSWER_STANDUP)(handle_answer_standup)
+    app.view(ANSWER_VIEW)(handle_answer_submission)
+    needs_scopes(app, "users:read")
+
+
+def _project_for(session: Session, click: Click, run: StandupRun | None) -> Project:
+    if run is not None:
+        project = session.get(Project, run.project_id)
+        if project is not None and project.team_id == click.team_id:
+            return project
+        raise NotFound("That standup no longer exists.")
+    project = project_service.project_for_channel(session=session, team_id=click.team_id,
+                                                  channel_id=click.channel_id)
+    if project is None:
+        raise NotFound("Which project? Use the button in your standup DM, or "
+                       "`/project standup answer PROJECT ...`.")
+    return project
+
+
+def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Respond,
+                          context: BoltContext) -> None:
+    """Open the answer modal for the button's run (or the channel project's next one)."""
+    ack()
+    click = Click(body)
+    services: Services = context["services"]
+    with services.session() as session:
+        try:
+            run = session.get(StandupRun, int(click.value)) if click.value.isdigit() else None
+            project = _project_for(session, click, run)
+            form = standups.answer_form(session=session, project=project, user_id=click.user_id,
+                                        now=services.clock(), run_id=run.id if run else None)
+            if form.editing and form.run.state == "closed":
+                raise Invalid(f"The standup of {day(form.run.run_date, year=False)} has closed; "
+                              "your answer is in its summary.")
+            view = render_answer_modal(form, channel_id=click.channel_id)
+            session.commit()  # an early answer's run is created here
+        except DomainError as exc:
+            session.rollback()
+            respond(replace_original=False, response_type="ephemeral", **render_message(Reply.fail(str(exc))))
+            return
+    client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None:
+    """Store the answer once (a double submit changes nothing); errors show on the form."""
+    services: Services = context["services"]
+    view = body.get("view") or {}
+    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    user_id = (body.get("user") or {}).get("id", "")
+    metadata, answers, confidence = read_answer(view)
+    with services.session() as session:
+        run = session.get(StandupRun, int(metadata.get("run") or 0))
+        project = session.get(Project, run.project_id) if run else None
+        if run is None or project is None or project.team_id != team_id:
+            ack(response_action="errors", errors={standups.FINISHED: "That standup no longer exists."})
+            return
+        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:{view.get('hash', '')}"):
+            ack()
+            return
+        try:
+            standups.submit_answer(session=session, project=project, user_id=user_id, answers=answers,
+                                   confidence=confidence, now=services.clock(), run_id=run.id)
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            block = standups.CONFIDENCE if "onfidence" in str(exc) else _first_block(session, run)
+            ack(response_action="errors", errors={block: cut(str(exc), 150)})
+            return
+    ack()
+    services.kick()
+
+
+def _first_block(session: Session, run: StandupRun) -> str:
+    config = session.get(StandupConfig, run.standup_id)
+    return standups.questions_of(config)[0]["id"] if config else standups.FINISHED
+
+
+def refresh_user_zones(*, session: Session, client: WebClient, team_id: str, now: datetime,
+                       user_ids: list[str] | None = None) -> int:
+    """Cache name and timezone from users.info for standup participants whose
+    cache is older than ~a day (all of `user_ids` if given); returns how many."""
+    if user_ids is None:
+        user_ids = zone_users(session=session, team_id=team_id)
+    fresh = {u.user_id for u in session.exec(select(User).where(
+        User.team_id == team_id, User.user_id.in_(user_ids), User.refreshed_at.is_not(None),
+        User.refreshed_at > now - ZONE_MAX_AGE))}
+    refreshed = 0
+    for user_id in [u for u in user_ids if u not in fresh]:
+        try:
+            info = client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.warning("users.info %s failed: %s", user_id, exc.response.get("error", ""))
+            continue
+        user = members.remember_user(session=session, team_id=team_id, user_id=user_id,
+                                     name=info.get("name", ""), timezone=info.get("tz") or "")
+        user.is_bot, user.deleted = bool(info.get("is_bot")), bool(info.get("deleted"))
+        user.refreshed_at = now
+        session.add(user)
+        refreshed += 1
+    session.flush()
+    return refreshed
+
+
+def zone_users(*, session: Session, team_id: str) -> list[str]:
+    """People asked by standups that prompt each member at their own time."""
+    people: list[str] = []
+    for config in session.exec(select(StandupConfig).where(StandupConfig.team_id == team_id,
+                                                           StandupConfig.per_member_timezone == True)):  # noqa: E712
+        project = session.get(Project, config.project_id)
+        if project is not None:
+            people += [u for u in standups.participants_for(session=session, project=project)
+                       if u not in people]
+    return people

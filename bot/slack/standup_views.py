@@ -1,0 +1,79 @@
+"""The "Answer standup" modal: built from an `AnswerForm`, read back into answers.
+
+One multiline input per question (block id = question id, e.g. `finished`),
+the confidence as a 1-5 select, and the run in `private_metadata`. The
+previous answer's "next" arrives pre-filled as this "finished".
+"""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.domain import standups
+from bot.domain.format import day
+from bot.slack.ids import INPUT_ACTION
+from bot.slack.render import cut
+
+ANSWER_VIEW = "standup_answer"
+CONFIDENCE_LABELS = {1: "1 · worried", 2: "2 · doubtful", 3: "3 · okay", 4: "4 · confident", 5: "5 · sure"}
+MAX_INPUT = standups.MAX_ANSWER
+
+
+def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> View:
+    """The modal for `form` (at most 8 questions plus confidence: far under 100 blocks)."""
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(
+        text=cut(f"*{form.project.name}* · standup of {day(form.run.run_date, year=False)}"
+                 + (" · editing your answer" if form.editing else ""), 2000))])]
+    for question in form.questions:
+        qid = question["id"]
+        if qid == standups.CONFIDENCE:
+            current = form.confidence
+            options = [Option(value=str(n), text=label) for n, label in CONFIDENCE_LABELS.items()]
+            element = StaticSelectElement(
+                action_id=INPUT_ACTION, options=options,
+                initial_option=options[current - 1] if current else None,
+                placeholder=PlainTextObject(text="Pick 1-5"))
+            blocks.append(InputBlock(block_id=qid, label=PlainTextObject(text=cut(question["text"], 150)),
+                                     element=element, optional=True))
+            continue
+        initial = form.values.get(qid) or None
+        element = PlainTextInputElement(action_id=INPUT_ACTION, multiline=True, max_length=MAX_INPUT,
+                                        initial_value=cut(initial, MAX_INPUT) if initial else None,
+                                        placeholder=PlainTextObject(
+                                            text="none" if qid == standups.BLOCKERS else "A line or two"))
+        blocks.append(InputBlock(block_id=qid, label=PlainTextObject(text=cut(question["text"], 150)),
+                                 element=element, optional=True))
+    return View(
+        type="modal", callback_id=ANSWER_VIEW, title=PlainTextObject(text="Standup"),
+        submit=PlainTextObject(text="Save" if form.editing else "Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"run": form.run.id, "project": form.project.key,
+                                     "channel": channel_id}),
+        blocks=blocks)
+
+
+def read_answer(view: dict) -> tuple[dict, dict[str, str], int | None]:
+    """(metadata, answers by question id, confidence) from a submitted modal."""
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    values = (view.get("state") or {}).get("values") or {}
+    answers: dict[str, str] = {}
+    confidence: int | None = None
+    for block_id, elements in values.items():
+        element = (elements or {}).get(INPUT_ACTION) or {}
+        if block_id == standups.CONFIDENCE:
+            raw = (element.get("selected_option") or {}).get("value")
+            confidence = int(raw) if raw and raw.isdigit() else None
+        elif element.get("value"):
+            answers[block_id] = str(element["value"])
+    return metadata, answers, confidence
