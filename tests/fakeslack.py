@@ -108,7 +108,8 @@ class FakeSlack:
             owner = fake
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fakeslack", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fakeslack", daemon=True)
         self._thread.start()
         return self
 

@@ -74,7 +74,8 @@ class HTTPResult:
 def serve_wsgi(wsgi_app: Callable) -> Iterator[str]:
     """Serve a WSGI app on 127.0.0.1:<random> in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="slack-app", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-app",
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
