@@ -9,7 +9,7 @@ change concerns (the actor, a task's assignee, a project's owner).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.domain.format import bar, day, truncate
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.domain.status import build_status
+from bot.domain.status import build_statuses
 from bot.models import AuditEntry, Member, OutboxMessage, Project, ProjectState, Task, TaskStatus
 
 TASK_LIMIT = 40
@@ -85,13 +85,17 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
     projects = my_projects(session=session, team_id=team_id, user_id=user_id)
     if projects:
         lines = []
-        for p in projects[:PROJECT_LIMIT]:
-            report = build_status(session=session, project=p, today=_today(p, now))
+        shown = projects[:PROJECT_LIMIT]
+        reports = build_statuses(session=session, projects=shown, today=now.astimezone(UTC).date())
+        for p in shown:
+            report = reports[p.id]
             state = "" if p.state == ProjectState.ACTIVE else f" _({p.state.replace('_', ' ')})_"
+            health = f"{report.health.icon} " if report.health else ""
+            why = f"\n_{truncate(report.health.summary, 200)}_" if report.health and report.health.reasons else ""
             due = f" · due {day(p.due_date, today=report.today)}" if p.due_date else ""
-            lines.append(f"*{truncate(p.name, 80)}* `{p.key}`{state}\n"
+            lines.append(f"{health}*{truncate(p.name, 80)}* `{p.key}`{state}\n"
                          f"{bar(report.fraction_done)} {round(report.fraction_done * 100)}% · "
-                         f"{report.done}/{report.total} tasks{due}")
+                         f"{report.done}/{report.total} tasks{due}{why}")
         if len(projects) > PROJECT_LIMIT:
             lines.append(f"_and {len(projects) - PROJECT_LIMIT} more: `/project list` shows all._")
         sections.append(Section(text="*My projects*\n" + "\n".join(lines),

@@ -36,7 +36,8 @@ def test_opening_the_home_tab_publishes_my_tasks_overdue_first(slack, fake, db_e
     text = json.dumps(view["view"], ensure_ascii=False)
     assert text.index("Overdue task") < text.index("Later task") < text.index("Undated task")
     assert "overdue" in text
-    assert "Website relaunch" in text  # my projects
+    assert "Website relaunch" in text  # my projects, with their health
+    assert any(icon in text for icon in (":large_green_circle:", ":large_yellow_circle:", ":red_circle:"))
     assert "New project" in text  # quick actions
 
 
