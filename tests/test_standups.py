@@ -355,6 +355,7 @@ def test_in_the_shell_now_prompts_print_then_answers_then_the_summary(sqlite_eng
     shell.user_id = "U0BOB"
     out = shell.handle('/project standup answer finished "the header" next "the footer" blockers none')
     assert "Saved your answer" in out
+    assert "── DM to @U0BOB (updated) ──" in out and "Answered at 09:30 (Europe/Berlin)" in out
     clock["now"] = PROMPT + timedelta(hours=2)
     out = shell.handle("/project standup history")
     assert "── #proj ──" in out and "Standup, Tue 1 Dec: 1 of 2 answered, 0 blockers" in out

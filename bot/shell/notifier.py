@@ -28,7 +28,7 @@ class ShellNotifier:
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         payload = message.payload or {}
-        if message.kind == Kind.DM:
+        if message.kind == Kind.DM or (not message.channel_id and message.user_id):
             where = f"DM to @{self.names.get(message.user_id or '', message.user_id)}"
         else:
             where = f"#{self.channels.get(message.channel_id or '', message.channel_id)}"
