@@ -298,3 +298,19 @@ def test_member_can_not_delete(db_engine, now):
     text = refused(Runner(db_engine, now)("delete website confirm", user=MEMBER))
     assert "Only the project's owner or a manager can delete the project" in text
     assert fresh(db_engine, project).state == "active"
+
+
+def test_a_deleted_project_takes_no_more_work_until_brought_back(db_engine, now):
+    make_project(db_engine, task_titles=("A",))
+    run = Runner(db_engine, now)
+    ok(run("delete website confirm"))
+    text = refused(run("task done website 1", user=MEMBER))
+    assert "is deleted (archived), so nothing on it changes" in text
+    ok(run("edit website state active"))
+    ok(run("task done website 1", user=MEMBER))
+
+
+def test_new_in_a_direct_message_does_not_make_the_dm_its_home(db_engine, now):
+    ok(Runner(db_engine, now)('new "Private plan"', channel="D0DM"))
+    with Session(db_engine) as s:
+        assert s.exec(select(Project)).one().channel_id is None

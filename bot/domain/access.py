@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from bot.domain.errors import PermissionDenied
-from bot.models import Member, Project, Role
+from bot.domain.errors import Invalid, PermissionDenied
+from bot.models import Member, Project, ProjectState, Role
 
 
 class Action(StrEnum):
@@ -40,7 +40,11 @@ def role_of(*, session: Session, project: Project, user_id: str) -> Role | None:
 
 
 def require(*, session: Session, project: Project, user_id: str, action: Action, what: str) -> Role:
-    """Raise `PermissionDenied` naming who may do `what` unless allowed."""
+    """Raise `PermissionDenied` naming who may do `what` unless allowed. Work on
+    a deleted (archived) project is refused until it is brought back."""
+    if action is Action.WORK and project.state == ProjectState.CANCELLED:
+        raise Invalid(f"*{project.name}* is deleted (archived), so nothing on it changes; "
+                      f"`/project edit {project.key} state active` brings it back.")
     role = role_of(session=session, project=project, user_id=user_id)
     if role in ALLOWED[action]:
         return role
