@@ -168,11 +168,13 @@ class SlackApp:
     def click(self, intent: Intent | str, value: str = "", *, user: str = "U0OWNER",
               channel: str = "C0PROJ", message_ts: str | None = None, ephemeral: bool = True,
               view: dict | None = None, index: int = 0, action: str | None = None,
-              **kwargs: Any) -> HTTPResult:
-        """A button click (block_actions) on a message, or on a view when `view` is given."""
+              block_id: str = "b1", **kwargs: Any) -> HTTPResult:
+        """A button click (block_actions) on a message, or on a view when `view` is given.
+        Pass `press(message, label)` results as keyword arguments to click a button the
+        app rendered (its action id, block id and value)."""
         self.last_response_url = self.fake.response_url(self._next("click"))
         self.last_trigger_id = self._next("trigger.")
-        element = {"type": "button", "action_id": action or action_id(intent, index), "block_id": "b1",
+        element = {"type": "button", "action_id": action or action_id(intent, index), "block_id": block_id,
                    "value": value, "action_ts": f"{time.time():.6f}"}
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": self.team_id, "domain": "fake"},
@@ -227,6 +229,17 @@ class SlackApp:
     def wait_reply(self, count: int = 1, timeout: float = 5.0) -> dict:
         """The `count`-th message the app sent to any response_url (bodies are JSON)."""
         return self.fake.wait_for("response", count, timeout)[count - 1].body
+
+
+def press(message: dict, label: str) -> dict:
+    """The `click()` keyword arguments for the button labelled `label` in a rendered
+    message: `slack.click(Intent.TASK_DONE, **press(reply, "Done #1"))`."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element["text"]["text"] == label:
+                return {"value": element.get("value", ""), "action": element["action_id"],
+                        "block_id": block.get("block_id") or "b1"}
+    raise AssertionError(f"no button {label!r} in the message")
 
 
 def wait_for_outbox(engine: Engine, timeout: float = 5.0) -> list:

@@ -37,6 +37,7 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 ACTIONS_ELEMENTS = 25
 CONTEXT_TEXT = 2000
+SOURCE_PREFIX = "src:"
 REPLY_BUTTONS_START = 100_000  # after every section's buttons, so action ids stay unique
 FALLBACK_TEXT = 3000
 
@@ -87,8 +88,10 @@ def split_text(text: str, limit: int = SECTION_TEXT) -> list[str]:
     return chunks
 
 
-def render_buttons(buttons: list[Button], *, start: int = 0) -> ActionsBlock | None:
-    """An actions block for up to 25 buttons (None when there are none)."""
+def render_buttons(buttons: list[Button], *, start: int = 0, source: str = "") -> ActionsBlock | None:
+    """An actions block for up to 25 buttons (None when there are none). `source`
+    (the command that made the message) rides in the block id, so a click can
+    re-run it and show the message as it is now."""
     if not buttons:
         return None
     elements = [
@@ -100,10 +103,11 @@ def render_buttons(buttons: list[Button], *, start: int = 0) -> ActionsBlock | N
         )
         for i, b in enumerate(buttons[:ACTIONS_ELEMENTS])
     ]
-    return ActionsBlock(elements=elements)
+    block_id = cut(f"{SOURCE_PREFIX}{start}:{source}", 255) if source else None
+    return ActionsBlock(elements=elements, block_id=block_id)
 
 
-def render_section(section: Section, *, start_action: int = 0) -> list[Block]:
+def render_section(section: Section, *, start_action: int = 0, source: str = "") -> list[Block]:
     """A section as one or more blocks: text chunks, fields by tens, its buttons."""
     blocks: list[Block] = []
     for chunk in split_text(escape(section.text)) if section.text.strip() else []:
@@ -112,13 +116,13 @@ def render_section(section: Section, *, start_action: int = 0) -> list[Block]:
               for f in section.fields]
     for i in range(0, len(fields), FIELDS):
         blocks.append(SectionBlock(fields=fields[i : i + FIELDS]))
-    actions = render_buttons(section.buttons, start=start_action)
+    actions = render_buttons(section.buttons, start=start_action, source=source)
     if actions is not None:
         blocks.append(actions)
     return blocks
 
 
-def render_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
+def render_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS, source: str = "") -> list[Block]:
     """The reply as at most `limit` blocks: header, sections, buttons, footer.
 
     Sections that do not fit are replaced by one "and N more" line; the
@@ -127,14 +131,14 @@ def render_blocks(reply: Reply, *, limit: int = MESSAGE_BLOCKS) -> list[Block]:
     if reply.title:
         head.append(HeaderBlock(text=PlainTextObject(text=cut(reply.title, HEADER_TEXT), emoji=True)))
     tail: list[Block] = []
-    buttons = render_buttons(reply.buttons, start=REPLY_BUTTONS_START)
+    buttons = render_buttons(reply.buttons, start=REPLY_BUTTONS_START, source=source)
     if buttons is not None:
         tail.append(buttons)
     if reply.footer:
         tail.append(ContextBlock(elements=[MarkdownTextObject(text=cut(escape(reply.footer), CONTEXT_TEXT))]))
     body: list[Block] = []
     for n, section in enumerate(reply.sections):
-        body.extend(render_section(section, start_action=n * ACTIONS_ELEMENTS))
+        body.extend(render_section(section, start_action=n * ACTIONS_ELEMENTS, source=source))
     room = limit - len(head) - len(tail)
     if len(body) > room:
         hidden = len(body) - (room - 1)
@@ -151,10 +155,17 @@ def fallback_text(reply: Reply) -> str:
     return cut(escape(reply.plain()) or "Done.", FALLBACK_TEXT)
 
 
-def render_message(reply: Reply) -> dict:
+def render_message(reply: Reply, *, source: str = "") -> dict:
     """Keyword arguments for chat.postMessage / respond(): `text` and `blocks`."""
     return {"text": fallback_text(reply),
-            "blocks": [b.to_dict() for b in render_blocks(reply, limit=MESSAGE_BLOCKS)]}
+            "blocks": [b.to_dict() for b in render_blocks(reply, limit=MESSAGE_BLOCKS, source=source)]}
+
+
+def source_of(block_id: str) -> str:
+    """The command a message was made by, from one of its actions block ids ("" if none)."""
+    if not block_id.startswith(SOURCE_PREFIX):
+        return ""
+    return block_id[len(SOURCE_PREFIX):].split(":", 1)[-1]
 
 
 def render_home(reply: Reply) -> View:

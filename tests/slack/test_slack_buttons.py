@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.domain.replies import Intent
 from bot.models import AuditEntry, Task
 from tests.factories import MEMBER, make_project, task
-from tests.slackhttp import wait_for_outbox
+from tests.slackhttp import press, wait_for_outbox
 
 
 def test_mark_done_button_finishes_the_task_and_replaces_the_message(slack, fake, db_engine):
@@ -95,3 +95,19 @@ def test_a_button_from_someone_not_on_the_project_is_refused_politely(slack, fak
     assert task(db_engine, project, 1).status == "todo"
     with Session(db_engine) as s:
         assert s.exec(select(Task)).one().done_at is None
+
+
+def test_done_on_my_task_list_updates_that_list_in_place(slack, fake, db_engine):
+    project = make_project(db_engine, task_titles=("Choose hosting", "Write copy", "Test forms"))
+    slack.slash("task list website")
+    listing = slack.wait_reply()
+    slack.click(Intent.TASK_DONE, **press(listing, "Done #1"))
+    updated = slack.wait_reply(2)
+    assert updated["replace_original"] is True
+    text = json.dumps(updated, ensure_ascii=False)
+    assert "#1 *Choose hosting* is done" in text  # the confirmation on top
+    assert "open tasks (2)" in text and "Write copy" in text  # the list as it is now
+    assert task(db_engine, project, 1).status == "done"
+    slack.click(Intent.TASK_DONE, **press(updated, "Done #2"))  # the refreshed list still works
+    again = json.dumps(slack.wait_reply(3), ensure_ascii=False)
+    assert "open tasks (1)" in again and "Test forms" in again

@@ -31,6 +31,8 @@ def check(blocks: list[dict], limit: int) -> None:
     assert 0 < len(blocks) <= limit
     action_ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert len(action_ids) == len(set(action_ids))
+    block_ids = [b["block_id"] for b in blocks if b.get("block_id")]
+    assert len(block_ids) == len(set(block_ids)) and all(len(i) <= 255 for i in block_ids)
     for b in blocks:
         if b["type"] == "header":
             assert len(b["text"]["text"]) <= 150
@@ -52,7 +54,7 @@ def check(blocks: list[dict], limit: int) -> None:
 
 
 def message_blocks(reply: Reply) -> list[dict]:
-    message = render.render_message(reply)
+    message = render.render_message(reply, source="task list big " + LONG)  # the source rides in block ids
     assert len(message["text"]) <= 3000
     return message["blocks"]
 

@@ -21,7 +21,7 @@ from bot.domain import projects as project_service
 from bot.domain.errors import DomainError
 from bot.domain.format import money
 from bot.domain.outbox import Kind, enqueue
-from bot.domain.replies import Intent, Reply
+from bot.domain.replies import Intent, Reply, Section
 from bot.slack.home import enqueue_home_refresh
 from bot.slack.ids import action_pattern
 from bot.slack.manifest import interactive
@@ -31,7 +31,7 @@ from bot.slack.modals import (
     render_edit_project_modal,
     render_new_project_modal,
 )
-from bot.slack.render import SURFACE_BLOCKS, render_blocks, render_message
+from bot.slack.render import SURFACE_BLOCKS, render_blocks, render_message, source_of
 from bot.slack.services import Services
 
 
@@ -89,7 +89,7 @@ class Click:
         return key, number
 
 
-def _show(click: Click, reply: Reply, respond: Respond, client: WebClient) -> None:
+def _show(click: Click, reply: Reply, respond: Respond, client: WebClient, *, source: str = "") -> None:
     """Put `reply` where the click happened: replace the message, update the modal,
     or (from the Home tab) open it in a modal. An error never replaces anything:
     it goes to the clicker alone."""
@@ -100,7 +100,7 @@ def _show(click: Click, reply: Reply, respond: Respond, client: WebClient) -> No
     elif click.on_home:
         client.views_open(trigger_id=click.trigger_id, view=_reply_modal(reply))
     else:
-        respond(replace_original=True, response_type="ephemeral", **render_message(reply))
+        respond(replace_original=True, response_type="ephemeral", **render_message(reply, source=source))
 
 
 def _reply_modal(reply: Reply) -> View:
@@ -117,6 +117,26 @@ def _run(context: BoltContext, click: Click, text: str) -> Reply:
                         cause=f"{click.origin}:{click.action.get('action_ts', '')}")
 
 
+REFRESHABLE = {("status",), ("list",), ("task", "list"), ("milestone", "list")}  # read-only commands
+
+
+def _changed(context: BoltContext, click: Click, text: str) -> tuple[Reply, str]:
+    """Run a change; when the button sat on the asker's own (ephemeral) view of a
+    read-only command, that view is re-run so the message shows the change in place,
+    with the confirmation on top. Returns the reply and its source command."""
+    result = _run(context, click, text)
+    source = source_of(click.action.get("block_id") or "")
+    words = tuple(source.lower().split()[:2])
+    if result.error or not click.container.get("is_ephemeral") or not (
+            words[:1] in REFRESHABLE or words in REFRESHABLE):
+        return result, ""
+    fresh = _run(context, click, source)
+    if fresh.error:
+        return result, ""
+    fresh.sections.insert(0, Section(text=result.plain()))
+    return fresh, source
+
+
 # --- handlers -----------------------------------------------------------------------
 
 
@@ -124,7 +144,8 @@ def handle_task_done(ack: Ack, body: dict, respond: Respond, client: WebClient, 
     ack()
     click = Click(body)
     key, number = click.task_ref()
-    _show(click, _run(context, click, f"task done {key} {number}"), respond, client)
+    reply, source = _changed(context, click, f"task done {key} {number}")
+    _show(click, reply, respond, client, source=source)
 
 
 def handle_task_assign_me(ack: Ack, body: dict, respond: Respond, client: WebClient,
@@ -132,14 +153,16 @@ def handle_task_assign_me(ack: Ack, body: dict, respond: Respond, client: WebCli
     ack()
     click = Click(body)
     key, number = click.task_ref()
-    _show(click, _run(context, click, f"task assign {key} {number} me"), respond, client)
+    reply, source = _changed(context, click, f"task assign {key} {number} me")
+    _show(click, reply, respond, client, source=source)
 
 
 def handle_refresh_status(ack: Ack, body: dict, respond: Respond, client: WebClient,
                           context: BoltContext) -> None:
     ack()
     click = Click(body)
-    _show(click, _run(context, click, f"status {click.value}"), respond, client)
+    text = f"status {click.value}"
+    _show(click, _run(context, click, text), respond, client, source=text)
 
 
 def handle_show_more(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -149,7 +172,7 @@ def handle_show_more(ack: Ack, body: dict, respond: Respond, client: WebClient, 
     key, _, offset = rest.partition(":")
     page = int(offset) // 25 + 1 if offset.isdigit() else 1
     text = f"task list {key} page {page}" if what == "tasks" else f"{what} {key}"
-    _show(click, _run(context, click, text), respond, client)
+    _show(click, _run(context, click, text), respond, client, source=text)
 
 
 def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient,

@@ -37,7 +37,7 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
                                                              context=reply.modal_context))
     else:
         respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
-                **render_message(reply))
+                **render_message(reply, source=command.get("text", "")))
     if reply.image_path and not reply.error:
         _upload(services, reply, team_id=team_id, channel_id=channel_id, trigger_id=trigger_id)
 
