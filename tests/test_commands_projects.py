@@ -314,3 +314,12 @@ def test_new_in_a_direct_message_does_not_make_the_dm_its_home(db_engine, now):
     ok(Runner(db_engine, now)('new "Private plan"', channel="D0DM"))
     with Session(db_engine) as s:
         assert s.exec(select(Project)).one().channel_id is None
+
+
+def test_repeating_an_edit_changes_and_records_nothing(db_engine, now):
+    make_project(db_engine, budget_cents=100)
+    run = Runner(db_engine, now)
+    ok(run("edit budget 30k"))
+    assert "budget: $30,000 (unchanged)" in ok(run("edit budget 30k"))
+    with Session(db_engine) as s:
+        assert len(s.exec(select(AuditEntry).where(AuditEntry.action == "project.edit")).all()) == 1

@@ -177,7 +177,9 @@ def edit(ctx: Context, args: Args) -> Reply:
             changes[name] = value
     before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes)
     lines = [f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, before[k], project)} → "
-             f"{_show(k, v, project)}" for k, v in changes.items()]
+             f"{_show(k, v, project)}" if before[k] != v else
+             f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, v, project)} (unchanged)"
+             for k, v in changes.items()]
     return Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))])
 
 

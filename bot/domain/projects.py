@@ -222,13 +222,16 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
     if due and start and due < start:
         raise Invalid(f"The due date {due:%d %b %Y} is before the start {start:%d %b %Y}.")
     before = {k: getattr(project, k) for k in changes}
-    for k, v in changes.items():
+    changed = {k: v for k, v in changes.items() if before[k] != v}
+    if not changed:  # a repeated request: nothing to record
+        return before
+    for k, v in changed.items():
         setattr(project, k, v)
     project.updated_at = utcnow()
     session.add(project)
     audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.edit",
                  entity="project", entity_id=project.id, project_id=project.id,
-                 before=before, after=changes)
+                 before={k: before[k] for k in changed}, after=changed)
     session.flush()
     return before
 
