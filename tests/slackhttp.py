@@ -195,6 +195,22 @@ class SlackApp:
                 payload["message"] = {"ts": ts, "type": "message", "text": ""}
         return self.send_payload(payload, **kwargs)
 
+    def shortcut(self, callback_id: str, *, user: str = "U0OWNER", channel: str = "C0PROJ",
+                 message_text: str | None = None, **kwargs: Any) -> HTTPResult:
+        """A global shortcut, or a message shortcut when `message_text` is given."""
+        self.last_trigger_id = self._next("trigger.")
+        payload: dict[str, Any] = {
+            "type": "shortcut", "callback_id": callback_id, "trigger_id": self.last_trigger_id,
+            "team": {"id": self.team_id, "domain": "fake"}, "token": "legacy", "action_ts": f"{time.time():.6f}",
+            "user": {"id": user, "username": user.lower(), "team_id": self.team_id}}
+        if message_text is not None:
+            self.last_response_url = self.fake.response_url(self._next("shortcut"))
+            payload.update(type="message_action", channel={"id": channel, "name": channel.lower()},
+                           message={"type": "message", "text": message_text, "ts": "1700000000.000900",
+                                    "user": "U0ASKER"},
+                           message_ts="1700000000.000900", response_url=self.last_response_url)
+        return self.send_payload(payload, **kwargs)
+
     def view_submission(self, payload: dict, **kwargs: Any) -> HTTPResult:
         return self.send_payload(payload, **kwargs)
 

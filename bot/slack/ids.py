@@ -64,6 +64,13 @@ class BlockId(StrEnum):
     EFFORT = "effort"
 
 
+class ShortcutId(StrEnum):
+    """Global and message shortcut callback ids."""
+
+    NEW_PROJECT = "new_project_shortcut"
+    TASK_FROM_MESSAGE = "task_from_message"
+
+
 INPUT_ACTION = "value"  # the action id of the one element inside every input block
 
 

@@ -27,6 +27,7 @@ class Declared:
     events: set[str] = field(default_factory=set)
     scopes: set[str] = field(default_factory=set)
     interactivity: bool = False
+    shortcuts: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> (type, name, description)
 
 
 def declared(app: App) -> Declared:
@@ -56,6 +57,15 @@ def subscribe(app: App, event: str, *scopes: str) -> Callable:
 def interactive(app: App) -> None:
     """Buttons or modals are used: the manifest enables interactivity."""
     declared(app).interactivity = True
+
+
+def shortcut(app: App, callback_id: str, *, name: str, description: str, kind: str = "global") -> Callable:
+    """`app.shortcut(callback_id)` that also lists it in the manifest (kind: global or message)."""
+    record = declared(app)
+    record.shortcuts[str(callback_id)] = (kind, name, description)
+    record.interactivity = True
+    record.scopes.add("commands")
+    return app.shortcut(callback_id)
 
 
 def needs_scopes(app: App, *scopes: str) -> None:
@@ -100,7 +110,7 @@ def combined(app: App) -> Declared:
     mine, bolt = declared(app), registered(app)
     commands = {**{name: ("", "") for name in bolt.commands}, **mine.commands}
     return Declared(commands=commands, events=mine.events | bolt.events, scopes=mine.scopes | bolt.scopes,
-                    interactivity=mine.interactivity or bolt.interactivity)
+                    interactivity=mine.interactivity or bolt.interactivity, shortcuts=dict(mine.shortcuts))
 
 
 def manifest_dict(record: Declared, *, socket: bool, url: str | None, oauth: bool = False) -> dict:
@@ -138,6 +148,8 @@ def manifest_dict(record: Declared, *, socket: bool, url: str | None, oauth: boo
                          "messages_tab_enabled": True, "messages_tab_read_only_enabled": True},
             "bot_user": {"display_name": "pm", "always_online": True},
             "slash_commands": commands,
+            "shortcuts": [{"name": name, "type": kind, "callback_id": callback_id, "description": description}
+                          for callback_id, (kind, name, description) in sorted(record.shortcuts.items())],
         },
         "oauth_config": oauth_config,
         "settings": settings,

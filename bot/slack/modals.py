@@ -84,9 +84,10 @@ def render_new_project_modal(*, channel_id: str = "") -> View:
     return _modal(ViewId.NEW_PROJECT, "New project", "Create", blocks, {"channel": channel_id})
 
 
-def render_add_task_modal(*, project: Project, channel_id: str = "") -> View:
+def render_add_task_modal(*, project: Project, channel_id: str = "", title: str = "") -> View:
     blocks = [
-        _text(BlockId.TITLE, "Task", optional=False, max_length=500, placeholder="Choose hosting"),
+        _text(BlockId.TITLE, "Task", optional=False, max_length=500, placeholder="Choose hosting",
+              initial=title or None),
         InputBlock(block_id=str(BlockId.ASSIGNEE), label=PlainTextObject(text="Assignee"), optional=True,
                    element=UserSelectElement(action_id=INPUT_ACTION)),
         _date(BlockId.DUE, "Due date"),

@@ -24,6 +24,8 @@ def test_http_manifest_points_commands_events_and_interactivity_at_the_events_ur
     assert data["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
     assert data["settings"]["socket_mode_enabled"] is False
     assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert {(s["callback_id"], s["type"]) for s in data["features"]["shortcuts"]} == {
+        ("new_project_shortcut", "global"), ("task_from_message", "message")}
 
 
 def test_socket_manifest_has_no_urls():

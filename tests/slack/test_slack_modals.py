@@ -136,3 +136,31 @@ def test_only_managers_may_edit_and_the_refusal_is_shown_in_the_modal(slack, fak
     assert "owner" in answer["errors"]["name"]
     with Session(db_engine) as s:
         assert s.exec(select(Project)).one().name == "Website relaunch"
+
+
+def test_the_new_project_shortcut_opens_the_modal_from_anywhere(slack, fake, db_engine):
+    assert slack.shortcut("new_project_shortcut").status == 200
+    view = fake.wait_for("views.open")[0].params["view"]
+    assert view["callback_id"] == "new_project"
+    slack.submit(view, {"name": {"value": "From the shortcut"}}, view_id="V0SC")
+    with Session(db_engine) as s:
+        assert s.exec(select(Project)).one().name == "From the shortcut"
+    assert fake.wait_for("chat.postMessage")[0].params["channel"].startswith("D")  # confirmed by DM
+
+
+def test_add_as_task_turns_a_message_into_a_task_of_the_channels_project(slack, fake, db_engine):
+    make_project(db_engine, channel_id="C0SITE")
+    slack.shortcut("task_from_message", channel="C0SITE", message_text="The contact form is broken\nsee screenshot")
+    view = fake.wait_for("views.open")[0].params["view"]
+    title = [b for b in view["blocks"] if b["block_id"] == "title"][0]["element"]["initial_value"]
+    assert title == "The contact form is broken"
+    slack.submit(view, {"title": {"value": title}}, view_id="V0MSG")
+    with Session(db_engine) as s:
+        assert s.exec(select(Task)).one().title == "The contact form is broken"
+
+
+def test_add_as_task_in_a_channel_without_a_project_says_how_to_link_one(slack, fake, db_engine):
+    slack.shortcut("task_from_message", channel="C0RANDOM", message_text="hello")
+    note = fake.wait_for("chat.postEphemeral")[0]
+    assert note.params["channel"] == "C0RANDOM" and "/project link" in note.params["text"]
+    assert fake.calls_to("views.open") == []
