@@ -186,3 +186,30 @@ def test_add_risk_modal_from_the_command_files_the_risk_and_a_gap_alert(slack, f
     texts = [_text(c) for c in posted]
     assert any("added risk R1" in t for t in texts)
     assert any("scores 20 (critical) but has no owner and no mitigation" in t for t in texts)
+
+
+def test_make_it_a_risk_on_a_standup_blocker_files_it_once(slack, fake, db_engine):
+    from bot.models import StandupAnswer, StandupConfig, StandupRun
+
+    project = make_project(db_engine)
+    with Session(db_engine) as s:
+        config = StandupConfig(team_id=TEAM, project_id=project.id)
+        s.add(config)
+        s.flush()
+        run = StandupRun(team_id=TEAM, standup_id=config.id, project_id=project.id, run_date=date(2026, 11, 27),
+                         scheduled_at=FROZEN_NOW, closes_at=FROZEN_NOW + timedelta(hours=2))
+        s.add(run)
+        s.flush()
+        s.add(StandupAnswer(team_id=TEAM, run_id=run.id, project_id=project.id, user_id=MEMBER,
+                            blocker="No access to the DNS registrar", answers={}))
+        s.commit()
+        value = f"{run.id}:{MEMBER}"
+    slack.click(Intent.BLOCKER_TO_RISK, value, user=OWNER, ephemeral=False)
+    assert "Added risk R1 *Blocker: No access to the DNS registrar* (owner <@U0MEMB>)" in slack.wait_reply()["text"]
+    slack.click(Intent.BLOCKER_TO_RISK, value, user=OWNER, ephemeral=False)
+    assert "Already tracked as risk R1" in slack.wait_reply(2)["text"]
+    slack.click(Intent.BLOCKER_TO_RISK, "999:U0NOBODY", user=OWNER, ephemeral=False)
+    assert "gone or has no blocker" in slack.wait_reply(3)["text"]
+    with Session(db_engine) as s:
+        [risk] = s.exec(select(Risk))
+    assert (risk.owner_user_id, risk.source, risk.likelihood * risk.impact) == (MEMBER, f"standup:{value}", 9)
