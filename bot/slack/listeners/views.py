@@ -11,6 +11,7 @@ modal was opened from (or as a DM when opened from the App Home).
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
@@ -53,7 +54,8 @@ def _submit(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_b
             return
         mark = audit_mark(session)
         try:
-            reply = write(session, values, {**who, "today": services.clock().date()})
+            today = services.clock().astimezone(ZoneInfo(services.settings.default_timezone)).date()
+            reply = write(session, values, {**who, "today": today})
         except FieldErrors as exc:
             session.rollback()
             ack(response_action="errors", errors=exc.errors)
