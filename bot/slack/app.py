@@ -17,10 +17,11 @@ from slack_bolt import App, BoltContext
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.models import utcnow
 from bot.slack.listeners import register_listeners
 from bot.slack.manifest import declared, needs_scopes
 from bot.slack.notifier import NOTIFIER_SCOPES, OutboxPump, SlackNotifier, make_client
-from bot.slack.services import Services, _utcnow
+from bot.slack.services import Services
 
 _SECRETS = re.compile(r"(xox[abpsre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https://hooks\.slack[^\s'\"]+)")
 _BODY_MARKERS = ("body:", "response_url", "payload=", "'token':", '"token":')
@@ -53,7 +54,7 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = _utcnow,
+def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = utcnow,
                verify_token: bool = True) -> App:
     """The Bolt app with every listener registered and the outbox pump wired."""
     client = make_client(settings.slack_api_url, settings.slack_bot_token or None)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
+from pathlib import Path
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -30,7 +31,7 @@ from sqlmodel import Session
 
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, sent_ts
 from bot.domain.replies import reply_from_dict
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, utcnow
 from bot.slack.home import home_reply
 from bot.slack.render import render_home, render_message
 
@@ -69,7 +70,7 @@ class SlackNotifier:
     """Sends one outbox row per `send()` with the workspace's bot token."""
 
     def __init__(self, *, base_url: str, token_for: Callable[[str], str | None],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), retries: int = RETRIES,
+                 clock: Callable[[], datetime] = utcnow, retries: int = RETRIES,
                  backoff: float = 0.5):
         self.base_url, self.token_for, self.clock = base_url, token_for, clock
         self.retries, self.backoff = retries, backoff
@@ -104,6 +105,8 @@ class SlackNotifier:
             client.views_publish(user_id=m.user_id, view=render_home(reply))
             return {"user": m.user_id}
         if kind is Kind.UPLOAD:
+            if not Path(payload.get("file_path", "")).is_file():
+                raise PermanentFailure(f"the file to upload is gone: {payload.get('file_path', '')}")
             channel = self._channel(client, m)
             response = client.files_upload_v2(channel=channel, file=payload["file_path"],
                                               title=payload.get("title", "chart"),

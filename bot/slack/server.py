@@ -24,14 +24,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.slack.services import _utcnow
+from bot.models import utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; anything larger is refused (413)
 
 
 def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None = None,
-                     clock: Callable[[], datetime] = _utcnow) -> Flask:
+                     clock: Callable[[], datetime] = utcnow) -> Flask:
     """The WSGI app gunicorn serves (tests serve the same one on a local port)."""
     from bot.slack.app import create_app
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy.engine import Engine
@@ -15,11 +15,8 @@ from sqlmodel import Session
 from bot.commands import Context, dispatch
 from bot.config import Settings
 from bot.domain.replies import Reply
+from bot.models import utcnow
 from bot.slack.home import audit_mark, enqueue_home_refreshes
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -27,7 +24,7 @@ class Services:
     settings: Settings
     engine: Engine
     kick: Callable[[], None]  # deliver pending outbox rows soon, in the background
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] = utcnow
 
     @contextmanager
     def session(self) -> Iterator[Session]:

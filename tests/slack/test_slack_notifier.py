@@ -124,3 +124,10 @@ def test_the_fake_enforces_per_channel_and_workspace_rate_limits(fake):
         client.chat_postMessage(channel="C4", text="5")  # fourth in a minute
     limited = [c for c in fake.calls if c.status == 429]
     assert len(limited) == 2 and len(fake.messages()) == 3
+
+
+def test_an_upload_whose_file_is_gone_fails_for_good(fake, db_engine, tmp_path):
+    queue(db_engine, "chart", Kind.UPLOAD, channel_id="C0PROJ", extra={"file_path": str(tmp_path / "pruned.png")})
+    with pytest.raises(PermanentFailure, match="gone"):
+        send_one(db_engine, fake, "chart")
+    assert fake.calls_to("files.getUploadURLExternal") == []
