@@ -360,3 +360,13 @@ def test_in_the_shell_now_prompts_print_then_answers_then_the_summary(sqlite_eng
     out = shell.handle("/project standup history")
     assert "── #proj ──" in out and "Standup, Tue 1 Dec: 1 of 2 answered, 0 blockers" in out
     assert "── #proj (thread) ──" in out and "the footer" in out
+
+
+def test_the_sweep_opens_a_run_whose_job_never_committed_but_not_beyond_the_grace(world):
+    world.at(PROMPT + timedelta(minutes=2)).tick()  # the cron job died before committing
+    assert [r.run_date for r in world.runs()] == [date(2026, 12, 1)]
+    assert len(world.notifier.dms()) == 6
+    world.at(PROMPT + timedelta(days=1, hours=1, minutes=1)).tick()  # Wednesday: missed by over an hour
+    assert [r.run_date for r in world.runs()] == [date(2026, 12, 1)]
+    world.at(datetime(2026, 12, 5, 8, 31, tzinfo=UTC)).tick()  # Saturday: no standup day
+    assert len(world.runs()) == 1

@@ -95,11 +95,8 @@ def standup_show(ctx: Context, args: Args) -> Reply:
     if config is None:
         return Reply(title=f"{project.name}: no standup yet", sections=[Section(
             text="Start one with `/project standup set 09:30 mon-fri` (the project's zone and channel, "
-                 "closing after 2 hours). Add `holidays DE-BY` to skip public holidays.")],
-            open_modal="standup_settings", modal_context={"project": project.key})
-    reply = _config_reply(ctx=ctx, project=project, config=config, title=f"{project.name}: standup")
-    reply.modal_context = {"project": project.key}
-    return reply
+                 "closing after 2 hours). Add `holidays DE-BY` to skip public holidays.")])
+    return _config_reply(ctx=ctx, project=project, config=config, title=f"{project.name}: standup")
 
 
 @command("standup set", usage=SET_USAGE, examples=[

@@ -531,29 +531,31 @@ def open_run_ids(*, session: Session) -> list[int]:
 def due_configs(*, session: Session, now: datetime, grace: timedelta) -> list[tuple[int, date]]:
     """(config id, run date) of standups whose first prompt time was within the
     last `grace` and whose run has not opened: the catch-up for a scheduler
-    that crashed between firing and committing the run."""
-    out: list[tuple[int, date]] = []
-    configs = session.exec(select(StandupConfig).where(StandupConfig.paused == False)).all()  # noqa: E712
-    for config in configs:
-        project = session.get(Project, config.project_id)
-        if project is None or project.state not in (ProjectState.ACTIVE, ProjectState.ON_HOLD):
-            continue
+    that crashed between firing and committing the run. A few queries in all."""
+    candidates: list[tuple[int, date]] = []
+    rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
+                        .where(StandupConfig.paused == False,  # noqa: E712
+                               Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))).all()
+    for config, project in rows:
         tz = config_timezone(config, project)
         zones = {tz}
         if config.per_member_timezone:
             people = participants_for(session=session, project=project)
             zones |= set(user_timezones(session=session, team_id=project.team_id,
                                         user_ids=people).values())
+        weekdays = weekdays_of(config)
         today = now.astimezone(ZoneInfo(tz)).date()
         for run_date in (today - timedelta(days=1), today, today + timedelta(days=1)):
-            first = min(local_to_utc(run_date, config.time_local, z) for z in zones)
-            if not first <= now < first + grace:
+            if run_date.weekday() not in weekdays:
                 continue
-            run = session.exec(select(StandupRun).where(StandupRun.standup_id == config.id,
-                                                        StandupRun.run_date == run_date)).first()
-            if run is None or run.state == "pending":
-                out.append((config.id, run_date))
-    return out
+            first = min(local_to_utc(run_date, config.time_local, z) for z in zones)
+            if first <= now < first + grace:
+                candidates.append((config.id, run_date))
+    if not candidates:
+        return []
+    opened = set(session.exec(select(StandupRun.standup_id, StandupRun.run_date).where(
+        StandupRun.standup_id.in_({c for c, _ in candidates}), StandupRun.state != "pending")).all())
+    return [c for c in candidates if c not in opened]
 
 
 def _participants(*, session: Session, run: StandupRun) -> list[StandupParticipant]:
