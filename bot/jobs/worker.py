@@ -98,6 +98,9 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None,
             log.info("worker %s: leader", os.getpid())
             try:
                 lead(settings, engine, lease, notifier, stop, register=register, poll_seconds=poll_seconds)
+            except Exception:  # e.g. the database went away: step down, then try to lead again
+                log.exception("worker %s: leading failed; retrying", os.getpid())
+                stop.wait(standby_seconds)
             finally:
                 lease.release()
     finally:
