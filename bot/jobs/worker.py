@@ -96,13 +96,16 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None,
                 continue
             waiting_logged = False
             log.info("worker %s: leader", os.getpid())
+            failed = False
             try:
                 lead(settings, engine, lease, notifier, stop, register=register, poll_seconds=poll_seconds)
             except Exception:  # e.g. the database went away: step down, then try to lead again
-                log.exception("worker %s: leading failed; retrying", os.getpid())
-                stop.wait(standby_seconds)
+                log.exception("worker %s: leading failed; stepping down", os.getpid())
+                failed = True
             finally:
                 lease.release()
+            if failed:
+                stop.wait(standby_seconds)
     finally:
         engine.dispose()
 
