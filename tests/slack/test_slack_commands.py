@@ -88,3 +88,10 @@ def test_a_chart_reply_is_uploaded_to_the_channel_through_the_outbox(slack, fake
     completed = fake.wait_for("files.completeUploadExternal", timeout=15)[0]
     assert completed.params["channel_id"] == "C0PROJ"
     assert list(fake.uploads.values())[0].startswith(b"\x89PNG")
+
+
+def test_when_the_modal_cannot_open_the_user_gets_the_typed_alternative(slack, fake, db_engine):
+    fake.fail_next("views.open", error="trigger_expired")
+    slack.slash("new")
+    reply = slack.wait_reply()
+    assert reply["response_type"] == "ephemeral" and '/project new \\"Website relaunch\\"' in json.dumps(reply)

@@ -164,3 +164,20 @@ def test_add_as_task_in_a_channel_without_a_project_says_how_to_link_one(slack, 
     note = fake.wait_for("chat.postEphemeral")[0]
     assert note.params["channel"] == "C0RANDOM" and "/project link" in note.params["text"]
     assert fake.calls_to("views.open") == []
+
+
+def test_a_bug_while_saving_shows_on_the_modal_and_saves_nothing(slack, fake, db_engine, monkeypatch):
+    from bot.domain import projects as project_service
+
+    def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(project_service, "create_project", broken)
+    view = _open_new_project(slack, fake)
+    answer = slack.submit(view, {"name": {"value": "Doomed"}}, view_id="V0BUG").json()
+    assert answer["response_action"] == "errors"
+    assert "nothing was saved" in answer["errors"]["name"]
+    assert _count(db_engine, Project) == 0
+    monkeypatch.undo()
+    assert slack.submit(view, {"name": {"value": "Doomed"}}, view_id="V0BUG").body in (b"", b"{}")
+    assert _count(db_engine, Project) == 1  # the same modal can be sent again once fixed

@@ -6,8 +6,11 @@ a reply that asks for a modal (`open_modal`) opens it with the trigger id.
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
@@ -16,6 +19,8 @@ from bot.slack.manifest import slash_command
 from bot.slack.modals import OPENERS
 from bot.slack.render import render_message
 from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
@@ -33,8 +38,12 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
                          channel_id=channel_id, cause=trigger_id)
     opener = OPENERS.get(reply.open_modal or "")
     if opener is not None:
-        client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
-                                                             context=reply.modal_context))
+        try:
+            client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
+                                                                 context=reply.modal_context))
+        except SlackApiError as exc:  # e.g. trigger_expired: show the reply's own hint instead
+            log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
+            respond(response_type="ephemeral", **render_message(reply))
     else:
         respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
                 **render_message(reply, source=command.get("text", "")))

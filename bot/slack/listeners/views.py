@@ -10,6 +10,7 @@ modal was opened from (or as a DM when opened from the App Home).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from bot.slack.manifest import interactive
 from bot.slack.modals import FieldErrors, Submitted, read_hours, read_money
 from bot.slack.services import Services
 
+log = logging.getLogger(__name__)
 Write = Callable[[Session, Submitted, dict], Reply]
 
 
@@ -64,6 +66,12 @@ def _submit(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_b
             session.rollback()
             block = BlockId.KEY if isinstance(exc, Conflict) and "key" in str(exc) else error_block
             ack(response_action="errors", errors=FieldErrors({str(block): str(exc)}).errors)
+            return
+        except Exception:  # a bug: say so on the modal, keep it open, save nothing
+            session.rollback()
+            log.exception("modal %s failed", view.get("callback_id", "?"))
+            ack(response_action="errors", errors={str(error_block): "Something went wrong on our side; "
+                                                  "nothing was saved. Please try again."})
             return
         channel = values.metadata.get("channel") or ""
         enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
