@@ -1,0 +1,76 @@
+"""The standup modal in Slack: errors on the form, double submits, closed runs,
+and the cached Slack timezones behind per-member times."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, func, select
+
+from bot.domain.replies import Intent
+from bot.models import StandupAnswer, User
+from bot.slack.listeners.standup import refresh_user_zones
+from bot.slack.notifier import make_client
+from tests.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, week  # noqa: F401  (fixture)
+
+TUE = datetime(2027, 3, 30, 7, 30, tzinfo=UTC)  # 09:30 in Berlin
+
+
+def _answers(engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(StandupAnswer)).one()
+
+
+def _started(week: Week):
+    week.say("standup set 09:30 mon-fri")
+    week.at(TUE).fire()
+    return week.run(TUE.date())
+
+
+def test_an_empty_answer_is_refused_on_the_form_and_a_double_submit_stores_one(week, db_engine):
+    run = _started(week)
+    view = week.open_modal(ANNA, run.id)
+    empty = week.slack.submit(view, {"finished": {"value": ""}}, user=ANNA, view_id="V0EMPTY")
+    assert empty.json()["response_action"] == "errors"
+    assert "The answer is empty" in empty.json()["errors"]["finished"]
+    assert _answers(db_engine) == 0
+    values = {"finished": {"value": "Login"}, "next": {"value": "Signup"}}
+    first = week.slack.submit(view, values, user=ANNA, view_id="V0TWICE")
+    second = week.slack.submit(view, values, user=ANNA, view_id="V0TWICE")
+    assert (first.body, second.body) in {(b"", b""), (b"{}", b"{}"), (b"", b"{}"), (b"{}", b"")}
+    assert _answers(db_engine) == 1
+
+
+def test_the_button_of_a_closed_run_already_answered_says_so_privately(week):
+    run = _started(week)
+    week.say('standup answer finished "Login" next "Signup" blockers none', user=ANNA)
+    week.at(TUE + timedelta(hours=2)).tick()
+    before = len(week.fake.calls_to("views.open"))
+    week.slack.click(Intent.ANSWER_STANDUP, str(run.id), user=ANNA, channel=dm(ANNA))
+    reply = week.slack.wait_reply(week.replies + 1)
+    week.replies += 1
+    assert "has closed" in json.dumps(reply) and len(week.fake.calls_to("views.open")) == before
+
+
+def test_a_stakeholder_or_stranger_cannot_answer(week, db_engine):
+    run = _started(week)
+    view = week.open_modal(OWNER, run.id)
+    refused = week.slack.submit(view, {"finished": {"value": "x"}}, user="U0STRANGER", view_id="V0STR")
+    assert "Only members" in json.dumps(refused.json()) and _answers(db_engine) == 0
+
+
+def test_slack_timezones_are_cached_and_refreshed_at_most_daily(week, db_engine):
+    week.fake.add_user(BEN, name="ben", tz="America/New_York")
+    week.fake.add_user(DORA, name="dora", tz="Asia/Tokyo")
+    week.say("standup set 09:30 member-time")
+    client = make_client(week.fake.api_url, "xoxb-test-token")
+    now = datetime(2027, 3, 30, 6, tzinfo=UTC)
+    with Session(db_engine) as s:
+        assert refresh_user_zones(session=s, client=client, team_id="T0TEST", now=now) == 6
+        s.commit()
+        assert refresh_user_zones(session=s, client=client, team_id="T0TEST", now=now + timedelta(hours=5)) == 0
+        assert refresh_user_zones(session=s, client=client, team_id="T0TEST", now=now + timedelta(days=1)) == 6
+        zones = dict(s.exec(select(User.user_id, User.timezone)).all())
+    assert zones[BEN] == "America/New_York" and zones[DORA] == "Asia/Tokyo"
+    assert len(week.fake.calls_to("users.info")) == 12
