@@ -54,22 +54,26 @@ def test_db_upgrade_and_downgrade(tmp_path):
     assert tables <= {"alembic_version"}
 
 
-def run_smoke_suite(**env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in clean_env(ROOT).items() if k != "DATABASE_URL"}
+def run_tiny_pg_suite(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """One PostgreSQL test (through the suite's own conftest) in a fresh pytest."""
+    test_file = tmp_path / "test_tiny_pg.py"
+    test_file.write_text("def test_uses_the_database(db_engine):\n    assert db_engine is not None\n")
+    base = {k: v for k, v in clean_env(tmp_path).items() if k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_smoke.py", "-k", "postgresql", "-p", "no:cacheprovider",
-         "-o", "addopts=", "-q", "-ra"], capture_output=True, text=True, cwd=ROOT, env={**base, **env}, timeout=120)
+        [sys.executable, "-m", "pytest", str(test_file), "-p", "tests.conftest", "-p", "no:cacheprovider",
+         "-p", "no:hypothesispytest", "-o", "addopts=", "-q", "-ra", "-k", "postgresql",
+         "--rootdir", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, env={**base, **env}, timeout=120)
 
 
-def test_require_postgres_turns_a_skip_into_a_failure():
+def test_require_postgres_turns_a_skip_into_a_failure(tmp_path):
     bogus = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
-    skipped = run_smoke_suite(TEST_DATABASE_URL=bogus)
-    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout
-    required = run_smoke_suite(TEST_DATABASE_URL=bogus, REQUIRE_POSTGRES="1")
+    skipped = run_tiny_pg_suite(tmp_path, TEST_DATABASE_URL=bogus)
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout + skipped.stderr
+    assert "PostgreSQL at TEST_DATABASE_URL is not reachable" in skipped.stdout
+    required = run_tiny_pg_suite(tmp_path, TEST_DATABASE_URL=bogus, REQUIRE_POSTGRES="1")
     assert required.returncode == 1 and "1 failed" in required.stdout, required.stdout
     assert "PostgreSQL suite required (REQUIRE_POSTGRES=1)" in required.stdout
-    unset = run_smoke_suite(REQUIRE_POSTGRES="1")
-    assert unset.returncode == 1 and "TEST_DATABASE_URL is not set" in unset.stdout
 
 
 def test_ci_runs_make_test_with_postgres_required():
