@@ -61,6 +61,8 @@ def test_role_rate_and_capacity(db_engine, now):
     assert "rate on *Website relaunch* is $85/h" in ok(run(f"member rate <@{MEMBER}> 85"))
     assert "has 20h a week" in ok(run(f"member capacity <@{MEMBER}> 20h"))
     assert "has 32h a week" in ok(run(f"member capacity <@{MEMBER}> 32"))
+    assert "has 7.5h a week" in ok(run(f"member capacity <@{MEMBER}> 7.5"))
+    ok(run(f"member capacity <@{MEMBER}> 32"))
     m = member(db_engine, MEMBER)
     assert (m.role, m.hourly_rate_cents, m.weekly_capacity_hours) == ("manager", 8500, 32.0)
 

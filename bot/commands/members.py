@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.commands.grammar import UsageError, parse_duration, parse_int, shown
+import re
+
+from bot.commands.grammar import UsageError, parse_duration, shown
 from bot.commands.registry import Args, Context, command
 from bot.domain import members as svc
 from bot.domain.format import money
@@ -84,7 +86,12 @@ def member_capacity(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     user = args.take_user()
     raw = args.take_text(what="hours per week, like 20h")
-    hours = float(parse_int(raw, what="hours per week", low=0, high=168)) if raw.isdigit() else parse_duration(raw)
+    if re.fullmatch(r"\d{1,4}(\.\d{1,2})?", raw):  # a bare number means hours
+        hours = float(raw)
+        if hours > 168:
+            raise UsageError(f"Hours per week must be from 0 to 168 (got {hours:g}).")
+    else:
+        hours = parse_duration(raw)
     args.expect_end()
     svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
                       weekly_capacity_hours=hours)
