@@ -6,15 +6,22 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import Session, func, select
 
 from bot.domain.replies import Intent
 from bot.models import StandupAnswer, User
 from bot.slack.listeners.standup import refresh_user_zones
 from bot.slack.notifier import make_client
-from tests.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, week  # noqa: F401  (fixture)
+from tests.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
 
 TUE = datetime(2027, 3, 30, 7, 30, tzinfo=UTC)  # 09:30 in Berlin
+
+
+@pytest.fixture
+def week(db_engine):
+    with running_week(db_engine) as w:
+        yield w
 
 
 def _answers(engine) -> int:

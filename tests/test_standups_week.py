@@ -11,6 +11,8 @@ late, Anna is blocked twice in a row and Carl answers early.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -122,14 +124,21 @@ class Week:
             return s.exec(select(StandupRun).where(StandupRun.run_date == day)).one()
 
 
+@contextmanager
+def running_week(engine) -> Iterator[Week]:
+    """The six-person project, the HTTP app and the fake Slack, with a frozen clock."""
+    clock = {"now": datetime(2027, 3, 24, 9, 0, tzinfo=UTC)}
+    with FakeSlack() as fake, SlackApp.start(settings_for(fake), engine, fake,
+                                             clock=lambda: clock["now"]) as slack:
+        make_project(engine, owner=OWNER, people={u: Role.MEMBER for u in EVERYONE[1:]},
+                     timezone="Europe/Berlin")
+        yield Week(engine, fake, slack, clock)
+
+
 @pytest.fixture
 def week(db_engine):
-    clock = {"now": datetime(2027, 3, 24, 9, 0, tzinfo=UTC)}
-    with FakeSlack() as fake, SlackApp.start(settings_for(fake), db_engine, fake,
-                                             clock=lambda: clock["now"]) as slack:
-        make_project(db_engine, owner=OWNER, people={u: Role.MEMBER for u in EVERYONE[1:]},
-                     timezone="Europe/Berlin")
-        yield Week(db_engine, fake, slack, clock)
+    with running_week(db_engine) as w:
+        yield w
 
 
 def test_a_week_of_standups_for_a_six_person_project(week, db_engine):
