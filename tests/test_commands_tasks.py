@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from bot.domain import tasks as svc_tasks
 from bot.models import AuditEntry, TaskStatus
 from tests.factories import MEMBER, OWNER, add_milestone, make_project, task
 from tests.helpers import Runner, ok, refused
@@ -196,3 +197,19 @@ def test_task_changes_are_audited_with_who_old_and_new(db_engine, now):
         ("task.assign", OWNER, {"assignee_user_id": None}, {"assignee_user_id": "U0BOB"}),
     ]
     assert all(e.project_id == project.id and e.created_at is not None for e in entries)
+
+
+def test_two_people_adding_a_task_at_the_same_moment_both_get_one(db_engine, now, monkeypatch):
+    """The second add first picks the number the first one just took; it is retried."""
+    project = make_project(db_engine, task_titles=("Taken as #1",))
+    real_next_number = svc_tasks.next_number
+    calls = []
+
+    def racing_next_number(**kwargs):
+        calls.append(1)
+        return 1 if len(calls) == 1 else real_next_number(**kwargs)
+
+    monkeypatch.setattr(svc_tasks, "next_number", racing_next_number)
+    assert "Added #2 *Write copy*" in ok(Runner(db_engine, now)('task add "Write copy"'))
+    assert len(calls) == 2
+    assert [task(db_engine, project, n).title for n in (1, 2)] == ["Taken as #1", "Write copy"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import logging
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.commands.grammar import Kind, UsageError, shown, tokenize
 from bot.commands.registry import COMMANDS, Args, Command, Context
 from bot.domain.errors import DomainError, PermissionDenied
@@ -41,6 +43,23 @@ def suggest(word: str) -> str | None:
     return close[0] if close else None
 
 
+def _run(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
+    """Run and commit; a unique-key clash (two people adding task #7 at the same
+    moment) is retried once from scratch, so neither request is lost."""
+    try:
+        return _run_once(cmd, tokens, ctx)
+    except IntegrityError:
+        ctx.session.rollback()
+        return _run_once(cmd, tokens, ctx)
+
+
+def _run_once(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
+    args = Args(tokens, ctx)
+    reply = cmd.handler(ctx, args)
+    ctx.session.commit()
+    return reply, args
+
+
 def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Reply:
     """Run `/project <text>` for `ctx` and return what to show. Never raises
     (unless `raise_unexpected`, which tests use to surface bugs)."""
@@ -67,9 +86,7 @@ def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Repl
             hint = suggest(attempted)
             did_you_mean = f" Did you mean `/project {hint}`?" if hint else ""
             return Reply.fail(f"There is no `/project {shown(attempted)}`.{did_you_mean} Try `/project help`.")
-        args = Args(tokens[size:], ctx)
-        reply = cmd.handler(ctx, args)
-        ctx.session.commit()
+        reply, args = _run(cmd, tokens[size:], ctx)
         if args.notes:
             reply.footer = "\n".join([*args.notes, reply.footer]).strip()
         return reply
