@@ -13,7 +13,9 @@ demand:
     fake.rate_limit(per_channel_per_second=1, per_minute=50)
 
 It also serves `response_url`s (`fake.response_url()`), recording what the
-app sends there in `fake.responses`.
+app sends there in `fake.responses`. Like Slack it refuses messages and views
+over Block Kit's limits (`invalid_blocks` / `invalid_arguments`), so an
+end-to-end test catches a renderer that overflows.
 
     with FakeSlack() as fake:
         client = WebClient(token="xoxb-test", base_url=fake.api_url)
@@ -75,6 +77,7 @@ class Response:
     path: str
     body: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    errors: list[str] = field(default_factory=list)  # Block Kit limits broken (Slack answers 400)
 
 
 class FakeSlack:
@@ -271,10 +274,20 @@ class FakeSlack:
             return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake Team",
                     "team_id": self.team_id, "user": "pm-bot", "user_id": self.bot_user_id,
                     "bot_id": "B0BOT", "is_enterprise_install": False}
-        if method in ("chat.postMessage", "chat.update", "chat.meMessage"):
-            ts = p.get("ts") if method == "chat.update" else self._next_ts()
+        if method in ("chat.postMessage", "chat.update", "chat.meMessage", "chat.postEphemeral"):
             if not channel:
                 return {"ok": False, "error": "channel_not_found"}
+            if not (p.get("text") or p.get("blocks") or p.get("attachments")):
+                return {"ok": False, "error": "no_text"}
+            invalid = block_errors(p.get("blocks") or [], MESSAGE_BLOCKS)
+            if invalid:
+                return {"ok": False, "error": "invalid_blocks", "errors": invalid}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            invalid = block_errors((p.get("view") or {}).get("blocks") or [], SURFACE_BLOCKS)
+            if invalid:
+                return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": invalid}}
+        if method in ("chat.postMessage", "chat.update", "chat.meMessage"):
+            ts = p.get("ts") if method == "chat.update" else self._next_ts()
             message = {"type": "message", "text": p.get("text", ""), "ts": ts, "user": self.bot_user_id,
                        "bot_id": "B0BOT", "blocks": p.get("blocks", [])}
             if p.get("thread_ts"):
@@ -334,6 +347,31 @@ class FakeSlack:
         return {"ok": False, "error": "unknown_method"}
 
 
+MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
+
+
+def block_errors(blocks: list[dict], limit: int) -> list[str]:
+    """What Slack would reject in `blocks` (the limits most often hit), as messages."""
+    errors = [f"more than {limit} blocks ({len(blocks)})"] if len(blocks) > limit else []
+    for n, block in enumerate(blocks):
+        kind = block.get("type")
+        text = (block.get("text") or {}).get("text", "")
+        if kind == "header" and len(text) > 150:
+            errors.append(f"block {n}: header over 150 characters")
+        if kind == "section":
+            if len(text) > 3000:
+                errors.append(f"block {n}: section text over 3000 characters")
+            if len(block.get("fields") or []) > 10:
+                errors.append(f"block {n}: more than 10 fields")
+        if kind == "actions":
+            elements = block.get("elements") or []
+            if len(elements) > 25:
+                errors.append(f"block {n}: more than 25 elements")
+            errors += [f"block {n}: button text over 75 characters" for e in elements
+                       if len((e.get("text") or {}).get("text", "")) > 75]
+    return errors
+
+
 def _parse(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
     params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
     if raw and content_type.startswith("application/json"):
@@ -386,13 +424,15 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.owner
         if url.path.startswith("/response/"):
             body = json.loads(raw or b"{}")
+            errors = block_errors(body.get("blocks") or [], MESSAGE_BLOCKS)
             with fake._lock:
-                fake.responses.append(Response(url.path, body))
+                fake.responses.append(Response(url.path, body, errors=errors))
                 fake._lock.notify_all()
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
+            answer = b"invalid_blocks" if errors else b"ok"
+            self.send_response(400 if errors else 200)
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(answer)
             return
         if url.path.startswith("/upload/"):
             fake.uploads[url.path.rsplit("/", 1)[-1]] = raw

@@ -243,8 +243,11 @@ class SlackApp:
     # --- what came back -------------------------------------------------------------
 
     def wait_reply(self, count: int = 1, timeout: float = 5.0) -> dict:
-        """The `count`-th message the app sent to any response_url (bodies are JSON)."""
-        return self.fake.wait_for("response", count, timeout)[count - 1].body
+        """The `count`-th message the app sent to any response_url (bodies are JSON);
+        fails if Slack would have refused it (Block Kit limits)."""
+        response = self.fake.wait_for("response", count, timeout)[count - 1]
+        assert not response.errors, f"Slack would refuse this reply: {response.errors}"
+        return response.body
 
 
 def press(message: dict, label: str) -> dict:

@@ -131,3 +131,14 @@ def test_an_upload_whose_file_is_gone_fails_for_good(fake, db_engine, tmp_path):
     with pytest.raises(PermanentFailure, match="gone"):
         send_one(db_engine, fake, "chart")
     assert fake.calls_to("files.getUploadURLExternal") == []
+
+
+def test_the_fake_refuses_block_kit_over_the_limits_like_slack(fake):
+    client = make_client(fake.api_url, "xoxb-t", retries=0)
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}
+    with pytest.raises(Exception, match="invalid_blocks"):
+        client.chat_postMessage(channel="C1", text="t", blocks=[section] * 51)
+    with pytest.raises(Exception, match="invalid_arguments"):
+        client.views_publish(user_id="U1", view={"type": "home", "blocks": [section] * 101})
+    client.chat_postMessage(channel="C1", text="t", blocks=[section] * 50)
+    assert len(fake.messages("C1")) == 1
