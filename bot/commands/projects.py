@@ -88,7 +88,7 @@ def new(ctx: Context, args: Args) -> Reply:
         due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
         currency=(budget.currency if budget and budget.currency else ctx.default_currency),
         timezone=zone or ctx.default_timezone,
-        channel_id=ctx.channel_id if ctx.channel_id.startswith(("C", "G")) else None,  # not a DM
+        channel_id=ctx.channel_id or None,
     )
     facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
     if project.due_date:
@@ -96,7 +96,7 @@ def new(ctx: Context, args: Args) -> Reply:
     if project.budget_cents is not None:
         facts.append(f"budget {money(project.budget_cents, project.currency)}")
     where = " This channel is now its home." if project.channel_id else ""
-    if ctx.channel_id.startswith(("C", "G")) and not project.channel_id:
+    if svc.is_channel(ctx.channel_id) and not project.channel_id:
         holder = svc.project_for_channel(session=ctx.session, team_id=ctx.team_id,
                                          channel_id=ctx.channel_id)
         if holder:

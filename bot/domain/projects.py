@@ -44,6 +44,11 @@ def slugify(name: str) -> str:
     return f"project-{slug}"[:40].rstrip("-") if key_is_reserved(slug) else slug
 
 
+def is_channel(channel_id: str | None) -> bool:
+    """A public or private channel (C…/G…), not a direct message (D…)."""
+    return bool(channel_id) and channel_id[:1] in ("C", "G")
+
+
 def key_is_reserved(key: str) -> bool:
     return key in RESERVED_KEYS or bool(_NOT_A_KEY.match(key))
 
@@ -113,7 +118,7 @@ def create_project(
     channel_id: str | None = None,
 ) -> Project:
     """Create a project; its creator becomes the owner. `channel_id` becomes its
-    home unless another open project already lives there."""
+    home unless it is a direct message or another open project already lives there."""
     name = name.strip()
     if not name:
         raise Invalid("A project needs a name.")
@@ -156,8 +161,8 @@ def create_project(
     )
     session.add(project)
     session.flush()
-    if channel_id and project_for_channel(session=session, team_id=team_id,
-                                          channel_id=channel_id) is None:
+    if is_channel(channel_id) and project_for_channel(session=session, team_id=team_id,
+                                                      channel_id=channel_id) is None:
         _unlink_channel(session=session, team_id=team_id, channel_id=channel_id)
         project.channel_id = channel_id
     session.add(Member(team_id=team_id, project_id=project.id, user_id=owner_user_id, role=Role.OWNER))
