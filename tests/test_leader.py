@@ -110,6 +110,7 @@ def test_two_workers_one_leader_failover_and_each_job_fires_exactly_once(pg_data
         standby = next(w for w in workers if w.pid != leader_pid)
         time.sleep(0.5)  # between two firings
         leader.send_signal(signal.SIGKILL)
+        killed_at = datetime.now(UTC).replace(tzinfo=None)
         leader.wait(timeout=5)
         while time.monotonic() < deadline and not any(label == "once-7" for label, *_ in firings(engine)):
             time.sleep(0.1)
@@ -133,9 +134,11 @@ def test_two_workers_one_leader_failover_and_each_job_fires_exactly_once(pg_data
         engine.dispose()
     once = sorted(label for label, _, _ in rows if label.startswith("once-"))
     assert once == [f"once-{k}" for k in range(8)], (once, (tmp_path / "worker1.log").read_text()[-2000:])
-    assert {pid for label, pid, _ in rows if label in ("once-6", "once-7")} == {standby.pid}
+    assert {pid for _, pid, at in rows if at > killed_at} == {standby.pid}  # the standby took over
+    assert {pid for _, pid, at in rows if at < killed_at} == {leader_pid}
     old_ticks = [at for label, pid, at in rows if label == "tick" and pid == leader_pid]
     new_ticks = [at for label, pid, at in rows if label == "tick" and pid == standby.pid]
     assert old_ticks and new_ticks and max(old_ticks) < min(new_ticks)  # one scheduler at a time
-    gaps = [(b - a).total_seconds() for a, b in zip(old_ticks, old_ticks[1:], strict=False)]
-    assert min(gaps) > 0.5, gaps  # the every-second job ran once a second, not twice
+    for ticks in (old_ticks, new_ticks):  # once a second, not twice (a catch-up may add one)
+        span = (max(ticks) - min(ticks)).total_seconds()
+        assert len(ticks) <= span + 2, ticks
