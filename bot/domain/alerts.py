@@ -184,9 +184,9 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
         _set_details(alert, dm=key)
 
 
-def _retire(session: Session, project: Project, alert: Alert) -> None:
+def _retire(session: Session, project: Project, alert: Alert, *, not_before: datetime | None) -> None:
     """Before posting again: withdraw the previous post if still unsent, else
-    strip its buttons and point to the new one."""
+    strip its buttons and point to the new one (when the new one goes out)."""
     post = alert.details.get("post")
     if not post or _withdraw(session, post):
         _withdraw(session, alert.details.get("dm"))
@@ -196,7 +196,7 @@ def _retire(session: Session, project: Project, alert: Alert) -> None:
                    kind=outbox.Kind.UPDATE, channel_id=alert.channel_id, project_id=project.id,
                    reply=Reply(title=title, sections=[Section(text=alert.reason)], ephemeral=False,
                                footer="Raised again below, with the latest numbers."),
-                   extra={"update_key": post})
+                   extra={"update_key": post}, not_before=not_before)
 
 
 def _edit(session: Session, project: Project, alert: Alert, now: datetime) -> None:
@@ -281,7 +281,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
         _set_details(alert, **_content(f))
         if alert.state == RESOLVED or snooze_over or rose:
             if alert.state != RESOLVED:
-                _retire(session, project, alert)
+                _retire(session, project, alert, not_before=quiet_until(project, now, limits))
             alert.state, alert.snoozed_until, alert.resolved_at = OPEN, None, None
             alert.acknowledged_by = None
             alert.updated_at = now
