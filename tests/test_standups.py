@@ -308,7 +308,8 @@ def test_ooo_for_yourself_for_others_and_back_again(world):
     assert "already set" in world.cmd("ooo 2026-12-21..2027-01-03", user=ANNA).plain()
     refused = world.cmd(f"ooo <@{BEN}> 2026-12-21", user=ANNA, ok=False)
     assert "Only the project's owner or a manager can mark someone else away" in refused.plain()
-    world.cmd(f"ooo <@{BEN}> 24 Dec..2 Jan")
+    world.cmd("standup set holidays DE-BY")  # working days now skip Christmas and New Year
+    assert "(5 working days)" in world.cmd(f"ooo <@{BEN}> 24 Dec..2 Jan").plain()
     listing = world.cmd("ooo").plain()
     assert f"<@{ANNA}>: Mon 21 Dec 2026 – Sun 3 Jan 2027" in listing and f"<@{BEN}>" in listing
     assert "1 absence ended" in world.cmd("ooo off", user=ANNA).plain()

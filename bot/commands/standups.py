@@ -374,7 +374,9 @@ def ooo(ctx: Context, args: Args) -> Reply:
     _, created = svc.set_out_of_office(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
                                        user_id=who, start=start, end=end, project=project,
                                        reason=str(opts.get("reason", "")))
-    days = calendar.working_days_between(start, end + timedelta(days=1))
+    cal = calendar.work_calendar(session=ctx.session, project=project, start=start, end=end) \
+        if project else calendar.WorkCalendar()
+    days = cal.working_days_between(start, end + timedelta(days=1))
     note = "" if created else " (already set)"
     return Reply.text(f"<@{who}> is away {day(start)} – {day(end)} ({days} working "
                       f"day{'s' if days != 1 else ''}){note}: no standup prompts, listed as away.")
