@@ -81,3 +81,18 @@ def test_slack_timezones_are_cached_and_refreshed_at_most_daily(week, db_engine)
         zones = dict(s.exec(select(User.user_id, User.timezone)).all())
     assert zones[BEN] == "America/New_York" and zones[DORA] == "Asia/Tokyo"
     assert len(week.fake.calls_to("users.info")) == 12
+
+
+def test_the_worker_job_refreshes_zones_for_member_time_standups(week, db_engine):
+    from bot.jobs.scheduler import build_scheduler
+    from bot.jobs.standup_jobs import refresh_zones_job
+    from tests.slackhttp import settings_for
+
+    week.fake.add_user(BEN, name="ben", tz="America/New_York")
+    build_scheduler(settings_for(week.fake), db_engine)  # what the worker sets up for its jobs
+    refresh_zones_job(now=TUE)  # no member-time standup yet: nothing to ask Slack
+    assert week.fake.calls_to("users.info") == []
+    week.say("standup set 09:30 member-time")
+    refresh_zones_job(now=TUE)
+    with Session(db_engine) as s:
+        assert s.exec(select(User.timezone).where(User.user_id == BEN)).one() == "America/New_York"
