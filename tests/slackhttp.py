@@ -1,19 +1,22 @@
 """Drive the real Slack app over HTTP, exactly as Slack would, in tests.
 
-`SlackApp.start(settings, engine)` serves the production WSGI app
+`SlackApp.start(settings, engine, fake)` serves the production WSGI app
 (`bot.slack.server.create_flask_app`) with a threaded werkzeug server on a
 random local port; its Web API calls go to a `FakeSlack` (tests/fakeslack.py).
 `SlackApp` then sends signed requests (v0 HMAC-SHA256 of `v0:{ts}:{body}`):
 
-    with FakeSlack() as fake, SlackApp.start(settings_for(fake), engine) as slack:
-        r = slack.slash("status website", user="U1", channel="C1")
-        assert r.status == 200
-        reply = slack.wait_reply()                 # what the bot sent to response_url
-        slack.click(Intent.POST_STATUS, "website", message=...)
-        fake.wait_for("chat.postMessage")
+    with FakeSlack() as fake, SlackApp.start(settings_for(fake), engine, fake) as slack:
+        assert slack.slash("task list website", user="U1", channel="C1").status == 200
+        listing = slack.wait_reply()               # what the bot sent to the response_url
+        slack.click(Intent.TASK_DONE, **press(listing, "Done #1"))
+        slack.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, retry_num=1)
+        fake.wait_for("views.publish")
+        wait_for_outbox(engine)                    # everything queued has been delivered
 
-Other test modules import `SlackApp`, `settings_for`, `sign`; tests/slack/conftest.py
-has ready-made fixtures (`fake`, `slack`).
+Listeners run after the HTTP answer (Bolt acks first), so wait for their effects
+(`wait_reply`, `fake.wait_for`, `wait_for_outbox`) before asserting on them.
+Other test modules import `SlackApp`, `settings_for`, `sign`, `press`,
+`wait_for_outbox`; tests/slack/conftest.py has the `fake` and `slack` fixtures.
 """
 
 from __future__ import annotations
