@@ -98,9 +98,12 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
                          f"{report.done}/{report.total} tasks{due}{why}")
         if len(projects) > PROJECT_LIMIT:
             lines.append(f"_and {len(projects) - PROJECT_LIMIT} more: `/project list` shows all._")
-        sections.append(Section(text="*My projects*\n" + "\n".join(lines),
-                                buttons=[Button(f"Status: {truncate(p.name, 60)}", Intent.REFRESH_STATUS, p.key)
-                                         for p in projects[:5]]))
+        buttons = []
+        for p in projects[:5]:
+            buttons.append(Button(f"Status: {truncate(p.name, 60)}", Intent.REFRESH_STATUS, p.key))
+            if p.owner_user_id == user_id:
+                buttons.append(Button(f"Edit: {truncate(p.name, 60)}", Intent.EDIT_PROJECT, p.key))
+        sections.append(Section(text="*My projects*\n" + "\n".join(lines), buttons=buttons))
     else:
         sections.append(Section(text="*My projects*\nYou are not on a project yet."))
     return Reply(

@@ -13,7 +13,7 @@ from bot.domain import tasks as task_service
 from bot.domain.replies import Intent
 from bot.models import ProcessedRequest
 from tests.factories import MEMBER, OWNER, make_project
-from tests.slackhttp import wait_for_outbox
+from tests.slackhttp import press, wait_for_outbox
 
 
 def _assign(engine, project, number: int, user: str, due: date | None = None) -> None:
@@ -78,3 +78,20 @@ def test_an_empty_home_says_so(slack, fake, db_engine):
     slack.event({"type": "app_home_opened", "user": "U0NEW", "tab": "home", "event_ts": "4.0"})
     home = fake.wait_for("views.publish")[0].text()
     assert "Nothing assigned to you" in home and "not on a project yet" in home
+
+
+def test_owners_can_open_edit_project_from_their_home(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.event({"type": "app_home_opened", "user": OWNER, "tab": "home", "event_ts": "5.0"})
+    home = fake.wait_for("views.publish")[0].params["view"]
+    edit = press(home, "Edit: Website relaunch")
+    slack.click(Intent.EDIT_PROJECT, user=OWNER, view={"type": "home"}, **edit)
+    opened = fake.wait_for("views.open")[0].params["view"]
+    assert opened["callback_id"] == "edit_project"
+    assert "Edit: Website relaunch" not in json.dumps(_home_of(slack, fake, db_engine, MEMBER))
+
+
+def _home_of(slack, fake, db_engine, user: str) -> dict:
+    before = len(fake.calls_to("views.publish"))
+    slack.event({"type": "app_home_opened", "user": user, "tab": "home", "event_ts": f"6.{user}"})
+    return fake.wait_for("views.publish", before + 1)[-1].params["view"]
