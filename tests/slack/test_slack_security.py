@@ -98,3 +98,13 @@ def test_an_oversized_body_is_refused(slack, db_engine):
     response = slack.slash("x" * (2 * 1024 * 1024))
     assert response.status == 413
     assert _projects(db_engine) == 0
+
+
+def test_the_events_url_answers_slacks_signed_url_verification_challenge(slack):
+    import json
+
+    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"})
+    response = slack.send(body.encode(), "application/json")
+    assert response.status == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV"}
+    assert slack.send(body.encode(), "application/json", signed=False).status == 401
