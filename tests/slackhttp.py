@@ -282,8 +282,3 @@ def wait_for_outbox(engine: Engine, timeout: float = 5.0) -> list:
             raise AssertionError(f"outbox not drained after {timeout}s: "
                                  f"{[(r.idempotency_key, r.state, r.last_error) for r in busy]}")
         time.sleep(0.02)
-
-
-def reply_text(message: dict) -> str:
-    """All text of a rendered message/view (blocks included), for assertions."""
-    return json.dumps(message, ensure_ascii=False)

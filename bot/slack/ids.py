@@ -72,10 +72,3 @@ class ShortcutId(StrEnum):
 
 
 INPUT_ACTION = "value"  # the action id of the one element inside every input block
-
-
-class HomeAction(StrEnum):
-    """Buttons only the App Home shows."""
-
-    NEW_PROJECT = "home_new_project"
-    REFRESH = "home_refresh"
