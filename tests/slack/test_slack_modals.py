@@ -118,7 +118,7 @@ def test_edit_project_modal_is_prefilled_and_saves_changes(slack, fake, db_engin
     view = fake.wait_for("views.open")[0].params["view"]
     blocks = {b["block_id"]: b for b in view["blocks"]}
     assert blocks["name"]["element"]["initial_value"] == "Website relaunch"
-    assert blocks["budget"]["element"]["initial_value"] == "$10,000"
+    assert blocks["budget"]["element"]["initial_value"] == "10000"
     slack.submit(view, {"name": {"value": "Website relaunch"}, "budget": {"value": "$12k"},
                         "due": {"selected_date": "2027-02-01"},
                         "state": {"selected_option": {"value": "on_hold"}}}, view_id="V0EDIT")
@@ -181,3 +181,23 @@ def test_a_bug_while_saving_shows_on_the_modal_and_saves_nothing(slack, fake, db
     monkeypatch.undo()
     assert slack.submit(view, {"name": {"value": "Doomed"}}, view_id="V0BUG").body in (b"", b"{}")
     assert _count(db_engine, Project) == 1  # the same modal can be sent again once fixed
+
+
+def test_saving_the_edit_modal_untouched_changes_nothing_even_in_another_currency(slack, fake, db_engine):
+    make_project(db_engine, budget_cents=2_500_050)
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+        project.currency = "SEK"
+        s.add(project)
+        s.commit()
+    slack.click(Intent.EDIT_PROJECT, "website", user=OWNER)
+    view = fake.wait_for("views.open")[0].params["view"]
+    initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
+    assert initial["budget"] == "25000.50"
+    answer = slack.submit(view, {"name": {"value": initial["name"]}, "budget": {"value": initial["budget"]},
+                                 "state": {"selected_option": {"value": "active"}}}, view_id="V0SAME")
+    assert answer.body in (b"", b"{}")
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+    assert (project.budget_cents, project.currency) == (2_500_050, "SEK")
+    assert "nothing changed" in fake.wait_for("chat.postMessage")[0].text()

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError
-from bot.domain.format import money
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply, Section
 from bot.slack.home import enqueue_home_refresh
@@ -236,8 +235,15 @@ def handle_add_milestone(ack: Ack, body: dict, client: WebClient, context: BoltC
 
 def handle_edit_project(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    _open_project_modal(body, client, context, render_edit_project_modal,
-                        budget_text=lambda p: money(p.budget_cents, p.currency) if p.budget_cents is not None else "")
+    _open_project_modal(body, client, context, render_edit_project_modal, budget_text=_plain_amount)
+
+
+def _plain_amount(project) -> str:
+    """The budget as a bare number ("25000", "1200.50") that reads back unchanged in any currency."""
+    if project.budget_cents is None:
+        return ""
+    whole, cents = divmod(project.budget_cents, 100)
+    return f"{whole}.{cents:02d}" if cents else str(whole)
 
 
 def handle_new_project(ack: Ack, body: dict, client: WebClient) -> None:
