@@ -108,13 +108,21 @@ def render_add_milestone_modal(*, project: Project, channel_id: str = "") -> Vie
                   blocks, {"project": project.key, "channel": channel_id})
 
 
+EDIT_LIMITS = {"name": 200, "goal": 2000, "scope": 3000}  # longer stored text is shown cut
+
+
+def shown_in_edit(field: str, value: str) -> str:
+    """What the Edit modal pre-fills for a text field (so an untouched field is not a change)."""
+    return cut(value.strip(), EDIT_LIMITS[field]) if value.strip() else ""
+
+
 def render_edit_project_modal(*, project: Project, budget_text: str = "", channel_id: str = "") -> View:
     states = [Option(value=str(s), label=str(s).replace("_", " ")) for s in ProjectState]
     initial_state = next(o for o in states if o.value == project.state)
     blocks = [
-        _text(BlockId.NAME, "Name", optional=False, max_length=200, initial=project.name),
-        _text(BlockId.GOAL, "Goal", multiline=True, max_length=2000, initial=project.goal),
-        _text(BlockId.SCOPE, "Scope", multiline=True, max_length=3000, initial=project.scope),
+        _text(BlockId.NAME, "Name", optional=False, max_length=EDIT_LIMITS["name"], initial=project.name),
+        _text(BlockId.GOAL, "Goal", multiline=True, max_length=EDIT_LIMITS["goal"], initial=project.goal),
+        _text(BlockId.SCOPE, "Scope", multiline=True, max_length=EDIT_LIMITS["scope"], initial=project.scope),
         _date(BlockId.DUE, "Due date", project.due_date),
         _text(BlockId.BUDGET, "Budget", max_length=40, initial=budget_text, placeholder="25000 or $25k"),
         InputBlock(block_id=str(BlockId.STATE), label=PlainTextObject(text="State"), optional=False,

@@ -77,3 +77,64 @@ def read_answer(view: dict) -> tuple[dict, dict[str, str], int | None]:
         elif element.get("value"):
             answers[block_id] = str(element["value"])
     return metadata, answers, confidence
+
+
+# --- the settings modal (`/project standup` in Slack) ----------------------------------
+
+SETTINGS_VIEW = "standup_settings"
+SETTINGS_FIELDS = ("time", "days", "timezone", "channel", "holidays", "close", "remind", "zones", "answers")
+
+
+def _input(block: str, label: str, initial: str, hint: str = "", optional: bool = False) -> InputBlock:
+    element = PlainTextInputElement(action_id=INPUT_ACTION, initial_value=cut(initial, 150) or None,
+                                    max_length=150)
+    return InputBlock(block_id=block, label=PlainTextObject(text=label), element=element, optional=optional,
+                      hint=PlainTextObject(text=hint) if hint else None)
+
+
+def _choice(block: str, label: str, choices: dict[str, str], current: str) -> InputBlock:
+    options = [Option(value=value, text=text) for value, text in choices.items()]
+    initial = next(o for o in options if o.value == current)
+    return InputBlock(block_id=block, label=PlainTextObject(text=label),
+                      element=StaticSelectElement(action_id=INPUT_ACTION, options=options,
+                                                  initial_option=initial))
+
+
+def render_settings_modal(*, project_key: str, project_name: str, timezone: str, channel_id: str | None,
+                          config: dict) -> View:
+    """Every standup setting as a field, pre-filled with the current (or default) values."""
+    from slack_sdk.models.blocks import ConversationSelectElement
+
+    close = config["close"]
+    channel = ConversationSelectElement(action_id=INPUT_ACTION, initial_conversation=channel_id or None,
+                                        default_to_current_conversation=not channel_id)
+    blocks = [
+        ContextBlock(elements=[MarkdownTextObject(text=cut(f"*{project_name}*: daily standup", 2000))]),
+        _input("time", "Prompt at (24-hour time)", config["time"], "like 09:30"),
+        _input("days", "Days", config["days"], "mon-fri, or mon,wed,fri"),
+        _input("timezone", "Time zone", config["timezone"] or timezone, "an IANA zone like Europe/Berlin"),
+        InputBlock(block_id="channel", label=PlainTextObject(text="Summary channel"), element=channel),
+        _input("holidays", "Skip public holidays of", config["holidays"], "a country, optionally with a "
+               "region: DE, DE-BY, US-NY; empty for none", optional=True),
+        _input("close", "Close at", close, "answers after this count as late"),
+        _input("remind", "Remind at (% of the window)", str(config["remind"]), "10 to 95"),
+        _choice("zones", "Whose time?", {"project": "The project's time zone",
+                                         "member": "Each member's own time zone"},
+                "member" if config["per_member"] else "project"),
+        _choice("answers", "Answers", {"thread": "In the summary's thread", "inline": "In the summary"},
+                "thread" if config["thread"] else "inline"),
+    ]
+    return View(type="modal", callback_id=SETTINGS_VIEW, title=PlainTextObject(text="Standup"),
+                submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
+                private_metadata=json.dumps({"project": project_key, "channel": channel_id or ""}),
+                blocks=blocks)
+
+
+def read_settings(values: dict) -> dict[str, str]:
+    """The settings modal's `state.values` by field name (text, channel id or option value)."""
+    out: dict[str, str] = {}
+    for name in SETTINGS_FIELDS:
+        element = (values.get(name) or {}).get(INPUT_ACTION) or {}
+        out[name] = str(element.get("value") or element.get("selected_conversation")
+                        or (element.get("selected_option") or {}).get("value") or "").strip()
+    return out

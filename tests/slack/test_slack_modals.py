@@ -188,6 +188,7 @@ def test_saving_the_edit_modal_untouched_changes_nothing_even_in_another_currenc
     with Session(db_engine) as s:
         project = s.exec(select(Project)).one()
         project.currency = "SEK"
+        project.scope = "In scope: " + "everything " * 400  # longer than the modal can show
         s.add(project)
         s.commit()
     slack.click(Intent.EDIT_PROJECT, "website", user=OWNER)
@@ -195,9 +196,11 @@ def test_saving_the_edit_modal_untouched_changes_nothing_even_in_another_currenc
     initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
     assert initial["budget"] == "25000.50"
     answer = slack.submit(view, {"name": {"value": initial["name"]}, "budget": {"value": initial["budget"]},
+                                 "scope": {"value": initial["scope"]},
                                  "state": {"selected_option": {"value": "active"}}}, view_id="V0SAME")
     assert answer.body in (b"", b"{}")
     with Session(db_engine) as s:
         project = s.exec(select(Project)).one()
     assert (project.budget_cents, project.currency) == (2_500_050, "SEK")
+    assert project.scope.endswith("everything ") and len(project.scope) > 3000  # not cut by the round trip
     assert "nothing changed" in fake.wait_for("chat.postMessage")[0].text()

@@ -14,20 +14,30 @@ from datetime import datetime, timedelta
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from sqlmodel import Session, select
 
-from bot.domain import members, standups
+from bot.domain import calendar, members, standups
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError, Invalid, NotFound
 from bot.domain.format import day
-from bot.domain.replies import Intent, Reply
+from bot.domain.replies import Intent, Reply, Section
 from bot.models import Project, StandupConfig, StandupRun, User
 from bot.slack.idempotency import claim
 from bot.slack.listeners.actions import Click, on_intent
+from bot.slack.listeners.views import _submit
 from bot.slack.manifest import needs_scopes
+from bot.slack.modals import OPENERS, FieldErrors, Submitted
 from bot.slack.render import cut, render_message
 from bot.slack.services import Services
-from bot.slack.standup_views import ANSWER_VIEW, read_answer, render_answer_modal
+from bot.slack.standup_views import (
+    ANSWER_VIEW,
+    SETTINGS_VIEW,
+    read_answer,
+    read_settings,
+    render_answer_modal,
+    render_settings_modal,
+)
 
 log = logging.getLogger(__name__)
 ZONE_MAX_AGE = timedelta(hours=20)
@@ -36,7 +46,67 @@ ZONE_MAX_AGE = timedelta(hours=20)
 def register(app: App) -> None:
     on_intent(app, Intent.ANSWER_STANDUP)(handle_answer_standup)
     app.view(ANSWER_VIEW)(handle_answer_submission)
+    app.view(SETTINGS_VIEW)(handle_settings_submission)
+    OPENERS[SETTINGS_VIEW] = open_settings
     needs_scopes(app, "users:read")
+
+
+# --- settings modal -----------------------------------------------------------------------
+
+
+def open_settings(services: Services, *, team_id: str, channel_id: str, context: dict) -> View:
+    """`/project standup` in Slack: the settings as a form (current values or defaults)."""
+    with services.session() as session:
+        project = project_service.get_project(session=session, team_id=team_id, key=context.get("project", ""))
+        config = standups.get_config(session=session, project=project) or StandupConfig(
+            team_id=team_id, project_id=project.id)
+        start = datetime.strptime(config.time_local, "%H:%M")
+        close = (start + timedelta(minutes=config.close_after_minutes)).strftime("%H:%M")
+        holidays = config.holidays_country + (f"-{config.holidays_subdiv}" if config.holidays_subdiv else "")
+        return render_settings_modal(
+            project_key=project.key, project_name=project.name, timezone=project.timezone,
+            channel_id=config.channel_id or project.channel_id or channel_id or None,
+            config={"time": config.time_local, "days": calendar.format_weekdays(standups.weekdays_of(config)),
+                    "timezone": config.timezone, "holidays": holidays, "close": close,
+                    "remind": config.reminder_at_pct, "per_member": config.per_member_timezone,
+                    "thread": config.answers_in_thread})
+
+
+def write_settings(session: Session, values: Submitted, who: dict) -> Reply:
+    """Check each field (errors shown on it), then save the standup settings."""
+    fields = read_settings(values.values)
+    errors: dict[str, str] = {}
+
+    def check(name: str, read):
+        try:
+            return read()
+        except (Invalid, ValueError) as exc:
+            errors[name] = str(exc) if isinstance(exc, Invalid) else "Expected a whole number from 10 to 95."
+            return None
+
+    time_local = check("time", lambda: standups.parse_hhmm(fields["time"]))
+    days = check("days", lambda: calendar.format_weekdays(calendar.parse_weekdays(fields["days"])))
+    zone = check("timezone", lambda: project_service.validate_timezone(fields["timezone"]))
+    check("holidays", lambda: calendar.parse_holidays(fields["holidays"]) if fields["holidays"] else None)
+    close = check("close", lambda: standups.parse_hhmm(fields["close"]))
+    remind = check("remind", lambda: int(fields["remind"].rstrip("%")))
+    if errors:
+        raise FieldErrors(errors)
+    project = project_service.get_project(session=session, team_id=who["team_id"],
+                                          key=values.metadata.get("project", ""))
+    config, created = standups.configure(
+        session=session, project=project, actor=who["user_id"], time_local=time_local, days=days,
+        timezone=zone, channel_id=fields["channel"] or None, holidays=fields["holidays"] or "none",
+        close_local=close, reminder_at_pct=remind, per_member_timezone=fields["zones"] == "member",
+        answers_in_thread=fields["answers"] != "inline")
+    where = f"<#{config.channel_id or project.channel_id}>" if (config.channel_id or project.channel_id) else "DM"
+    return Reply(title=f"{project.name}: standup {'scheduled' if created else 'updated'}", sections=[Section(
+        text=f"{config.time_local} {config.days} ({standups.config_timezone(config, project)}), closes "
+             f"{fields['close']}; summary in {where}.")], ephemeral=False)
+
+
+def handle_settings_submission(ack: Ack, body: dict, context: BoltContext) -> None:
+    _submit(ack, body, context, write_settings, error_block="close")  # type: ignore[arg-type]
 
 
 def _project_for(session: Session, click: Click, run: StandupRun | None) -> Project:

@@ -28,7 +28,14 @@ from bot.slack.home import audit_mark, enqueue_home_refreshes
 from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
-from bot.slack.modals import FieldErrors, Submitted, read_hours, read_money
+from bot.slack.modals import (
+    EDIT_LIMITS,
+    FieldErrors,
+    Submitted,
+    read_hours,
+    read_money,
+    shown_in_edit,
+)
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -172,7 +179,8 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
                "budget_cents": budget.cents if budget else None}
     if budget and budget.currency:
         changes["currency"] = budget.currency
-    changes = {k: v for k, v in changes.items() if getattr(project, k) != v}
+    changes = {k: v for k, v in changes.items() if getattr(project, k) != v and not (
+        k in EDIT_LIMITS and v == shown_in_edit(k, getattr(project, k) or ""))}  # untouched (maybe cut) text
     if changes:
         project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes)
     what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
