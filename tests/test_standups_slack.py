@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.domain.replies import Intent
-from bot.models import StandupAnswer, User
+from bot.models import StandupAnswer, StandupConfig, User
 from bot.slack.listeners.standup import refresh_user_zones
 from bot.slack.notifier import make_client
 from tests.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
@@ -96,3 +96,30 @@ def test_the_worker_job_refreshes_zones_for_member_time_standups(week, db_engine
     refresh_zones_job(now=TUE)
     with Session(db_engine) as s:
         assert s.exec(select(User.timezone).where(User.user_id == BEN)).one() == "America/New_York"
+
+
+def test_standup_in_slack_opens_the_settings_form_and_saving_it_reschedules(week, db_engine):
+    before = len(week.fake.calls_to("views.open"))
+    week.slack.slash("standup", user=OWNER)
+    view = week.fake.wait_for("views.open", before + 1)[before].params["view"]
+    assert view["callback_id"] == "standup_settings"
+    shown = json.dumps(view)
+    assert '"09:30"' in shown and '"mon-fri"' in shown and '"Europe/Berlin"' in shown and '"11:30"' in shown
+    good = {"time": {"value": "10:00"}, "days": {"value": "mon,wed,fri"}, "timezone": {"value": "Europe/Berlin"},
+            "channel": {"selected_conversation": "C0TEAM"}, "holidays": {"value": "DE-BY"},
+            "close": {"value": "11:00"}, "remind": {"value": "50"},
+            "zones": {"selected_option": {"value": "project"}},
+            "answers": {"selected_option": {"value": "inline"}}}
+    bad = {**good, "time": {"value": "25:00"}, "holidays": {"value": "XX"}, "remind": {"value": "lots"}}
+    refused = week.slack.submit(view, bad, user=OWNER, view_id="V0SET").json()
+    assert refused["response_action"] == "errors" and set(refused["errors"]) == {"time", "holidays", "remind"}
+    assert week.slack.submit(view, good, user=OWNER, view_id="V0SET").body in (b"", b"{}")
+    with Session(db_engine) as s:
+        config = s.exec(select(StandupConfig)).one()
+    assert (config.time_local, config.days, config.channel_id, config.holidays_subdiv) == (
+        "10:00", "mon,wed,fri", "C0TEAM", "BY")
+    assert (config.close_after_minutes, config.reminder_at_pct, config.answers_in_thread) == (60, 50, False)
+    week.at(week.now).deliver()
+    assert any("standup scheduled" in json.dumps(m) for m in week.fake.history.get("C0PROJ", []))
+    not_allowed = week.slack.submit(view, good, user=ANNA, view_id="V0ANNA").json()
+    assert "Only the project's owner or a manager" in json.dumps(not_allowed)

@@ -88,15 +88,18 @@ def _config_reply(*, ctx: Context, project: Project, config: StandupConfig, titl
 
 @command("standup", usage="standup [PROJECT]", examples=["standup", "standup website"])
 def standup_show(ctx: Context, args: Args) -> Reply:
-    """Show the project's standup: time, days, channel, holidays and questions."""
+    """Show the project's standup: time, days, channel, holidays and questions (Slack: a form)."""
     project = args.take_project()
     args.expect_end()
     config = svc.get_config(session=ctx.session, project=project)
     if config is None:
         return Reply(title=f"{project.name}: no standup yet", sections=[Section(
             text="Start one with `/project standup set 09:30 mon-fri` (the project's zone and channel, "
-                 "closing after 2 hours). Add `holidays DE-BY` to skip public holidays.")])
-    return _config_reply(ctx=ctx, project=project, config=config, title=f"{project.name}: standup")
+                 "closing after 2 hours). Add `holidays DE-BY` to skip public holidays.")],
+            open_modal="standup_settings", modal_context={"project": project.key})
+    reply = _config_reply(ctx=ctx, project=project, config=config, title=f"{project.name}: standup")
+    reply.open_modal, reply.modal_context = "standup_settings", {"project": project.key}
+    return reply
 
 
 @command("standup set", usage=SET_USAGE, examples=[
