@@ -461,15 +461,18 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress
     project = session.get(Project, run.project_id)
     assert config is not None and project is not None
     answered = _answered_ids(session=session, run=run)
-    for part in _participants(session=session, run=run):
+    parts = _participants(session=session, run=run)
+    zones = user_timezones(session=session, team_id=run.team_id, user_ids=[p.user_id for p in parts]) \
+        if config.per_member_timezone else {}
+    for part in parts:
         if part.status != "asked" or part.user_id in answered or part.prompt_at is None:
             continue
+        tz = zones.get(part.user_id, config_timezone(config, project))
         if part.prompted_at is None and part.prompt_at <= now and now < run.closes_at:
             _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
                               key=f"standup:{run.id}:prompt:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
-                              reply=prompt_reply(session=session, config=config, project=project,
-                                                 run=run, user_id=part.user_id))
+                              reply=prompt_reply(config=config, project=project, run=run, tz=tz))
             part.prompted_at = now
             session.add(part)
             if sent:
@@ -479,7 +482,7 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress
             _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
                               key=f"standup:{run.id}:remind:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
-                              reply=reminder_reply(project=project, run=run, config=config))
+                              reply=reminder_reply(project=project, run=run, tz=tz))
             part.reminded_at = now
             session.add(part)
             if sent:
@@ -762,9 +765,8 @@ def _answer_command(project: Project) -> str:
             "confidence 4")
 
 
-def prompt_reply(*, session: Session, config: StandupConfig, project: Project, run: StandupRun,
-                 user_id: str) -> Reply:
-    tz = config_timezone(config, project)
+def prompt_reply(*, config: StandupConfig, project: Project, run: StandupRun, tz: str) -> Reply:
+    """The prompt DM; times in the person's zone `tz`."""
     questions = "\n".join(f"• {q['text']}" for q in questions_of(config))
     return Reply(
         title=f"Standup: {project.name}, {fmt_day(run.run_date, year=False)}",
@@ -777,8 +779,7 @@ def prompt_reply(*, session: Session, config: StandupConfig, project: Project, r
     )
 
 
-def reminder_reply(*, project: Project, run: StandupRun, config: StandupConfig) -> Reply:
-    tz = config_timezone(config, project)
+def reminder_reply(*, project: Project, run: StandupRun, tz: str) -> Reply:
     return Reply(
         title=f"Reminder: {project.name} standup",
         sections=[Section(text=f"The standup of {fmt_day(run.run_date, year=False)} closes at "
