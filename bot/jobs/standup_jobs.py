@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import standups
 from bot.jobs.scheduler import current_scheduler, daily_trigger, job_engine, job_settings, sync_jobs
-from bot.models import Project, StandupConfig, StandupRun, utcnow
+from bot.models import Project, ProjectState, StandupConfig, StandupRun, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "standup:"
@@ -85,7 +85,7 @@ def desired_jobs(engine: Engine) -> dict[str, dict]:
     with Session(engine) as session:
         for config in session.exec(select(StandupConfig).where(StandupConfig.paused == False)):  # noqa: E712
             project = session.get(Project, config.project_id)
-            if project is None:
+            if project is None or project.state not in (ProjectState.ACTIVE, ProjectState.ON_HOLD):
                 continue
             tz = standups.config_timezone(config, project)
             zones = {tz}
