@@ -9,11 +9,13 @@ The schema is built by Alembic migrations (`bot/migrations`), never by
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -152,6 +154,9 @@ class Project(SQLModel, table=True):
     created_by: str = Field(default="", max_length=32)
     created_at: datetime = ts_field(nullable=False, default_now=True)
     updated_at: datetime = ts_field(nullable=False, default_now=True)
+    # a fresh random token whenever anything status shows changes (bot/domain/versions.py)
+    version: int = Field(default_factory=lambda: secrets.randbits(62),
+                         sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Member(SQLModel, table=True):

@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from bot.domain import forecast as fc
+from bot.domain import status_cache
 from bot.domain.calendar import MON_FRI, WorkCalendar, expand
 from bot.domain.evm import EarnedValue, PlannedMilestone, earned_value, planned_value
 from bot.domain.health import Health, Signals, assess, thresholds
@@ -136,10 +137,35 @@ def _local_day(ts: datetime | None, tz: ZoneInfo) -> date | None:
 def build_statuses(*, session: Session, projects: list[Project], today: date,
                    blocked_limit: int = 5, history_weeks: int = fc.HISTORY_WEEKS,
                    trials: int = fc.TRIALS) -> dict[int, StatusReport]:
-    """Status for every project in `projects` as of `today`, in ten queries."""
+    """Status for every project in `projects` as of `today`: from the status
+    cache where the project's version is unchanged, the rest in ten queries."""
+    reports: dict[int, StatusReport] = {}
+    if not projects:
+        return reports
+    # the versions as committed now (a `Project` object may have been loaded before a change)
+    current = dict(session.exec(select(Project.id, Project.version)
+                                .where(Project.id.in_([p.id for p in projects]))).all())
+    keys, missing = {}, []
+    for p in projects:
+        keys[p.id] = status_cache.key(session, p, current.get(p.id), today, blocked_limit, history_weeks,
+                                      trials)
+        cached = status_cache.get(keys[p.id], p)
+        if cached is None:
+            missing.append(p)
+        else:
+            reports[p.id] = cached
+    if missing:
+        built = _compute(session=session, projects=missing, today=today, blocked_limit=blocked_limit,
+                         history_weeks=history_weeks, trials=trials)
+        for pid, report in built.items():
+            status_cache.put(keys[pid], report)
+        reports.update(built)
+    return reports
+
+
+def _compute(*, session: Session, projects: list[Project], today: date, blocked_limit: int,
+             history_weeks: int, trials: int) -> dict[int, StatusReport]:
     ids = [p.id for p in projects]
-    if not ids:
-        return {}
     # 1. tasks per project, milestone and status
     task_rows = session.exec(
         select(Task.project_id, Task.milestone_id, Task.status, func.count(),

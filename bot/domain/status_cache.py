@@ -1,0 +1,80 @@
+"""An in-process LRU of assembled status reports, never stale.
+
+A report is stored under everything it depends on: the database, the
+project's id and version (`bot.domain.versions`: replaced with any change
+status shows), the project-local day it is for, and the report's options.
+The version is read from the database on every call (one small query), so a
+`Project` object loaded before a change cannot hit an old entry. A session
+holding uncommitted changes to a project neither reads nor fills the cache
+for it. Stored reports hold detached copies of their milestones and
+blocked tasks; a hit is a shallow copy carrying the caller's `Project`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from sqlalchemy import inspect
+from sqlmodel import Session
+
+from bot.domain import versions
+from bot.models import Project
+
+CAPACITY = 1024
+
+_lock = threading.Lock()
+_entries: OrderedDict[Hashable, object] = OrderedDict()
+stats = {"hits": 0, "misses": 0}
+
+
+def key(session: Session, project: Project, version: int | None, *options: Hashable) -> Hashable | None:
+    """The cache key for `project` at its committed `version` (read in this
+    transaction), or None when it must not be cached."""
+    if project.id is None or version is None or versions.is_pending(session, project.id):
+        return None
+    return (str(session.get_bind().url), project.id, version, *options)
+
+
+def get(cache_key: Hashable | None, project: Project):
+    """The cached report for `cache_key`, carrying `project`, or None."""
+    if cache_key is None:
+        return None
+    with _lock:
+        found = _entries.get(cache_key)
+        if found is None:
+            stats["misses"] += 1
+            return None
+        _entries.move_to_end(cache_key)
+        stats["hits"] += 1
+    return dataclasses.replace(found, project=project)
+
+
+def put(cache_key: Hashable | None, report) -> None:
+    """Store a detached copy of `report` (a `StatusReport`) under `cache_key`."""
+    if cache_key is None:
+        return
+    stored = dataclasses.replace(report, project=None, milestones=[_detached(m) for m in report.milestones],
+                                 blocked=[_detached(t) for t in report.blocked])
+    by_id = {m.id: m for m in stored.milestones}
+    stored.next_milestones = [by_id[m.id] for m in report.next_milestones]
+    stored.overdue_milestones = [by_id[m.id] for m in report.overdue_milestones]
+    with _lock:
+        _entries[cache_key] = stored
+        _entries.move_to_end(cache_key)
+        while len(_entries) > CAPACITY:
+            _entries.popitem(last=False)
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+        stats.update(hits=0, misses=0)
+
+
+def _detached(obj):
+    """A session-free copy of an ORM row with its column values."""
+    mapper = inspect(type(obj))
+    return type(obj)(**{a.key: getattr(obj, a.key) for a in mapper.column_attrs})

@@ -1,0 +1,161 @@
+"""`/project status` comes from a cache, and is never stale: every kind of write
+that changes what status shows gives the project a new version, so the next
+status is rebuilt and shows it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from benchmarks.querycount import count_statements
+from bot.domain import status_cache
+from bot.domain.status import build_status
+from bot.models import CostEntry, Project, StandupParticipant, StandupRun, Task
+from tests.helpers import Runner, ok
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+TODAY = NOW.date()
+OWNER, ANNA = "U0OWNER", "U0ANNA"
+
+
+@pytest.fixture
+def run(db_engine):
+    status_cache.clear()
+    runner = Runner(db_engine, NOW)
+    ok(runner('new "Website" key web due 31 Jan 2027 budget 10k', channel="C0WEB"))
+    for title in ("Design", "Build", "Launch"):
+        ok(runner(f'task add web "{title}"', channel="C0WEB"))
+    return runner
+
+
+def status(run) -> str:
+    return ok(run("status web"))
+
+
+def version(db_engine) -> int:
+    with Session(db_engine) as s:
+        return s.exec(select(Project.version).where(Project.key == "web")).one()
+
+
+def test_a_repeated_status_is_served_from_the_cache_in_one_statement(run, db_engine):
+    first = status(run)
+    with Session(db_engine, expire_on_commit=False) as s:
+        project = s.exec(select(Project).where(Project.key == "web")).one()
+        with count_statements(db_engine) as counter:
+            report = build_status(session=s, project=project, today=TODAY)
+    assert counter.count == 1  # the version check
+    assert status(run) == first and report.total == 3 and report.project is project
+    assert status_cache.stats["hits"] >= 2
+
+
+@pytest.mark.parametrize(("command", "before", "after"), [
+    ("task done web 1", "(0 of 3 tasks done)", "(1 of 3 tasks done)"),
+    ('task add web "Test"', "(0 of 3 tasks done)", "(0 of 4 tasks done)"),
+    ("task start web 2", "3 todo, 0 doing", "2 todo, 1 doing"),
+    ('task block web 2 "waiting for the host"', "0 blocked", "1 blocked"),
+    ("spend web 250 hosting", "$0 of $10,000", "$250 of $10,000"),
+    ("log web 2h", "$0 of $10,000", "$200 of $10,000"),
+    ('risk add web "Host may be late" likelihood 4 impact 4', "Top risks", "R1 Host may be late: high (16)"),
+    ('milestone add web "Beta" due 15 Dec', "Milestones", "*Beta* Tue 15 Dec"),
+    ("edit web budget 20k", "of $10,000", "of $20,000"),
+    ('edit web goal "More online orders"', "More online orders", "_More online orders_"),
+])
+def test_status_after_a_write_shows_the_write(run, db_engine, command, before, after):
+    if command.startswith("log"):
+        ok(run("member rate web <@U0OWNER> 100"))
+    old = status(run)
+    assert after not in old
+    assert before in old or before in ("Top risks", "Milestones", "More online orders")
+    token = version(db_engine)
+    ok(run(command, user=OWNER))
+    assert version(db_engine) != token
+    assert after in status(run)
+
+
+def test_milestone_done_leaves_the_upcoming_list(run):
+    ok(run('milestone add web "Beta" due 15 Dec'))
+    assert "*Beta* Tue 15 Dec" in status(run)
+    ok(run("milestone done web M1"))
+    assert "*Beta*" not in status(run)
+
+
+def test_a_standup_answer_changes_participation(run, db_engine):
+    ok(run("member add web <@U0ANNA>"))
+    ok(run("standup set web 09:30"))
+    ok(run("standup now web"))
+    assert "0% answered (0 of 2)" in status(run)
+    ok(run('standup answer web finished "design" next "build" blockers "none"', user=ANNA))
+    assert "50% answered (1 of 2)" in status(run)
+
+
+def test_core_inserts_through_a_session_change_the_version(run, db_engine):
+    """Bulk and INSERT ... ON CONFLICT writes bypass the ORM's unit of work."""
+    assert "(0 of 3 tasks done)" in status(run)
+    with Session(db_engine) as s:
+        pid = s.exec(select(Project.id).where(Project.key == "web")).one()
+        s.execute(insert(Task), [dict(team_id="T0TEST", project_id=pid, number=n, title=f"bulk {n}", blocked_reason="", created_at=NOW,
+                                      status="done", done_at=NOW) for n in (10, 11)])
+        s.commit()
+    assert "(2 of 5 tasks done)" in status(run)
+    with Session(db_engine) as s:
+        s.execute(insert(CostEntry.__table__).values(team_id="T0TEST", project_id=pid, amount_cents=50_000,
+                                                     spent_on=TODAY, category="other", description="",
+                                                     user_id="", created_at=NOW))
+        s.commit()
+    assert "$500 of $10,000" in status(run)
+
+
+def test_a_participant_row_changes_its_runs_project(run, db_engine):
+    ok(run("standup set web 09:30"))
+    ok(run("standup now web"))
+    assert "(0 of 1)" in status(run)
+    with Session(db_engine) as s:
+        run_id = s.exec(select(StandupRun.id)).one()
+        s.execute(insert(StandupParticipant.__table__).values(team_id="T0TEST", run_id=run_id, user_id="U0NEW"))
+        s.commit()
+    assert "(0 of 2)" in status(run)
+
+
+def test_a_project_object_loaded_before_a_change_does_not_get_the_old_status(run, db_engine):
+    with Session(db_engine, expire_on_commit=False) as s:
+        stale = s.exec(select(Project).where(Project.key == "web")).one()
+    before = build_status(session=Session(db_engine), project=stale, today=TODAY)
+    ok(run("task done web 1"))
+    with Session(db_engine) as s:
+        after = build_status(session=s, project=stale, today=TODAY)
+    assert (before.done, after.done) == (0, 1)
+
+
+def test_uncommitted_changes_are_seen_by_their_own_session_and_never_cached(run, db_engine):
+    status(run)
+    with Session(db_engine) as s:
+        project = s.exec(select(Project).where(Project.key == "web")).one()
+        task = s.exec(select(Task).where(Task.project_id == project.id, Task.number == 1)).one()
+        task.status, task.done_at = "done", NOW
+        s.add(task)
+        assert build_status(session=s, project=project, today=TODAY).done == 1
+        s.rollback()
+    assert "(0 of 3 tasks done)" in status(run)
+
+
+def test_a_rolled_back_write_keeps_the_version(run, db_engine):
+    token = version(db_engine)
+    with Session(db_engine) as s:
+        pid = s.exec(select(Project.id).where(Project.key == "web")).one()
+        s.add(CostEntry(team_id="T0TEST", project_id=pid, amount_cents=1, spent_on=TODAY))
+        s.flush()
+        s.rollback()
+    assert version(db_engine) == token
+
+
+def test_a_new_day_rebuilds_the_status(db_engine):
+    status_cache.clear()
+    runner = Runner(db_engine, NOW)
+    ok(runner('new "Website" key web due 30 Nov 2026'))
+    assert "(3 days left)" in ok(runner("status web"))
+    later = Runner(db_engine, NOW + timedelta(days=1))
+    assert "(2 days left)" in ok(later("status web"))
+    assert date(2026, 11, 30) > TODAY
