@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -118,17 +119,18 @@ def daily_trigger(hhmm: str, days: str, timezone: str) -> WallClockTrigger:
     return WallClockTrigger(hour=int(hour), minute=int(minute), day_of_week=weekdays, timezone=timezone)
 
 
-def sync_jobs(scheduler: BackgroundScheduler, *, prefix: str, desired: dict[str, dict]) -> dict[str, int]:
-    """Make the jobs whose id starts with `prefix` equal `desired` (id -> add_job
-    kwargs incl. `name`, the fingerprint). A job whose name already matches is
-    left alone, so its next run time is kept."""
+def sync_jobs(scheduler: BackgroundScheduler, *, prefix: str,
+              desired: dict[str, tuple[str, Callable[[], dict]]]) -> dict[str, int]:
+    """Make the jobs whose id starts with `prefix` equal `desired` (id -> (name,
+    builder of add_job kwargs)); the name is the job's fingerprint. A job whose
+    name already matches is left alone, so its next run time is kept."""
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(prefix)}
     counts = {"added": 0, "replaced": 0, "removed": 0}
-    for job_id, spec in desired.items():
+    for job_id, (name, build) in desired.items():
         job = existing.get(job_id)
-        if job is not None and job.name == spec["name"]:
+        if job is not None and job.name == name:
             continue
-        scheduler.add_job(id=job_id, replace_existing=True, **spec)
+        scheduler.add_job(id=job_id, replace_existing=True, **build())
         counts["replaced" if job else "added"] += 1
     for job_id in set(existing) - set(desired):
         scheduler.remove_job(job_id)

@@ -12,20 +12,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import standups
 from bot.jobs.scheduler import current_scheduler, daily_trigger, job_engine, job_settings, sync_jobs
-from bot.models import Project, ProjectState, StandupConfig, StandupRun, utcnow
+from bot.models import Member, Project, ProjectState, StandupConfig, StandupRun, User, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "standup:"
@@ -79,14 +81,15 @@ def sweep(engine: Engine, *, now: datetime, grace: timedelta) -> SweepResult:
     return out
 
 
-def desired_jobs(engine: Engine) -> dict[str, dict]:
-    """One cron job per active standup (per member zone with per-member times)."""
-    jobs: dict[str, dict] = {}
+def desired_jobs(engine: Engine) -> dict[str, tuple[str, Callable[[], dict]]]:
+    """One cron job per active standup (per member zone with per-member times):
+    job id -> (fingerprint name, a builder of its add_job arguments)."""
+    jobs: dict[str, tuple[str, Callable[[], dict]]] = {}
     with Session(engine) as session:
-        for config in session.exec(select(StandupConfig).where(StandupConfig.paused == False)):  # noqa: E712
-            project = session.get(Project, config.project_id)
-            if project is None or project.state not in (ProjectState.ACTIVE, ProjectState.ON_HOLD):
-                continue
+        rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
+                            .where(StandupConfig.paused == False,  # noqa: E712
+                                   Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))).all()
+        for config, project in rows:
             tz = standups.config_timezone(config, project)
             zones = {tz}
             if config.per_member_timezone:
@@ -95,12 +98,25 @@ def desired_jobs(engine: Engine) -> dict[str, dict]:
                                                      user_ids=people).values())
             for zone in sorted(zones):
                 job_id = f"{PREFIX}{config.id}" if zone == tz else f"{PREFIX}{config.id}:{zone}"
-                jobs[job_id] = {
-                    "func": start_standup_job, "args": [config.id, zone],
-                    "trigger": daily_trigger(config.time_local, config.days, zone),
-                    "name": f"standup {config.id} {config.time_local} {config.days} {zone}",
-                }
+                name = f"standup {config.id} {config.time_local} {config.days} {zone}"
+                jobs[job_id] = (name, partial(_job_spec, config.id, config.time_local, config.days, zone, name))
     return jobs
+
+
+def _job_spec(config_id: int, time_local: str, days: str, zone: str, name: str) -> dict:
+    return {"func": start_standup_job, "args": [config_id, zone], "name": name,
+            "trigger": daily_trigger(time_local, days, zone)}
+
+
+def settings_signature(engine: Engine) -> tuple:
+    """Changes whenever a standup's schedule could: settings, projects, people, zones."""
+    with Session(engine) as session:
+        return (
+            *session.exec(select(func.count(StandupConfig.id), func.max(StandupConfig.updated_at))).one(),
+            session.exec(select(func.max(Project.updated_at))).one(),
+            session.exec(select(func.max(User.refreshed_at))).one(),
+            session.exec(select(func.count(Member.id)).where(Member.active == True)).one(),  # noqa: E712
+        )
 
 
 # --- job functions (module level: the job store pickles a reference) ---------
@@ -137,13 +153,17 @@ def refresh_zones_job(now: datetime | None = None) -> None:
             log.exception("timezone refresh failed for %s", team_id)
 
 
+_last_signature: tuple | None = None
+
+
 def sync_job() -> None:
-    scheduler = current_scheduler()
-    if scheduler is not None:
-        scheduler.add_job(refresh_zones_job, IntervalTrigger(hours=6), id="standups:zones",
-                      name="standups timezones", replace_existing=True,
-                      next_run_time=utcnow() + timedelta(minutes=1))
-    sync_standup_jobs(scheduler, job_engine())
+    """Every minute: re-read the settings only when something changed."""
+    global _last_signature
+    scheduler, engine = current_scheduler(), job_engine()
+    signature = settings_signature(engine)
+    if scheduler is not None and signature != _last_signature:
+        sync_standup_jobs(scheduler, engine)
+        _last_signature = signature
 
 
 def sync_standup_jobs(scheduler: BaseScheduler, engine: Engine) -> dict[str, int]:
