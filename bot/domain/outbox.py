@@ -22,7 +22,7 @@ message metadata). Without a reconciler such a retry may duplicate a message.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -82,6 +82,11 @@ class PermanentFailure(Exception):
 
 
 DEPENDENCY_KEYS = ("update_key", "thread_key")
+# set in `session.info` when a message was queued, so the caller can start delivery at once
+OUTBOX_QUEUED = "outbox_queued"
+# A message without `not_before` is due whatever clock the dispatcher runs on
+# (the real one, or a test's frozen `now`).
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def enqueue(
@@ -102,7 +107,8 @@ def enqueue(
     `extra` carries transport hints: `thread_key` (reply in the thread of the
     message sent under that key), `update_key` (edit that message), `ts`,
     `file_path`, `title`. A row with `thread_key`/`update_key` waits until that
-    message is sent. `not_before` holds the message back (quiet hours)."""
+    message is sent. `not_before` holds the message back (quiet hours);
+    without it the message is due at once."""
     if len(key) > 200:
         raise ValueError(f"outbox key longer than 200 characters: {key[:40]}...")
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
@@ -113,12 +119,12 @@ def enqueue(
         payload["reply"] = reply_to_dict(reply)
     row = OutboxMessage(team_id=team_id, idempotency_key=key, kind=str(kind), channel_id=channel_id,
                         user_id=user_id, project_id=project_id, payload=payload)
-    if not_before is not None:
-        row.next_attempt_at = not_before
+    row.next_attempt_at = not_before or DUE_AT_ONCE
     try:
         with session.begin_nested():  # a concurrent enqueue of the same key (a double click) wins
             session.add(row)
             session.flush()
+        session.info[OUTBOX_QUEUED] = True
     except IntegrityError:
         existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
         if existing is None:

@@ -200,7 +200,7 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
                                                                  maybe_sent=True), now)
             return 0
         session.rollback()  # drop anything the notifier read; record in a fresh transaction
-        done = _record(session, claim, state=State.SENT, result=result, sent_at=utcnow(),
+        done = _record(session, claim, state=State.SENT, result=result, sent_at=now,
                        last_error="")
         session.commit()
         if not done:
