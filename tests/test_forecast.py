@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from datetime import date
 
+import numpy as np
 from sqlmodel import Session
 
+from bot.domain import status_cache
 from bot.domain.calendar import WorkCalendar
 from bot.domain.forecast import TRIALS, daily_throughput, forecast, simulate_days
 from bot.domain.status import build_status
@@ -92,8 +94,19 @@ def test_twelve_week_history_forecast_is_reproducible(db_engine):
         project = build_history(s)
         s.commit()
         first = build_status(session=s, project=project, today=TODAY).forecast
+        status_cache.clear()  # computed again, not served from the cache
         again = build_status(session=s, project=project, today=TODAY).forecast
     assert first == again
     assert (first.unit, first.remaining, first.history_days) == ("hours", 56.0, 30)
     assert (first.p50, first.p85, first.p95) == (date(2026, 12, 25), date(2027, 1, 6), date(2027, 1, 13))
     assert first.phrase(due=DUE, today=TODAY) == "85% likely done by Wed 6 Jan 2027 (due Fri 19 Feb 2027)"
+
+
+def test_forecast_dates_are_the_working_days_the_trials_need():
+    """P50/P85/P95 are found in one walk over the calendar: the same dates as
+    counting that many working days after today, holidays and days off skipped."""
+    cal = WorkCalendar(country="US", days_off=frozenset({date(2026, 12, 7)}))
+    f = forecast(history=HISTORY, remaining=60, today=FRIDAY, calendar=cal)
+    days = simulate_days(HISTORY, 60)
+    p50, p85, p95 = (int(x) for x in np.percentile(days, (50, 85, 95), method="inverted_cdf"))
+    assert (f.p50, f.p85, f.p95) == tuple(cal.add_working_days(FRIDAY, n) for n in (p50, p85, p95))

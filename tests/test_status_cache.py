@@ -122,7 +122,8 @@ def test_a_participant_row_changes_its_runs_project(run, db_engine):
 def test_a_project_object_loaded_before_a_change_does_not_get_the_old_status(run, db_engine):
     with Session(db_engine, expire_on_commit=False) as s:
         stale = s.exec(select(Project).where(Project.key == "web")).one()
-    before = build_status(session=Session(db_engine), project=stale, today=TODAY)
+    with Session(db_engine) as s:
+        before = build_status(session=s, project=stale, today=TODAY)
     ok(run("task done web 1"))
     with Session(db_engine) as s:
         after = build_status(session=s, project=stale, today=TODAY)

@@ -15,22 +15,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import matplotlib
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-matplotlib.use("Agg")  # before pyplot: no display, safe in threads and servers
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sqlalchemy import func  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from bot.domain.evm import PlannedMilestone, planned_value
+from bot.domain.format import money
+from bot.domain.status import StatusReport
+from bot.models import CostEntry, Task, TaskStatus, TimeEntry
 
-from bot.domain.evm import PlannedMilestone, planned_value  # noqa: E402
-from bot.domain.format import money  # noqa: E402
-from bot.domain.status import StatusReport  # noqa: E402
-from bot.models import CostEntry, Task, TaskStatus, TimeEntry  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 KINDS = ("burnup", "budget")
 SIZE = (8, 4.5)
@@ -135,6 +133,13 @@ def budget_data(*, session: Session, report: StatusReport) -> BudgetBurn:
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
+    # matplotlib (some 40 MB) is imported on the first chart, not with the bot
+    import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: no display, safe in threads and servers
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=SIZE, dpi=DPI)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=14, loc="left")
@@ -189,7 +194,9 @@ def draw_budget(data: BudgetBurn, *, title: str, path: Path) -> Path:
     _mark(ax, data.today, "Today", "#555555")
     ax.set_xlabel("Date", fontsize=12)
     ax.set_ylabel(f"Cumulative cost ({data.currency})", fontsize=12)
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)
     ax.legend(loc="lower right", fontsize=10, framealpha=0.9)
     return _save(fig, path)

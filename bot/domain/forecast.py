@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.domain.calendar import WorkCalendar
+from bot.domain.errors import Invalid
 from bot.domain.format import day
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TRIALS = 10_000
 SEED = 20_240_229
@@ -113,11 +116,17 @@ def simulate_days(history: Sequence[float], remaining: float, *, trials: int = T
     trials fast at any horizon, days are drawn in blocks: first a pool of
     `POOL` blocks of `BLOCK` days each drawn from history, then every trial
     strings together blocks drawn from the pool until it has done the work,
-    and the day inside the last block where it got there is its finish."""
+    and the day inside the last block where it got there is its finish.
+
+    Arrays are held day-major (one row per day of a block, one column per
+    block or trial), so running totals add whole contiguous rows; the sums
+    and the random draws are the same as trial-major, so are the results."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     hist = np.asarray(history, dtype=np.float64)
-    pool_cum = np.cumsum(hist[rng.integers(0, hist.size, size=(POOL, BLOCK))], axis=1)
-    block_sum = pool_cum[:, -1]
+    pool_cum = np.cumsum(hist[rng.integers(0, hist.size, size=(POOL, BLOCK)).T], axis=0)  # (BLOCK, POOL)
+    block_sum = pool_cum[-1]
     days = np.full(trials, MAX_WORKING_DAYS + 1, dtype=np.int64)
     left = np.full(trials, float(remaining)) - EPSILON
     open_ = np.arange(trials)
@@ -126,18 +135,21 @@ def simulate_days(history: Sequence[float], remaining: float, *, trials: int = T
     width = int(min(max(expected * 1.5 + 2, 4), max_blocks))
     while open_.size and blocks_done < max_blocks:
         width = min(width, max_blocks - blocks_done)
-        picks = rng.integers(0, POOL, size=(open_.size, width))
-        cum = np.cumsum(block_sum[picks], axis=1)
+        picks = rng.integers(0, POOL, size=(open_.size, width)).T  # (width, open)
+        cum = np.cumsum(block_sum[picks], axis=0)
         need = left[open_]
-        fin = cum[:, -1] >= need
+        fin = cum[-1] >= need
         if fin.any():
-            rows = np.flatnonzero(fin)
-            last = (cum[rows] < need[rows, None]).sum(axis=1)  # the block where it finishes
-            before = np.where(last > 0, cum[rows, np.maximum(last - 1, 0)], 0.0)
-            inside = pool_cum[picks[rows, last]]
-            day = (inside < (need[rows] - before)[:, None]).sum(axis=1) + 1
+            every = bool(fin.all())
+            rows = slice(None) if every else np.flatnonzero(fin)
+            c, n, pk = (cum, need, picks) if every else (cum[:, rows], need[rows], picks[:, rows])
+            last = (c < n).sum(axis=0)  # the block where it finishes
+            cols = np.arange(last.size)
+            before = np.where(last > 0, c[np.maximum(last - 1, 0), cols], 0.0)
+            inside = pool_cum[:, pk[last, cols]]
+            day = (inside < n - before).sum(axis=0) + 1
             days[open_[rows]] = (blocks_done + last) * BLOCK + day
-        left[open_] = need - cum[:, -1]
+        left[open_] = need - cum[-1]
         open_ = open_[~fin]
         blocks_done += width
         width = 8
@@ -158,11 +170,28 @@ def forecast(*, history: Sequence[float], remaining: float, today: date, calenda
     mean = sum(history) / len(history)
     if remaining / mean > MAX_WORKING_DAYS:
         return Forecast(**base, reason=_TOO_SLOW)
+    import numpy as np  # here, not at import: the web process needs it only for a forecast
+
     days = simulate_days(history, remaining, trials=trials, seed=seed)
     p50, p85, p95 = (int(x) for x in np.percentile(days, PERCENTILES, method="inverted_cdf"))
     if p85 > MAX_WORKING_DAYS:
         return Forecast(**base, reason=_TOO_SLOW)
-    return Forecast(**base, p50=calendar.add_working_days(today, p50),
-                    p85=calendar.add_working_days(today, p85),
-                    p95=calendar.add_working_days(today, p95) if p95 <= MAX_WORKING_DAYS else None,
-                    trials=trials)
+    dates = _after_working_days(calendar, today, [p50, p85] + ([p95] if p95 <= MAX_WORKING_DAYS else []))
+    return Forecast(**base, p50=dates[p50], p85=dates[p85], p95=dates.get(p95), trials=trials)
+
+
+def _after_working_days(calendar: WorkCalendar, start: date, counts: list[int]) -> dict[int, date]:
+    """`calendar.add_working_days(start, n)` for every n in `counts`, in one walk."""
+    wanted = sorted(set(counts))
+    found: dict[int, date] = {}
+    day, done = start, 0
+    while True:
+        while wanted and wanted[0] == done:
+            found[wanted.pop(0)] = day
+        if not wanted:
+            return found
+        if (day - start).days > wanted[-1] * 7 + 3700:  # the guard add_working_days has
+            raise Invalid("No working days in the calendar: check the days and days off.")
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            done += 1

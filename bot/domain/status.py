@@ -178,11 +178,16 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
     for m in session.exec(select(Milestone).where(Milestone.project_id.in_(ids))
                           .order_by(Milestone.due_date.is_(None), Milestone.due_date, Milestone.number)):
         milestones[m.project_id].append(m)
-    # 3. blocked tasks, oldest block first
+    # 3. blocked tasks, oldest block first: plain rows (a big project may have
+    #    hundreds), made `Task` objects only for the few the report lists
     blocked: dict[int, list[Task]] = defaultdict(list)
-    for t in session.exec(select(Task).where(Task.project_id.in_(ids), Task.status == TaskStatus.BLOCKED)
-                          .order_by(Task.blocked_at, Task.number)):
-        blocked[t.project_id].append(t)
+    block_times: dict[int, list[tuple[int, datetime | None]]] = defaultdict(list)
+    for row in session.execute(select(*Task.__table__.c)
+                               .where(Task.project_id.in_(ids), Task.status == TaskStatus.BLOCKED)
+                               .order_by(Task.blocked_at, Task.number)).mappings():
+        block_times[row["project_id"]].append((row["number"], row["blocked_at"]))
+        if len(blocked[row["project_id"]]) < blocked_limit:
+            blocked[row["project_id"]].append(Task(**row))
     # 4. recent completions, for the throughput history
     since = datetime.combine(today - timedelta(weeks=history_weeks, days=2), time(), tzinfo=UTC)
     finished: dict[int, list[tuple[datetime, float | None]]] = defaultdict(list)
@@ -240,6 +245,7 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
                            days_off=frozenset(days_off.get(p.id, ())))
         reports[p.id] = _assemble(
             p, today, by_project.get(p.id, []), milestones.get(p.id, []), blocked.get(p.id, []),
+            block_times.get(p.id, []),
             finished.get(p.id, []), int(costs.get(p.id) or 0), labour.get(p.id, (0, 0)),
             risks.get(p.id, []), participation.get(p.id, (0, 0)), cal, blocked_limit,
             history_weeks, trials)
@@ -247,7 +253,7 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
 
 
 def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], blocked: list[Task],
-              finished: list, cost_cents: int, labour: tuple[int, int], risks: list[RiskLine],
+              block_times: list[tuple[int, datetime | None]], finished: list, cost_cents: int, labour: tuple[int, int], risks: list[RiskLine],
               participation: tuple[int, int], cal: WorkCalendar, blocked_limit: int,
               history_weeks: int, trials: int) -> StatusReport:
     tz = ZoneInfo(p.timezone or "UTC")
@@ -318,13 +324,13 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
         p50=forecast.p50, p85=forecast.p85, days_since_start=(today - start).days,
         overdue_milestones=[(m.name, (today - m.due_date).days) for m in overdue_ms],  # type: ignore[operator]
         risk_bands=dict(bands),
-        blocker_ages=[(t.number, (today - (_local_day(t.blocked_at, tz) or today)).days) for t in blocked],
+        blocker_ages=[(n, (today - (_local_day(at, tz) or today)).days) for n, at in block_times],
         finished=finished_all,
     )
     return StatusReport(
         project=p, today=today, counts=dict(counts), estimate_total=est_sum, estimate_done=est_done,
         overdue_tasks=overdue, next_milestones=upcoming, overdue_milestones=overdue_ms,
-        blocked=blocked[:blocked_limit], blocked_count=len(blocked), milestones=milestones,
+        blocked=blocked, blocked_count=len(block_times), milestones=milestones,
         work_unit="hours" if hours_mode else "tasks", work_total=work_total, work_done=work_done,
         cost_cents=cost_cents, labour_cents=round(labour[0] / 60), logged_hours=labour[1] / 60,
         evm=evm, forecast=forecast, health=assess(signals, thresholds(p)), risk_bands=dict(bands),
