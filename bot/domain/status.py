@@ -173,11 +173,13 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
                func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)))
         .where(Task.project_id.in_(ids)).group_by(Task.project_id, Task.milestone_id, Task.status)
     ).all()
-    # 2. milestones
+    # 2. milestones, as objects of their own (not the session's), so a report
+    #    can be cached and outlive the session
     milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for m in session.exec(select(Milestone).where(Milestone.project_id.in_(ids))
-                          .order_by(Milestone.due_date.is_(None), Milestone.due_date, Milestone.number)):
-        milestones[m.project_id].append(m)
+    for row in session.execute(select(*Milestone.__table__.c).where(Milestone.project_id.in_(ids))
+                               .order_by(Milestone.due_date.is_(None), Milestone.due_date,
+                                         Milestone.number)).mappings():
+        milestones[row["project_id"]].append(Milestone(**row))
     # 3. blocked tasks, oldest block first: plain rows (a big project may have
     #    hundreds), made `Task` objects only for the few the report lists
     blocked: dict[int, list[Task]] = defaultdict(list)

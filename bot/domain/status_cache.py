@@ -6,8 +6,8 @@ status shows), the project-local day it is for, and the report's options.
 The version is read from the database on every call (one small query), so a
 `Project` object loaded before a change cannot hit an old entry. A session
 holding uncommitted changes to a project neither reads nor fills the cache
-for it. Stored reports hold detached copies of their milestones and
-blocked tasks; a hit is a shallow copy carrying the caller's `Project`.
+for it. A report's milestones and blocked tasks are built from plain rows and
+belong to no session; a hit is a shallow copy carrying the caller's `Project`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from sqlalchemy import inspect
 from sqlmodel import Session
 
 from bot.domain import versions
@@ -53,14 +52,10 @@ def get(cache_key: Hashable | None, project: Project):
 
 
 def put(cache_key: Hashable | None, report) -> None:
-    """Store a detached copy of `report` (a `StatusReport`) under `cache_key`."""
+    """Store `report` (a `StatusReport`) under `cache_key`."""
     if cache_key is None:
         return
-    stored = dataclasses.replace(report, project=None, milestones=[_detached(m) for m in report.milestones],
-                                 blocked=[_detached(t) for t in report.blocked])
-    by_id = {m.id: m for m in stored.milestones}
-    stored.next_milestones = [by_id[m.id] for m in report.next_milestones]
-    stored.overdue_milestones = [by_id[m.id] for m in report.overdue_milestones]
+    stored = dataclasses.replace(report, project=None)  # its milestones and tasks belong to no session
     with _lock:
         _entries[cache_key] = stored
         _entries.move_to_end(cache_key)
@@ -73,8 +68,3 @@ def clear() -> None:
         _entries.clear()
         stats.update(hits=0, misses=0)
 
-
-def _detached(obj):
-    """A session-free copy of an ORM row with its column values."""
-    mapper = inspect(type(obj))
-    return type(obj)(**{a.key: getattr(obj, a.key) for a in mapper.column_attrs})
