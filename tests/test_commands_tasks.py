@@ -213,3 +213,9 @@ def test_two_people_adding_a_task_at_the_same_moment_both_get_one(db_engine, now
     assert "Added #2 *Write copy*" in ok(Runner(db_engine, now)('task add "Write copy"'))
     assert len(calls) == 2
     assert [task(db_engine, project, n).title for n in (1, 2)] == ["Taken as #1", "Write copy"]
+
+
+def test_an_unclosed_quote_still_shows_the_commands_usage(db_engine, now):
+    make_project(db_engine)
+    text = refused(Runner(db_engine, now)('task add "Choose hosting due friday'))
+    assert "A quote is not closed" in text and "Usage: `/project task add" in text

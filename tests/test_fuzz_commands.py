@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from bot.commands import COMMANDS, Context, dispatch
+from bot.commands.dispatch import _leading_command
 from tests.factories import MEMBER, OWNER, STAKEHOLDER, add_milestone, make_project
 from tests.helpers import TEAM
 
@@ -57,6 +58,9 @@ def fuzz(engine, examples: int) -> None:
         if reply.error:
             message = reply.sections[0].text
             assert message.startswith(":warning: ") and len(message) <= 500, message
+            # with the usage, unless it is a refusal (says who may) or names no command
+            assert ("Usage: `/project " in reply.plain() or "Only " in message
+                    or _leading_command(text) is None), message
             seen_errors.append(message)
 
     try:

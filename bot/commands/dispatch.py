@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 
 from sqlalchemy.exc import IntegrityError
 
@@ -60,11 +61,18 @@ def _run_once(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
     return reply, args
 
 
+def _leading_command(text: str) -> Command | None:
+    """The command named by the plain words the text starts with, if any."""
+    words = re.match(r"\s*((?:[A-Za-z]+\s+){0,2}[A-Za-z]+)(?![^\s])", text[:100])
+    return find_command(words.group(1).lower().split())[0] if words else None
+
+
 def dispatch(text: str, ctx: Context, *, raise_unexpected: bool = False) -> Reply:
     """Run `/project <text>` for `ctx` and return what to show. Never raises
     (unless `raise_unexpected`, which tests use to surface bugs)."""
     cmd: Command | None = None
     try:
+        cmd = _leading_command(text or "")  # known even if the rest does not tokenize
         tokens = tokenize(text or "")
         words = []
         for tok in tokens[:3]:
