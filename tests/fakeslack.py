@@ -143,6 +143,16 @@ class FakeSlack:
         """A fresh response_url whose POSTs land in `self.responses`."""
         return f"{self.base_url}/response/{name or next(self._counter)}"
 
+    def record_response(self, path: str, body: dict[str, Any]) -> list[str]:
+        """Keep a reply the app gave: POSTed to a response_url, or (path `/ack/...`)
+        carried in the acknowledgement itself, which Slack shows the same way.
+        Returns the Block Kit errors Slack would refuse it for."""
+        errors = block_errors(body.get("blocks") or [], MESSAGE_BLOCKS)
+        with self._lock:
+            self.responses.append(Response(path, body, errors=errors))
+            self._lock.notify_all()
+        return errors
+
     # --- behaviour ---------------------------------------------------------------
 
     def fail_next(self, method: str, *, error: str | None = None, status: int = 200,
@@ -424,10 +434,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.owner
         if url.path.startswith("/response/"):
             body = json.loads(raw or b"{}")
-            errors = block_errors(body.get("blocks") or [], MESSAGE_BLOCKS)
-            with fake._lock:
-                fake.responses.append(Response(url.path, body, errors=errors))
-                fake._lock.notify_all()
+            errors = fake.record_response(url.path, body)
             answer = b"invalid_blocks" if errors else b"ok"
             self.send_response(400 if errors else 200)
             self.send_header("Content-Length", str(len(answer)))

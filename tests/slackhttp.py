@@ -163,7 +163,12 @@ class SlackApp:
                   "user_id": user, "user_name": user.lower(), "command": command, "text": text,
                   "api_app_id": "A0APP", "is_enterprise_install": "false",
                   "response_url": self.last_response_url, "trigger_id": self.last_trigger_id}
-        return self.send_form(fields, **kwargs)
+        result = self.send_form(fields, **kwargs)
+        if result.status == 200 and result.body.strip():
+            body = result.json()
+            if isinstance(body, dict) and ("text" in body or "blocks" in body):
+                self.fake.record_response("/ack/" + self.last_response_url.rsplit("/", 1)[-1], body)
+        return result
 
     def action(self, payload: dict, **kwargs: Any) -> HTTPResult:
         return self.send_payload(payload, **kwargs)

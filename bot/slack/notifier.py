@@ -26,8 +26,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, sent_ts
 from bot.domain.replies import reply_from_dict
@@ -168,6 +169,9 @@ def _tag(m: OutboxMessage) -> dict:
     return {"event_type": "pm_outbox_message", "event_payload": {"outbox_key": m.idempotency_key}}
 
 
+PUMP_HORIZON_SECONDS = 10.0
+
+
 class OutboxPump:
     """One background thread that drains the outbox whenever `kick()` is called."""
 
@@ -190,13 +194,28 @@ class OutboxPump:
     def _loop(self) -> None:
         from bot.jobs.dispatcher import deliver_pending
 
-        while self._wake.wait(timeout=60) and not self._closed:
+        timeout = 60.0
+        while (self._wake.wait(timeout=timeout) or timeout < 60) and not self._closed:
             self._wake.clear()
             try:
                 while deliver_pending(self.engine, self.notifier) and not self._closed:
                     pass
+                timeout = self._soon()
             except Exception:  # the worker retries what is left; never kill the pump
                 log.exception("outbox delivery in the web process failed")
+                timeout = 60.0
+
+    def _soon(self) -> float:
+        """Seconds until a row deferred a moment ago (one waiting for the message it
+        threads under or edits, a short Retry-After) is due; 60 when none is near,
+        leaving longer waits to the worker."""
+        with Session(self.engine) as session:
+            due = session.exec(select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.state == "pending")).first()
+        if due is None:
+            return 60.0
+        wait = (due - utcnow()).total_seconds()
+        return max(wait, 0.05) if wait < PUMP_HORIZON_SECONDS else 60.0
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop after the current message (what is left stays for the worker)."""

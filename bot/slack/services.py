@@ -4,8 +4,9 @@ settings, the database, the clock, and the outbox pump."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
@@ -14,6 +15,7 @@ from sqlmodel import Session
 
 from bot.commands import Context, dispatch
 from bot.config import Settings
+from bot.domain.outbox import OUTBOX_QUEUED
 from bot.domain.replies import Reply
 from bot.models import utcnow
 from bot.slack.home import audit_mark, enqueue_home_refreshes
@@ -25,6 +27,9 @@ class Services:
     engine: Engine
     kick: Callable[[], None]  # deliver pending outbox rows soon, in the background
     clock: Callable[[], datetime] = utcnow
+    # runs commands so a listener can wait a bounded time for the answer
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="pm-bot-command"))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -45,8 +50,10 @@ class Services:
             mark = audit_mark(session)
             reply = dispatch(text, self.context(session, team_id=team_id, user_id=user_id,
                                                 channel_id=channel_id))
-            if not reply.error and enqueue_home_refreshes(session=session, team_id=team_id,
-                                                          since_audit_id=mark, cause=cause or uuid4().hex):
+            queued = not reply.error and enqueue_home_refreshes(
+                session=session, team_id=team_id, since_audit_id=mark, cause=cause or uuid4().hex)
+            if queued:
                 session.commit()
+            if queued or session.info.pop(OUTBOX_QUEUED, False):
                 self.kick()
         return reply

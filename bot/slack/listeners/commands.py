@@ -7,6 +7,7 @@ a reply that asks for a modal (`open_modal`) opens it with the trigger id.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -23,6 +24,9 @@ from bot.slack.services import Services
 log = logging.getLogger(__name__)
 
 
+ACK_BUDGET_SECONDS = 2.0  # Slack waits 3 s for the acknowledgement
+
+
 def register(app: App) -> None:
     slash_command(app, SLASH_COMMAND, description="Projects, tasks, status and standups",
                   usage_hint="status | list | new \"Name\" | task add \"Title\" | help")(handle_project_command)
@@ -30,14 +34,25 @@ def register(app: App) -> None:
 
 def handle_project_command(ack: Ack, command: dict, respond: Respond, client: WebClient,
                            context: BoltContext) -> None:
-    ack()
+    """Answer inside the acknowledgement when the reply is ready within
+    `ACK_BUDGET_SECONDS` (one round trip, nothing to lose); otherwise acknowledge
+    in time and send the reply to the response_url when it is ready."""
     services: Services = context["services"]
     team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
     trigger_id = command.get("trigger_id", "")
-    reply = services.run(command.get("text", ""), team_id=team_id, user_id=command.get("user_id", ""),
-                         channel_id=channel_id, cause=trigger_id)
+    work = services.executor.submit(services.run, command.get("text", ""), team_id=team_id,
+                                    user_id=command.get("user_id", ""), channel_id=channel_id,
+                                    cause=trigger_id)
+    try:
+        reply = work.result(timeout=ACK_BUDGET_SECONDS)
+        acked = False
+    except FutureTimeout:
+        ack()
+        reply, acked = work.result(), True
     opener = OPENERS.get(reply.open_modal or "")
     if opener is not None:
+        if not acked:
+            ack()
         try:
             client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
                                                                  context=reply.modal_context))
@@ -45,8 +60,9 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
             log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
             respond(response_type="ephemeral", **render_message(reply))
     else:
-        respond(response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
-                **render_message(reply, source=command.get("text", "")))
+        message = render_message(reply, source=command.get("text", ""))
+        response_type = "ephemeral" if reply.ephemeral or reply.error else "in_channel"
+        (respond if acked else ack)(response_type=response_type, **message)
     if reply.image_path and not reply.error:
         _upload(services, reply, team_id=team_id, channel_id=channel_id, trigger_id=trigger_id)
 
