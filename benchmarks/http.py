@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,8 +80,7 @@ class Client:
     def __init__(self, port: int, fake: FakeSlack, team_id: str):
         self.port, self.fake, self.team_id = port, fake, team_id
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self._n = 0
-        self._lock = threading.Lock()
+        self.last_body = b""
 
     def slash(self, text: str, *, user: str, channel: str, name: str) -> int:
         body = urlencode({
@@ -94,8 +92,13 @@ class Client:
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, secret=SECRET)}
         self.conn.request("POST", "/slack/events", body=body, headers=headers)
         response = self.conn.getresponse()
-        response.read()
+        self.last_body = response.read()
         return response.status
+
+    @property
+    def answered_in_ack(self) -> bool:
+        """True when the reply came back in the acknowledgement itself."""
+        return b'"blocks"' in self.last_body or b'"text"' in self.last_body
 
 
 def wait_response(fake: FakeSlack, name: str, timeout: float = 30.0) -> float:

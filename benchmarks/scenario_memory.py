@@ -39,7 +39,8 @@ def run(db: str = "sqlite") -> list[Result]:
                 client = Client(port, fake, TEAM)
                 for i in range(REQUESTS):
                     client.slash("status big", user=OWNER, channel="C0BIG", name=f"m{db}{i}")
-                    wait_response(fake, f"m{db}{i}")
+                    if not client.answered_in_ack:
+                        wait_response(fake, f"m{db}{i}")
                 time.sleep(1)
                 busy_web, busy_worker = rss_mb(web.pid), rss_mb(worker.pid)
         finally:
