@@ -55,16 +55,19 @@ PERMANENT_ERRORS = {
 
 
 def make_client(base_url: str, token: str | None = None, *, retries: int = RETRIES,
-                timeout: int = 10, backoff: float = 0.5) -> WebClient:
+                timeout: int = 10, backoff: float = 0.5, retry_connection: bool = True) -> WebClient:
     """A WebClient on `base_url` with bounded retry handlers (429 waits Retry-After;
-    connection errors and 5xx back off `backoff` x 2^n seconds)."""
+    connection errors and 5xx back off `backoff` x 2^n seconds).
+
+    `retry_connection=False` leaves dropped connections to the caller: a post
+    whose connection dropped after Slack accepted it must be looked for
+    before it is sent again (the outbox does that), not blindly re-sent."""
     interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
-    return WebClient(
-        token=token, base_url=base_url, timeout=timeout,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=retries),
-                        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
-                        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval)],
-    )
+    handlers = [RateLimitErrorRetryHandler(max_retry_count=retries),
+                ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval)]
+    if retry_connection:
+        handlers.append(ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval))
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
 
 
 class SlackNotifier:
@@ -80,7 +83,8 @@ class SlackNotifier:
         token = self.token_for(team_id)
         if not token:
             raise PermanentFailure(f"no bot token for workspace {team_id} (not installed?)")
-        return make_client(self.base_url, token, retries=self.retries, backoff=self.backoff)
+        return make_client(self.base_url, token, retries=self.retries, backoff=self.backoff,
+                           retry_connection=False)
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         client = self.client(message.team_id)
