@@ -11,6 +11,7 @@ late, Anna is blocked twice in a row and Carl answers early.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from bot.domain.replies import Intent
 from bot.jobs.dispatcher import deliver_pending
 from bot.jobs.scheduler import daily_trigger
 from bot.jobs.standup_jobs import open_standup, sweep
-from bot.models import Project, Role, StandupConfig, StandupRun
+from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
 from bot.slack.notifier import SlackNotifier
 from tests.factories import make_project
 from tests.fakeslack import FakeSlack
@@ -84,8 +85,16 @@ class Week:
         self.deliver()
 
     def deliver(self) -> None:
-        while deliver_pending(self.engine, self.notifier, now=self.now):
-            pass
+        """Send what is due; wait for anything the web process's own pump is sending."""
+        deadline = time.monotonic() + 5
+        while True:
+            while deliver_pending(self.engine, self.notifier, now=self.now):
+                pass
+            with Session(self.engine) as s:
+                busy = s.exec(select(OutboxMessage.id).where(OutboxMessage.state == "sending")).first()
+            if busy is None or time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
 
     # people
     def say(self, text: str, user: str = OWNER) -> str:
