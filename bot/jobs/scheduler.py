@@ -69,7 +69,7 @@ def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
     _engine, _settings = engine, settings
     _scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
-        executors={"default": {"type": "threadpool", "max_workers": 4}},
+        executors={"default": {"type": "threadpool", "max_workers": 10}},  # a burst of standups at 09:00
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": settings.scheduler_misfire_grace_seconds},
         timezone="UTC",
