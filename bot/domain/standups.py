@@ -531,9 +531,12 @@ def open_run_ids(*, session: Session) -> list[int]:
                              .order_by(StandupRun.closes_at)))
 
 
+CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's turn first
+
+
 def due_configs(*, session: Session, now: datetime, grace: timedelta) -> list[tuple[int, date]]:
-    """(config id, run date) of standups whose first prompt time was within the
-    last `grace` and whose run has not opened: the catch-up for a scheduler
+    """(config id, run date) of standups whose first prompt time was 2 minutes
+    to `grace` ago and whose run has not opened: the catch-up for a scheduler
     that crashed between firing and committing the run. A few queries in all."""
     candidates: list[tuple[int, date]] = []
     rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
@@ -552,7 +555,7 @@ def due_configs(*, session: Session, now: datetime, grace: timedelta) -> list[tu
             if run_date.weekday() not in weekdays:
                 continue
             first = min(local_to_utc(run_date, config.time_local, z) for z in zones)
-            if first <= now < first + grace:
+            if first + CATCH_UP_AFTER <= now < first + grace:
                 candidates.append((config.id, run_date))
     if not candidates:
         return []
