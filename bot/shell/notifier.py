@@ -28,6 +28,8 @@ class ShellNotifier:
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         payload = message.payload or {}
+        if message.kind == Kind.PUBLISH_HOME:  # no App Home in a terminal
+            return {"user": message.user_id}
         if message.kind == Kind.DM or (not message.channel_id and message.user_id):
             where = f"DM to @{self.names.get(message.user_id or '', message.user_id)}"
         else:
