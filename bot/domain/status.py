@@ -7,6 +7,10 @@ milestone or member); `build_status` is the one-project case. Open risks
 (banded by `bot.domain.risks.band`), the holiday calendar and standup
 participation are read straight from their tables here, for all projects at
 once, so the query count stays constant for a portfolio of 50 projects.
+
+Assembled reports are kept in `bot.domain.status_cache` under each project's
+version (`bot.domain.versions`), checked with one more query per call, so an
+unchanged project costs no other query and no forecast.
 """
 
 from __future__ import annotations
