@@ -38,8 +38,11 @@ def main() -> None:
     for name in names:
         module = importlib.import_module(SCENARIOS[name])
         t0 = time.perf_counter()
-        for db in (dbs if getattr(module, "PER_DATABASE", True) else [dbs[0]]):
-            results.extend(module.run(db))
+        if getattr(module, "PER_DATABASE", True):
+            for db in dbs:
+                results.extend(module.run(db))
+        else:
+            results.extend(module.run())
         print(f"[{name}] {time.perf_counter() - t0:.1f}s", flush=True)
     elapsed = time.perf_counter() - started
     print()

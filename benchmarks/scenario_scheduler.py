@@ -28,7 +28,7 @@ from tests.fakeslack import FakeSlack
 PROJECTS = 10_000
 SAME_MINUTE = 500
 TEAM = "T0SCHED"
-PER_DATABASE = True
+PER_DATABASE = False  # PostgreSQL only: the database a 10,000-project install runs on
 TARGETS = {"startup": 5.0, "memory": 300.0, "lateness": 2.0}
 
 
@@ -132,13 +132,25 @@ def _probe(url: str, fake: FakeSlack, until: float) -> tuple[dict, dict]:
     return lines[0], lines[1]
 
 
-def run(db: str = "sqlite") -> list[Result]:
+def _retime(engine, fire_at: datetime) -> None:
+    """Move the first 500 standups to `fire_at` (as `/project standup set` would)."""
+    with engine.begin() as conn:
+        rows = conn.execute(select(StandupConfig.id, StandupConfig.timezone)
+                            .order_by(StandupConfig.id).limit(SAME_MINUTE)).all()
+        for config_id, zone in rows:
+            local = fire_at.astimezone(ZoneInfo(zone))
+            conn.execute(StandupConfig.__table__.update().where(StandupConfig.id == config_id)
+                         .values(time_local=f"{local:%H:%M}", days="mon,tue,wed,thu,fri,sat,sun"))
+
+
+def run(db: str = "postgresql") -> list[Result]:
     with database(db) as (url, engine), FakeSlack(team_id=TEAM) as fake:
-        now = datetime.now(UTC)
-        fire_at = (now + timedelta(seconds=150)).replace(second=0, microsecond=0)
-        seed(engine, fire_at)
+        seed(engine, datetime.now(UTC) + timedelta(days=1))  # every standup far from now
         cold, _ = _probe(url, fake, time.time() + 1)  # first start: creates every job
-        warm, after = _probe(url, fake, fire_at.timestamp() + 45)  # restart, then the busy minute
+        # the busy minute: the next one at least 25 s away (warm start-up plus margin)
+        fire_at = (datetime.now(UTC) + timedelta(seconds=85)).replace(second=0, microsecond=0)
+        _retime(engine, fire_at)
+        warm, after = _probe(url, fake, fire_at.timestamp() + 30)  # restart, then the busy minute
     firsts = after["first_prompt"]
     lateness = [ts - fire_at.timestamp() for ts in firsts.values()]
     p99 = percentile(lateness, 99) if lateness else float("inf")
@@ -146,7 +158,8 @@ def run(db: str = "sqlite") -> list[Result]:
         Result("5 scheduler", f"start-up, first ({db})", cold["startup"], "s", "< 5 s",
                cold["startup"] < TARGETS["startup"], f"{cold['jobs']} jobs created"),
         Result("5 scheduler", f"start-up, restart ({db})", warm["startup"], "s", "< 5 s",
-               warm["startup"] < TARGETS["startup"], f"{warm['jobs']} jobs loaded"),
+               warm["startup"] < TARGETS["startup"],
+               f"{warm['jobs']} jobs loaded, {SAME_MINUTE} of them re-timed since the last run"),
         Result("5 scheduler", f"worker RSS with 10,000 standups ({db})", max(warm["rss"], after["rss_after"]),
                "MB", "< 300 MB", max(warm["rss"], after["rss_after"]) < TARGETS["memory"]),
         Result("5 scheduler", f"lateness p99, 500 at once ({db})", p99, "s", "< 2 s",

@@ -104,12 +104,14 @@ def seed_project(engine: Engine, *, key: str = "big", tasks: int = 5000, risks: 
             s.execute(insert(StandupParticipant), [dict(
                 team_id=team_id, run_id=run.id, user_id=u, status="asked", prompt_at=at, prompted_at=at,
             ) for u in users])
-            s.execute(insert(StandupAnswer), [dict(
+            answers = [dict(
                 team_id=team_id, run_id=run.id, project_id=pid, user_id=u,
                 answers={"done": "things", "next": "more things"},
                 blocker="vendor" if rng.random() < 0.1 else "", confidence=rng.randint(2, 5), late=False,
                 submitted_at=at + timedelta(minutes=20), updated_at=at + timedelta(minutes=20),
-            ) for u in users if rng.random() < 0.9])
+            ) for u in users if rng.random() < 0.9]
+            if answers:  # an empty executemany would insert one row of defaults
+                s.execute(insert(StandupAnswer), answers)
             made += 1
         s.commit()
         return pid

@@ -9,11 +9,13 @@ from sqlmodel import Session
 from benchmarks.querycount import count_statements
 from benchmarks.seed import NOW, OWNER, TEAM, seed_portfolio, seed_project
 from bot.commands import Context, dispatch
+from bot.domain import status_cache
 
 MAX_STATEMENTS = 15
 
 
 def _count(engine, text: str, channel: str = "") -> tuple[int, str]:
+    status_cache.clear()  # count the cold path, the one that does the work
     with Session(engine, expire_on_commit=False) as session:
         ctx = Context(session=session, team_id=TEAM, user_id=OWNER, channel_id=channel, now=NOW)
         with count_statements(engine) as counter:
@@ -46,3 +48,24 @@ def test_list_of_50_projects_runs_a_bounded_number_of_statements(db_engine):
     assert "Project q049" in text or "and 25 more" in text
     assert few == many, f"list ran {few} statements for 5 projects but {many} for 50"
     assert many <= MAX_STATEMENTS
+
+
+@pytest.mark.slow
+def test_app_home_runs_the_same_statements_for_100_and_5000_open_tasks(db_engine):
+    """One person with 100 open tasks, another with 5,000 (every task of their project)."""
+    from bot.slack.home import home_reply
+
+    def home_count(user: str) -> tuple[int, str]:
+        status_cache.clear()
+        with Session(db_engine, expire_on_commit=False) as session, count_statements(db_engine) as counter:
+            reply = home_reply(session=session, team_id=TEAM, user_id=user, now=NOW)
+        return counter.count, reply.plain()
+
+    seed_project(db_engine, key="small", tasks=100, members=1, channel="C0SMALL")
+    seed_project(db_engine, key="big", tasks=5000, members=1, channel="C0BIG")
+    small, small_text = home_count("USMALL0000")
+    big, big_text = home_count("UBIG0000")
+    assert "My open tasks (" in small_text and "Project small" in small_text
+    assert "My open tasks (" in big_text and "Project big" in big_text
+    assert small == big, f"App Home ran {small} statements at 100 tasks but {big} at 5,000"
+    assert big <= MAX_STATEMENTS
