@@ -160,3 +160,30 @@ def test_a_new_day_rebuilds_the_status(db_engine):
     later = Runner(db_engine, NOW + timedelta(days=1))
     assert "(2 days left)" in ok(later("status web"))
     assert date(2026, 11, 30) > TODAY
+
+
+def test_an_hourly_snapshot_at_the_same_version_spares_the_simulation(run, db_engine, monkeypatch):
+    """After a restart (empty cache) status takes the forecast dates from today's
+    snapshot when nothing changed since; after a change it simulates again."""
+    from bot.domain import forecast as fc
+    from bot.jobs.report_jobs import snapshot_all
+
+    ok(run("edit web start 2026-10-01"))
+    with Session(db_engine) as s:
+        pid = s.exec(select(Project.id).where(Project.key == "web")).one()
+        for n in range(1, 31):  # six weeks of steady work: one task a working day
+            done = NOW - timedelta(days=n)
+            s.add(Task(team_id="T0TEST", project_id=pid, number=100 + n, title=f"old {n}", status="done",
+                       created_at=done, done_at=done))
+        s.commit()
+    assert snapshot_all(engine=db_engine, now=NOW) == 1
+    simulated = status(run)
+    assert "85% likely done by" in simulated
+    status_cache.clear()
+    calls = []
+    real = fc.simulate_days
+    monkeypatch.setattr(fc, "simulate_days", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert status(run) == simulated and calls == []
+    ok(run('task add web "One more"'))
+    status(run)
+    assert calls == [1]

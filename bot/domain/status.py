@@ -2,7 +2,7 @@
 blockers, standup participation, and the red/amber/green that sums it up.
 
 `build_statuses` gathers everything for any number of projects with the same
-ten aggregate queries (grouped by project, never one query per task,
+eleven aggregate queries (grouped by project, never one query per task,
 milestone or member); `build_status` is the one-project case. Open risks
 (banded by `bot.domain.risks.band`), the holiday calendar and standup
 participation are read straight from their tables here, for all projects at
@@ -32,6 +32,7 @@ from bot.domain.risks import RiskState, band
 from bot.models import (
     CostEntry,
     DayOff,
+    HealthSnapshot,
     Milestone,
     Project,
     ProjectState,
@@ -88,6 +89,7 @@ class StatusReport:
     standup_expected: int = 0
     standup_answered: int = 0
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    basis: dict | None = None  # the project version and forecast options it was built from
 
     @property
     def total(self) -> int:
@@ -125,6 +127,7 @@ class StatusReport:
             "risks": dict(self.risk_bands), "blocked": self.blocked_count,
             "overdue_milestones": len(self.overdue_milestones),
             "standup": [self.standup_answered, self.standup_expected],
+            "basis": self.basis,
         }
 
 
@@ -142,7 +145,7 @@ def build_statuses(*, session: Session, projects: list[Project], today: date,
                    blocked_limit: int = 5, history_weeks: int = fc.HISTORY_WEEKS,
                    trials: int = fc.TRIALS) -> dict[int, StatusReport]:
     """Status for every project in `projects` as of `today`: from the status
-    cache where the project's version is unchanged, the rest in ten queries."""
+    cache where the project's version is unchanged, the rest in eleven queries."""
     reports: dict[int, StatusReport] = {}
     if not projects:
         return reports
@@ -159,16 +162,19 @@ def build_statuses(*, session: Session, projects: list[Project], today: date,
         else:
             reports[p.id] = cached
     if missing:
+        bases = {p.id: {"version": current[p.id], "trials": trials, "history_weeks": history_weeks}
+                 for p in missing if keys[p.id] is not None}
         built = _compute(session=session, projects=missing, today=today, blocked_limit=blocked_limit,
-                         history_weeks=history_weeks, trials=trials)
+                         history_weeks=history_weeks, trials=trials, bases=bases)
         for pid, report in built.items():
+            report.basis = bases.get(pid)
             status_cache.put(keys[pid], report)
         reports.update(built)
     return reports
 
 
 def _compute(*, session: Session, projects: list[Project], today: date, blocked_limit: int,
-             history_weeks: int, trials: int) -> dict[int, StatusReport]:
+             history_weeks: int, trials: int, bases: dict[int, dict]) -> dict[int, StatusReport]:
     ids = [p.id for p in projects]
     # 1. tasks per project, milestone and status
     task_rows = session.exec(
@@ -241,6 +247,16 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
                                                  DayOff.end_date >= first)):
         days_off[off.project_id] |= expand([(off.start_date, off.end_date)])
 
+    # 11. forecast dates of today's health snapshots taken at the same version
+    #     (the hourly snapshot job), so an unchanged project is not simulated again
+    known: dict[int, tuple[date, date, date | None]] = {}
+    for pid, metrics in session.exec(select(HealthSnapshot.project_id, HealthSnapshot.metrics)
+                                     .where(HealthSnapshot.project_id.in_(ids), HealthSnapshot.day == today)):
+        f = (metrics or {}).get("forecast") or {}
+        if bases.get(pid) and (metrics or {}).get("basis") == bases[pid] and f.get("p50") and f.get("p85"):
+            known[pid] = (date.fromisoformat(f["p50"]), date.fromisoformat(f["p85"]),
+                          date.fromisoformat(f["p95"]) if f.get("p95") else None)
+
     by_project: dict[int, list] = defaultdict(list)
     for row in task_rows:
         by_project[row[0]].append(row)
@@ -254,14 +270,14 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
             block_times.get(p.id, []),
             finished.get(p.id, []), int(costs.get(p.id) or 0), labour.get(p.id, (0, 0)),
             risks.get(p.id, []), participation.get(p.id, (0, 0)), cal, blocked_limit,
-            history_weeks, trials)
+            history_weeks, trials, known.get(p.id))
     return reports
 
 
 def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], blocked: list[Task],
               block_times: list[tuple[int, datetime | None]], finished: list, cost_cents: int, labour: tuple[int, int], risks: list[RiskLine],
               participation: tuple[int, int], cal: WorkCalendar, blocked_limit: int,
-              history_weeks: int, trials: int) -> StatusReport:
+              history_weeks: int, trials: int, snapshot_dates: tuple | None) -> StatusReport:
     tz = ZoneInfo(p.timezone or "UTC")
     counts: dict[str, int] = defaultdict(int)
     est_sum = est_done = 0.0
@@ -320,7 +336,8 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
                                reason="No tasks yet, so nothing to forecast.")
     else:
         forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
-                               calendar=cal, unit=unit, trials=trials, seed=fc.SEED + (p.id or 0))
+                               calendar=cal, unit=unit, trials=trials, seed=fc.SEED + (p.id or 0),
+                               known=snapshot_dates)
     bands: dict[str, int] = defaultdict(int)
     for r in risks:
         bands[r.band] += 1
