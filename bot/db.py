@@ -38,6 +38,15 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(conn, _name):
+            # Python's sqlite3 only opens a transaction before INSERT/UPDATE/DELETE.
+            # A SAVEPOINT issued first would open one itself, and its RELEASE
+            # would then commit everything so far: start the real one first.
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
+
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
