@@ -122,7 +122,8 @@ def test_status_statements_do_not_grow_with_the_project(db_engine):
         s.commit()
     n_small, _ = _count(db_engine, "status small")
     n_big, text = _count(db_engine, "status big")
-    assert n_small == n_big <= 12, (n_small, n_big)
+    # the project, its version (for the cache), eleven aggregate queries
+    assert n_small == n_big <= 13, (n_small, n_big)
     assert "and 146 more: `/project task list big blocked`" in text
 
 
