@@ -187,3 +187,18 @@ def test_an_hourly_snapshot_at_the_same_version_spares_the_simulation(run, db_en
     ok(run('task add web "One more"'))
     status(run)
     assert calls == [1]
+
+
+def test_a_write_on_the_raw_connection_must_touch_the_project(run, db_engine):
+    """`session.connection().execute(...)` bypasses the session's events; `touch` says what changed."""
+    from bot.domain import versions
+
+    assert "$0 of $10,000" in status(run)
+    with Session(db_engine) as s:
+        pid = s.exec(select(Project.id).where(Project.key == "web")).one()
+        s.connection().execute(insert(CostEntry.__table__).values(
+            team_id="T0TEST", project_id=pid, amount_cents=70_000, spent_on=TODAY, category="other",
+            description="", user_id="", created_at=NOW))
+        versions.touch(s, pid)
+        s.commit()
+    assert "$700 of $10,000" in status(run)
