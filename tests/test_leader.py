@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -76,6 +77,18 @@ def test_only_one_lease_holder_on_sqlite(tmp_path):
     first.release()
     assert second.try_acquire() and second.still_held()
     second.release()
+
+
+def test_a_file_lease_taken_in_one_thread_is_held_and_released_from_another(tmp_path):
+    lease, rival = FileLease(tmp_path / "bot.sqlite3.scheduler.lock"), FileLease(
+        tmp_path / "bot.sqlite3.scheduler.lock")
+    taker = threading.Thread(target=lease.try_acquire)
+    taker.start()
+    taker.join()
+    assert lease.still_held() and not rival.try_acquire()  # the leading loop runs in another thread
+    lease.release()
+    assert not lease.still_held() and rival.try_acquire()
+    rival.release()
 
 
 @pytest.mark.slow

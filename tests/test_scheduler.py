@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.jobs import standup_jobs
-from bot.jobs.scheduler import build_scheduler, daily_trigger, register_all
+from bot.jobs.scheduler import JobStore, build_scheduler, daily_trigger, register_all
 from bot.models import StandupParticipant, StandupRun
 from tests.test_standups_world import World
 
@@ -178,3 +178,46 @@ def test_the_scheduled_job_opens_the_run_through_the_job_store(db_engine, schedu
     assert wait_until(opened)
     (run,) = world.runs()
     assert run.state == "open" and run.run_date == now.date()
+
+
+def test_a_resync_with_one_standup_retimed_rewrites_only_that_job_without_unpickling_any(
+        db_engine, scheduler_for, monkeypatch):
+    world = World(db_engine, datetime(2026, 12, 1, 7, tzinfo=UTC), people=["U0ANNA"])
+    world.cmd("standup set 09:30 mon-fri")
+    scheduler = scheduler_for()
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 1, "replaced": 0, "removed": 0}
+    config_id = world.config().id
+    kept = scheduler.get_job(f"standup:{config_id}").next_run_time
+    other = scheduler.add_job(record, daily_trigger("08:00", "mon-fri", "UTC"), id="standup:999999",
+                              name="standup 999999 08:00 mon-fri UTC", args=["gone"])
+    unpickled: list[str] = []
+    original = JobStore._reconstitute_job
+    monkeypatch.setattr(JobStore, "_reconstitute_job",
+                        lambda self, state: unpickled.append("job") or original(self, state))
+
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 0, "replaced": 0, "removed": 1}
+    world.cmd("standup set 10:15 mon-fri")
+    assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 0, "replaced": 1, "removed": 0}
+    assert unpickled == []  # compared against the stored rows, never unpickled
+    assert scheduler.get_job(other.id) is None
+    job = scheduler.get_job(f"standup:{config_id}")
+    assert job.name == f"standup {config_id} 10:15 mon-fri Europe/Berlin" and job.next_run_time != kept
+    assert job.next_run_time.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == "10:15"
+
+
+def test_jobs_added_in_a_batch_are_written_together_and_fire_like_any_other(db_engine, scheduler_for):
+    scheduler = scheduler_for()
+    store = scheduler._lookup_jobstore("default")
+    trigger = daily_trigger("09:30", "mon-sun", "UTC")
+    with store.batch():
+        for n in range(3):
+            scheduler.add_job(record, trigger, id=f"t:{n}", args=[f"job {n}"], replace_existing=True)
+        scheduler.remove_job("t:2")
+        assert store.count() == 0  # nothing written until the batch ends
+    assert sorted(store.stored_states("t:")) == ["t:0", "t:1"]
+    with store.batch():  # a second batch replaces a stored job in place
+        scheduler.add_job(record, trigger, id="t:0", args=["soon"], replace_existing=True,
+                          next_run_time=datetime.now(UTC) - timedelta(seconds=1))
+    scheduler.resume()
+    assert wait_until(lambda: FIRINGS)
+    assert [label for label, _ in FIRINGS] == ["soon"] and store.count() == 2

@@ -95,7 +95,8 @@ class FileLease:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._lock = FileLock(str(self.path))
+        # not thread-local: the lease is checked from whichever thread leads
+        self._lock = FileLock(str(self.path), thread_local=False)
 
     def try_acquire(self) -> bool:
         if self._lock.is_locked:

@@ -23,7 +23,7 @@ from bot.db import make_engine
 from bot.domain.outbox import Notifier
 from bot.jobs.dispatcher import deliver_pending
 from bot.jobs.leader import Lease, lease_for
-from bot.jobs.scheduler import build_scheduler, register_all
+from bot.jobs.scheduler import build_scheduler, job_count, register_all
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def lead(settings: Settings, engine: Engine, lease: Lease, notifier: Notifier, s
         if register is not None:
             register(scheduler)
         scheduler.resume()
-        log.info("leader %s: scheduler running with %d jobs", os.getpid(), len(scheduler.get_jobs()))
+        log.info("leader %s: scheduler running with %d jobs", os.getpid(), job_count(scheduler))
         while not stop.is_set():
             try:
                 deliver_pending(engine, notifier)
