@@ -208,7 +208,7 @@ class FakeSlack:
         return [c for c in self.calls_to("chat.postMessage")
                 if channel is None or c.params.get("channel") == channel]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
         """Block until `count` successful calls to `method` (or `response_url` POSTs
         when method is "response") arrived; fail the test after `timeout` s."""
         deadline = time.monotonic() + timeout

@@ -250,7 +250,7 @@ class SlackApp:
 
     # --- what came back -------------------------------------------------------------
 
-    def wait_reply(self, count: int = 1, timeout: float = 5.0) -> dict:
+    def wait_reply(self, count: int = 1, timeout: float = 20.0) -> dict:
         """The `count`-th message the app sent to any response_url (bodies are JSON);
         fails if Slack would have refused it (Block Kit limits)."""
         response = self.fake.wait_for("response", count, timeout)[count - 1]
@@ -269,7 +269,7 @@ def press(message: dict, label: str) -> dict:
     raise AssertionError(f"no button {label!r} in the message")
 
 
-def wait_for_outbox(engine: Engine, timeout: float = 5.0) -> list:
+def wait_for_outbox(engine: Engine, timeout: float = 20.0) -> list:
     """Wait until the web process delivered every outbox row (none pending or sending);
     returns all rows."""
     from sqlmodel import Session, select

@@ -56,7 +56,7 @@ class Watch:
         while deliver_pending(self.engine, self.notifier):
             pass
 
-    def settle(self, timeout: float = 5.0) -> None:
+    def settle(self, timeout: float = 20.0) -> None:
         """Until nothing is left to send (the app's own pump may be sending too)."""
         deadline = time.monotonic() + timeout
         while True:

@@ -106,7 +106,7 @@ def scheduler_for(db_engine):
     FIRINGS.clear()
 
 
-def wait_until(condition, timeout: float = 5.0) -> bool:
+def wait_until(condition, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
