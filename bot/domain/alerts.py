@@ -38,7 +38,7 @@ from bot.domain.detectors import (
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import day, mention, money
 from bot.domain.replies import Button, Field, Intent, Reply, Section
-from bot.models import Alert, OutboxMessage, Project, ProjectState, Risk
+from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState, Risk
 
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
 ACTIVE_STATES = (OPEN, ACKNOWLEDGED, SNOOZED)
@@ -467,6 +467,30 @@ AFFECTED_BY = {
     "dayoff": {"overload", "silent"},
     "project": set(DETECTORS),
 }
+
+
+AUDIT_KINDS = {"task": "task", "milestone": "milestone", "risk": "risk", "cost": "cost", "time": "cost",
+               "member": "member", "day_off": "dayoff", "standup": "standup", "project": "project"}
+
+
+def after_audited_changes(*, session: Session, team_id: str, since_audit_id: int,
+                          now: datetime) -> dict[int, SyncResult]:
+    """Re-run, per project, the detectors that the changes audited after
+    `since_audit_id` can affect (what a command just did); the caller commits."""
+    rows = session.exec(select(AuditEntry.project_id, AuditEntry.entity).where(
+        AuditEntry.team_id == team_id, AuditEntry.id > since_audit_id,
+        AuditEntry.project_id.is_not(None))).all()
+    wanted: dict[int, set[str]] = {}
+    for project_id, entity in rows:
+        kind = AUDIT_KINDS.get(entity)
+        if kind:
+            wanted.setdefault(project_id, set()).update(AFFECTED_BY[kind])
+    results = {}
+    for project_id, only in sorted(wanted.items()):
+        project = session.get(Project, project_id)
+        if project is not None and project.team_id == team_id:
+            results[project_id] = check_project(session=session, project=project, now=now, only=only)
+    return results
 
 
 def after_change(*, session: Session, project: Project, now: datetime, what: str) -> SyncResult:

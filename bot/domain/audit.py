@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from bot.models import AuditEntry
 
@@ -41,3 +42,8 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def last_id(session: Session) -> int:
+    """The newest audit entry's id (0 if none): a mark to find what a command changed."""
+    return session.exec(select(func.coalesce(func.max(AuditEntry.id), 0))).one()

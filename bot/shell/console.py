@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from bot.commands import Context, dispatch
 from bot.config import Settings
-from bot.domain import members
+from bot.domain import audit, members
+from bot.domain.alerts import after_audited_changes
 from bot.domain.demo import DEMO_CHANNELS, DEMO_TEAM, seed_demo
 from bot.models import Project
 from bot.shell.notifier import ShellNotifier
@@ -117,7 +118,11 @@ class Shell:
                           channel_id=self.channel_id, now=self.clock(),
                           default_timezone=self.settings.default_timezone,
                           default_currency=self.settings.default_currency)
+            mark = audit.last_id(session)
             reply = dispatch(text, ctx)
+            if not reply.error and after_audited_changes(session=session, team_id=self.team_id,
+                                                         since_audit_id=mark, now=ctx.now):
+                session.commit()
             names = members.user_names(session=session, team_id=self.team_id)
         out = render_text(reply, names, self.channels)
         sent = self.deliver(names)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from bot.domain import audit
 from bot.domain.format import bar, day, truncate
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
@@ -117,7 +118,7 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
 
 def audit_mark(session: Session) -> int:
     """The newest audit id now; pass it to `enqueue_home_refreshes` after a change."""
-    return session.exec(select(func.coalesce(func.max(AuditEntry.id), 0))).one()
+    return audit.last_id(session)
 
 
 def concerned_users(*, session: Session, team_id: str, since_audit_id: int) -> set[str]:

@@ -3,6 +3,7 @@ settings, the database, the clock, and the outbox pump."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,10 +16,13 @@ from sqlmodel import Session
 
 from bot.commands import Context, dispatch
 from bot.config import Settings
+from bot.domain.alerts import after_audited_changes
 from bot.domain.outbox import OUTBOX_QUEUED
 from bot.domain.replies import Reply
 from bot.models import utcnow
 from bot.slack.home import audit_mark, enqueue_home_refreshes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,4 +60,19 @@ class Services:
                 session.commit()
             if queued or session.info.pop(OUTBOX_QUEUED, False):
                 self.kick()
+        if not reply.error:
+            self.executor.submit(self.detect_after, team_id=team_id, since_audit_id=mark)
         return reply
+
+    def detect_after(self, *, team_id: str, since_audit_id: int) -> None:
+        """Re-run the risk detectors a command's changes can trigger, off the
+        request path (the hourly job is the safety net if this fails)."""
+        try:
+            with self.session() as session:
+                if after_audited_changes(session=session, team_id=team_id, since_audit_id=since_audit_id,
+                                         now=self.clock()):
+                    session.commit()
+                    if session.info.pop(OUTBOX_QUEUED, False):
+                        self.kick()
+        except Exception:  # noqa: BLE001 - logged; alerts catch up on the hourly run
+            log.exception("risk detectors after a change failed (team %s)", team_id)
