@@ -138,3 +138,15 @@ def test_run_without_slack_starts_the_shell_on_a_seeded_database(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "Seeded" not in second.stdout
     assert "Website relaunch: open tasks" in second.stdout
+
+
+def test_every_button_a_reply_can_carry_has_a_command_to_type_in_the_shell():
+    """The shell has no buttons: each intent is shown with the command that does the same."""
+    from bot.domain.replies import Button, Intent
+    from bot.shell.render import intent_command
+
+    silent = {Intent.SHOW_MORE, Intent.REFRESH_HOME}  # paging and Home refresh mean nothing in a shell
+    for intent in Intent:
+        if intent in silent:
+            continue
+        assert intent_command(Button("x", intent, "website:3")).startswith("/project "), intent

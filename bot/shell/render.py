@@ -27,6 +27,14 @@ def intent_command(button: Button) -> str:
         Intent.ADD_RISK: f'/project risk add {value} "title" likelihood 3 impact 4',
         Intent.EDIT_PROJECT: f"/project edit {value} ...",
         Intent.CHART: f"/project chart {value} burnup",
+        Intent.ANSWER_STANDUP: '/project standup answer finished "..." next "..." blockers none',
+        Intent.ALERT_ACK: f"/project alerts ack A{value}",
+        Intent.ALERT_SNOOZE_DAY: f"/project alerts snooze A{value} day",
+        Intent.ALERT_SNOOZE_WEEK: f"/project alerts snooze A{value} week",
+        Intent.ALERT_ASSIGN: f"/project alerts assign A{value} @someone",
+        Intent.ALERT_TO_RISK: f"/project alerts risk A{value}",
+        Intent.BLOCKER_TO_RISK: '/project risk add "the blocker" likelihood 3 impact 3',
+        Intent.NEW_PROJECT: '/project new "Name" due DATE budget AMOUNT',
     }.get(button.intent, "")
 
 
