@@ -71,6 +71,15 @@ def test_a_taken_key_is_reported_on_the_key_field(slack, fake, db_engine):
     assert _count(db_engine, Project) == 1
 
 
+def test_a_key_that_would_read_as_a_command_word_is_refused_on_the_key_field(slack, fake, db_engine):
+    view = _open_new_project(slack, fake)
+    answer = slack.submit(view, {"name": {"value": "Numbers"}, "key": {"value": "3"}},
+                          view_id="V0RESERVED").json()
+    assert answer["response_action"] == "errors"
+    assert "would read as part of a command" in answer["errors"]["key"]
+    assert _count(db_engine, Project) == 0
+
+
 def test_add_task_button_opens_a_modal_whose_submission_adds_one_task(slack, fake, db_engine):
     make_project(db_engine)
     slack.click(Intent.ADD_TASK, "website", user=MEMBER)

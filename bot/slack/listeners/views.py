@@ -108,6 +108,8 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
     key = values.text(BlockId.KEY).lower() or None
     if key and not project_service.KEY_RE.match(key):
         errors[BlockId.KEY] = "1-40 lowercase letters, digits or dashes, like website."
+    elif key and project_service.key_is_reserved(key):
+        errors[BlockId.KEY] = f"`{key}` would read as part of a command; pick a word, like website."
     if errors:
         raise FieldErrors(errors)
     project = project_service.create_project(
