@@ -202,3 +202,15 @@ def test_a_write_on_the_raw_connection_must_touch_the_project(run, db_engine):
         versions.touch(s, pid)
         s.commit()
     assert "$700 of $10,000" in status(run)
+
+
+def test_unrelated_unsaved_rows_do_not_keep_status_from_the_cache(run, db_engine):
+    from bot.models import AuditEntry
+
+    status(run)
+    with Session(db_engine) as s:
+        project = s.exec(select(Project).where(Project.key == "web")).one()
+        s.add(AuditEntry(team_id="T0TEST", action="viewed", entity="project"))
+        hits = status_cache.stats["hits"]
+        build_status(session=s, project=project, today=TODAY)
+        assert status_cache.stats["hits"] == hits + 1

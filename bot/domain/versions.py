@@ -69,8 +69,10 @@ def touch(session: Session, project_id: int | None = None) -> None:
 
 def is_pending(session: Session, project_id: int) -> bool:
     """True while `session` holds changes (flushed or not) that may touch `project_id`'s status."""
-    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
-        return True
+    for obj in chain(session.new, session.dirty, session.deleted):
+        found = _touched(session, obj)
+        if found and (found[0] == "runs" or project_id in found[1]):
+            return True
     pending = session.info.get(_PENDING)
     return bool(pending) and (pending["all"] or bool(pending["runs"]) or project_id in pending["projects"])
 
@@ -81,22 +83,27 @@ def _values(obj, key: str) -> list:
     return [v for v in chain(hist.added, hist.unchanged, hist.deleted) if v is not None]
 
 
+def _touched(session: Session, obj) -> tuple[str, list] | None:
+    """("projects", ids) or ("runs", ids) an added, changed or deleted row belongs to."""
+    if isinstance(obj, _BY_PROJECT):
+        key, bucket = "project_id", "projects"
+    elif isinstance(obj, StandupParticipant):
+        key, bucket = "run_id", "runs"
+    elif isinstance(obj, Project) and not inspect(obj).pending:
+        key, bucket = "id", "projects"
+    else:
+        return None
+    if obj in session.dirty and not session.is_modified(obj):
+        return None
+    return bucket, _values(obj, key)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _context) -> None:
-    pending = None
     for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, _BY_PROJECT):
-            key, bucket = "project_id", "projects"
-        elif isinstance(obj, StandupParticipant):
-            key, bucket = "run_id", "runs"
-        elif isinstance(obj, Project) and not inspect(obj).pending:
-            key, bucket = "id", "projects"
-        else:
-            continue
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
-        pending = pending or _pending(session)
-        pending[bucket].update(_values(obj, key))
+        found = _touched(session, obj)
+        if found:
+            _pending(session)[found[0]].update(found[1])
 
 
 @event.listens_for(Session, "do_orm_execute")
