@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -27,9 +28,9 @@ from bot.domain.access import Action, require, role_of
 from bot.domain.errors import Invalid, NotFound, PermissionDenied
 from bot.domain.format import day as fmt_day
 from bot.domain.format import truncate
-from bot.domain.outbox import Kind, enqueue
+from bot.domain.outbox import OUTBOX_QUEUED, Kind, enqueue
 from bot.domain.projects import validate_timezone
-from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.replies import Button, Intent, Reply, Section, reply_to_dict
 from bot.models import (
     DayOff,
     Member,
@@ -403,6 +404,164 @@ def start_run(*, session: Session, config: StandupConfig, now: datetime, run_dat
         _open(session=session, config=config, project=project, run=run, now=now, manual=manual)
     prompted = advance_run(session=session, run=run, now=now)
     return StartResult(run, created=created, prompted=prompted.prompted)
+
+
+def start_runs(*, session: Session, due: list[tuple[int, str | None]], now: datetime) -> dict[int, StartResult]:
+    """`start_run` for many standups due at `now` at once (the scheduler's busy
+    minute): (config id, zone whose clock names the run date, or None for the
+    standup's own) -> the same result, in a few statements for all of them.
+    Standups that prompt each member at their own time, and runs already
+    open, go through `start_run`/`advance_run` one by one."""
+    rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
+                        .where(StandupConfig.id.in_({c for c, _ in due}))).all()
+    found = {config.id: (config, project) for config, project in rows}
+    results: dict[int, StartResult] = {}
+    todo: dict[tuple[int, date], tuple[StandupConfig, Project]] = {}
+    for config_id, zone in due:
+        if config_id not in found:
+            continue
+        config, project = found[config_id]
+        tz = config_timezone(config, project)
+        run_date = now.astimezone(ZoneInfo(zone or tz)).date()
+        if config.per_member_timezone:
+            results[config_id] = start_run(session=session, config=config, now=now, run_date=run_date)
+        elif project.state not in (ProjectState.ACTIVE, ProjectState.ON_HOLD):
+            results[config_id] = StartResult(None, reason="the project is closed")
+        elif config.paused:
+            results[config_id] = StartResult(None, reason="paused")
+        else:
+            todo[(config_id, run_date)] = (config, project)
+    if not todo:
+        return results
+    days = [d for _, d in todo]
+    days_off = _project_days_off(session=session, projects={p.id for _, p in todo.values()},
+                                 start=min(days), end=max(days))
+    for (config_id, run_date), (config, project) in list(todo.items()):
+        why = calendar.WorkCalendar(
+            country=config.holidays_country, subdiv=config.holidays_subdiv, weekdays=weekdays_of(config),
+            days_off=frozenset(days_off.get(project.id, set()))).why_not_working(run_date)
+        if why:
+            results[config_id] = StartResult(None, reason=why)
+            del todo[(config_id, run_date)]
+    if not todo:
+        return results
+    runs, created = _get_or_create_runs(session=session, keys=todo, now=now)
+    pending = {key: run for key, run in runs.items() if run.state == "pending"}
+    prompted = _open_many(session=session, runs=pending, configs=todo, now=now)
+    for key, run in runs.items():
+        if key not in pending:  # already open: whatever is due, as `start_run` would
+            prompted[run.id] = advance_run(session=session, run=run, now=now).prompted
+        results[key[0]] = StartResult(run, created=run.id in created, prompted=prompted.get(run.id, []))
+    return results
+
+
+def _project_days_off(*, session: Session, projects: set[int], start: date, end: date) -> dict[int, set[date]]:
+    """`calendar.company_days_off` of many projects in one query."""
+    out: dict[int, set[date]] = {}
+    for row in session.exec(select(DayOff).where(DayOff.project_id.in_(projects), DayOff.user_id.is_(None),
+                                                 DayOff.start_date <= end, DayOff.end_date >= start)):
+        out.setdefault(row.project_id, set()).update(calendar.expand([(row.start_date, row.end_date)]))
+    return out
+
+
+def _get_or_create_runs(*, session: Session, keys: dict[tuple[int, date], tuple[StandupConfig, Project]],
+                        now: datetime) -> tuple[dict[tuple[int, date], StandupRun], set[int]]:
+    """`_get_or_create_run` of many (config id, date): one INSERT ... ON CONFLICT
+    DO NOTHING for all, one SELECT; also the ids of the runs this call created."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = StandupRun.__table__
+    values = [{"team_id": config.team_id, "standup_id": config.id, "project_id": config.project_id,
+               "run_date": run_date, "scheduled_at": now, "closes_at": now, "state": "pending"}
+              for (_, run_date), (config, _) in keys.items()]
+    created = set(session.execute(insert(table).on_conflict_do_nothing().returning(table.c.id),
+                                  values).scalars())  # executemany: the versions hook sees the projects
+    rows = session.exec(select(StandupRun).where(StandupRun.standup_id.in_({c for c, _ in keys}),
+                                                 StandupRun.run_date.in_({d for _, d in keys})))
+    return {(r.standup_id, r.run_date): r for r in rows if (r.standup_id, r.run_date) in keys}, created
+
+
+def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
+               configs: dict[tuple[int, date], tuple[StandupConfig, Project]],
+               now: datetime) -> dict[int, list[str]]:
+    """`_open` (scheduled, in the standup's own zone) then `advance_run` for many
+    pending runs, with a few statements for all: run id -> users newly prompted."""
+    if not runs:
+        return {}
+    projects = {configs[key][1].id: configs[key][1] for key in runs}
+    asked: dict[int, list[str]] = {pid: [] for pid in projects}
+    for pid, user_id, role in session.exec(select(Member.project_id, Member.user_id, Member.role).where(
+            Member.project_id.in_(projects), Member.active == True).order_by(Member.id)):  # noqa: E712
+        if role in ASKED_ROLES and user_id not in asked[pid]:
+            asked[pid].append(user_id)
+    for pid, project in projects.items():
+        if project.owner_user_id and project.owner_user_id not in asked[pid]:
+            asked[pid].insert(0, project.owner_user_id)
+    teams = {p.team_id for p in projects.values()}
+    bots = set(session.exec(select(User.team_id, User.user_id).where(
+        User.team_id.in_(teams), User.user_id.in_({u for ids in asked.values() for u in ids}),
+        (User.is_bot == True) | (User.deleted == True))).all())  # noqa: E712
+    days = [d for _, d in runs]
+    absences = session.exec(select(DayOff).where(DayOff.team_id.in_(teams), DayOff.user_id.is_not(None),
+                                                 DayOff.start_date <= max(days),
+                                                 DayOff.end_date >= min(days))).all()
+    run_ids = {r.id for r in runs.values()}
+    existing: dict[tuple[int, str], StandupParticipant] = {(p.run_id, p.user_id): p for p in session.exec(
+        select(StandupParticipant).where(StandupParticipant.run_id.in_(run_ids)))}
+    answered = set(session.exec(select(StandupAnswer.run_id, StandupAnswer.user_id).where(
+        StandupAnswer.run_id.in_(run_ids))).all()) if existing else set()
+    new_parts, messages, prompted = [], [], {}
+    for key, run in runs.items():
+        config, project = configs[key]
+        tz = config_timezone(config, project)
+        people = [u for u in asked[project.id] if (project.team_id, u) not in bots]
+        away = {a.user_id for a in absences if a.team_id == project.team_id
+                and a.project_id in (None, project.id) and a.start_date <= run.run_date <= a.end_date}
+        at = local_to_utc(run.run_date, config.time_local, tz) if people else now
+        window = timedelta(minutes=config.close_after_minutes)
+        run.scheduled_at, run.closes_at = at, max(at + window, now + window / 4)
+        run.channel_id = config.channel_id or project.channel_id
+        run.state = "open"
+        session.add(run)
+        reply = None
+        for user_id in people:
+            status = "away" if user_id in away else "asked"
+            part = existing.get((run.id, user_id))
+            due = (status == "asked" and (run.id, user_id) not in answered and at <= now < run.closes_at
+                   and (part is None or part.prompted_at is None))
+            if part is None:
+                new_parts.append({"team_id": run.team_id, "run_id": run.id, "user_id": user_id,
+                                  "status": status, "prompt_at": at, "prompted_at": now if due else None})
+            else:
+                part.status, part.prompt_at = status, at
+                part.prompted_at = now if due else part.prompted_at
+                session.add(part)
+            if due:
+                reply = reply or prompt_reply(config=config, project=project, run=run, tz=tz)
+                messages.append(OutboxMessage(
+                    team_id=run.team_id, idempotency_key=f"standup:{run.id}:prompt:{user_id}", kind=str(Kind.DM),
+                    user_id=user_id, project_id=project.id, payload={"reply": reply_to_dict(reply)},
+                    next_attempt_at=now))
+                prompted.setdefault(run.id, []).append(user_id)
+    if new_parts:
+        session.execute(sa_insert(StandupParticipant.__table__), new_parts)
+    queued = _enqueue_all(session=session, messages=messages)
+    session.flush()
+    return {run_id: [u for u in users if f"standup:{run_id}:prompt:{u}" in queued]
+            for run_id, users in prompted.items()}
+
+
+def _enqueue_all(*, session: Session, messages: list[OutboxMessage]) -> set[str]:
+    """Queue outbox rows as `enqueue` would (a key already queued wins), in one
+    INSERT ... ON CONFLICT DO NOTHING; the keys newly queued."""
+    if not messages:
+        return set()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    queued = set(session.execute(insert(table).on_conflict_do_nothing().returning(table.c.idempotency_key),
+                                 [m.model_dump(exclude={"id"}) for m in messages]).scalars())
+    if queued:
+        session.info[OUTBOX_QUEUED] = True
+    return queued
 
 
 def start_now(*, session: Session, project: Project, actor: str, now: datetime) -> StartResult:

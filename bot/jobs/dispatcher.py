@@ -22,6 +22,7 @@ owner gets a DM saying what to fix.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +48,22 @@ GIVE_UP_AFTER = timedelta(hours=24)  # ... spread over this long: Slack outages 
 LEASE_SECONDS = 120.0  # a claimed row not recorded by then is retried (and reconciled)
 CANDIDATES = 20
 NOTICE_PREFIX = "outbox-failed:"
+
+
+_wanted = threading.Event()
+
+
+def kick_delivery() -> None:
+    """Ask this process's dispatcher (the worker's lead loop) to deliver now,
+    not at its next poll: something was just queued."""
+    _wanted.set()
+
+
+def wait_for_kick(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for `kick_delivery`; True if kicked."""
+    kicked = _wanted.wait(timeout)
+    _wanted.clear()
+    return kicked
 
 
 def backoff(attempts: int) -> float:

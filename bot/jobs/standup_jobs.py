@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,6 +27,7 @@ from sqlmodel import Session, func, select
 from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import standups
+from bot.jobs.dispatcher import kick_delivery
 from bot.jobs.scheduler import current_scheduler, daily_trigger, job_engine, job_settings, sync_jobs
 from bot.models import Member, Project, ProjectState, StandupConfig, StandupRun, User, utcnow
 
@@ -54,6 +56,63 @@ def open_standup(engine: Engine, *, config_id: int, now: datetime, zone: str | N
     if result.run is None:
         log.info("standup %s not run at %s: %s", config_id, now.isoformat(), result.reason)
     return result
+
+
+def open_standups(engine: Engine, *, due: list[tuple[int, str | None]],
+                  now: datetime) -> dict[int, standups.StartResult]:
+    """Open the runs of many standups due at `now` in one transaction; if that
+    fails, each in its own, so one bad standup does not hold back the others."""
+    try:
+        with session_scope(engine) as session:
+            results = standups.start_runs(session=session, due=due, now=now)
+    except Exception:
+        log.exception("opening %d standups together failed; opening them one by one", len(due))
+        results = {}
+        for config_id, zone in due:
+            try:
+                result = open_standup(engine, config_id=config_id, zone=zone, now=now)
+            except Exception:
+                log.exception("standup %s could not be opened; the sweep retries it", config_id)
+                continue
+            if result is not None:
+                results[config_id] = result
+    skipped = {c: r.reason for c, r in results.items() if r.run is None}
+    if skipped:
+        log.info("standups not run at %s: %s", now.isoformat(), skipped)
+    kick_delivery()
+    return results
+
+
+class Opener:
+    """Gathers the standup jobs the scheduler fires together (500 at 09:00)
+    and opens them in batches: the first job thread to arrive opens what has
+    queued up, the others only queue theirs and return. A batch lost to a
+    crash is opened by the sweep's catch-up, as a crashed single job would be."""
+
+    BATCH = 1000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._busy = threading.Lock()
+        self._queue: list[tuple[int, str | None]] = []
+
+    def open(self, engine: Engine, config_id: int, zone: str | None) -> None:
+        with self._lock:
+            self._queue.append((config_id, zone))
+        while self._busy.acquire(blocking=False):
+            try:
+                with self._lock:
+                    batch, self._queue = self._queue[:self.BATCH], self._queue[self.BATCH:]
+                if batch:
+                    open_standups(engine, due=batch, now=utcnow())
+            finally:
+                self._busy.release()
+            with self._lock:
+                if not self._queue:
+                    return
+
+
+_opener = Opener()
 
 
 def sweep(engine: Engine, *, now: datetime, grace: timedelta) -> SweepResult:
@@ -123,7 +182,10 @@ def settings_signature(engine: Engine) -> tuple:
 
 
 def start_standup_job(config_id: int, zone: str | None = None, now: datetime | None = None) -> None:
-    open_standup(job_engine(), config_id=config_id, zone=zone, now=now or utcnow())
+    if now is not None:
+        open_standup(job_engine(), config_id=config_id, zone=zone, now=now)
+    else:
+        _opener.open(job_engine(), config_id, zone)
 
 
 def sweep_job(now: datetime | None = None) -> None:

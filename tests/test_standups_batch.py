@@ -1,0 +1,135 @@
+"""The scheduler's busy minute: many standups due at once open together in one
+transaction, exactly as each would open alone, and never twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from bot.jobs.standup_jobs import Opener, open_standups
+from bot.models import OutboxMessage, StandupParticipant, StandupRun
+from tests import test_standups_world
+from tests.factories import make_project
+from tests.helpers import Runner
+from tests.test_standups_world import OWNER, PEOPLE
+from tests.test_standups_world import World as TeamWorld
+
+PROMPT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # Tuesday 09:30 in Berlin
+DORA = PEOPLE[3]
+
+
+class World(TeamWorld):
+    """A standup team whose commands are typed in its own project's channel."""
+
+    def cmd(self, text: str, *, user: str = OWNER, ok: bool = True):
+        reply = Runner(self.engine, self.now)(text, user=user, channel=self.project.channel_id)
+        assert not ok or not reply.error, reply.plain()
+        return reply
+
+
+def second_world(engine, monkeypatch, key: str) -> World:
+    monkeypatch.setattr(test_standups_world, "make_project",
+                        partial(make_project, key=key, name=f"Project {key}", channel_id=f"C0{key.upper()}"))
+    return World(engine, PROMPT)
+
+
+def snapshot(world: World) -> dict:
+    """What opening a run decided, without ids."""
+    (run,) = world.runs()
+    with Session(world.engine) as s:
+        parts = s.exec(select(StandupParticipant).where(StandupParticipant.run_id == run.id)
+                       .order_by(StandupParticipant.user_id)).all()
+        messages = s.exec(select(OutboxMessage).where(OutboxMessage.project_id == world.project.id)
+                          .order_by(OutboxMessage.user_id)).all()
+        return {
+            "run": (run.state, run.run_date, run.scheduled_at, run.closes_at),
+            "people": [(p.user_id, p.status, p.prompt_at, p.prompted_at) for p in parts],
+            "prompts": [(m.kind, m.user_id, m.idempotency_key.replace(f":{run.id}:", ":RUN:"),
+                         m.payload["reply"].get("title", ""),
+                         m.next_attempt_at) for m in messages],
+        }
+
+
+def test_a_batch_opens_each_standup_exactly_as_opening_it_alone_would(db_engine, monkeypatch):
+    alone, together = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
+    for world in (alone, together):
+        world.cmd("standup set 09:30")
+        world.cmd(f"ooo <@{DORA}> 2026-12-01")
+    alone.fire()
+    results = open_standups(db_engine, due=[(together.config().id, None)], now=PROMPT)
+    result = results[together.config().id]
+    assert result.created and sorted(result.prompted) == sorted([OWNER, *PEOPLE[:3], PEOPLE[4]])
+
+    batch, single = snapshot(together), snapshot(alone)
+    assert batch["run"] == single["run"] == ("open", date(2026, 12, 1), PROMPT, PROMPT + timedelta(hours=2))
+    assert batch["people"] == single["people"] and ("U0DORA", "away", PROMPT, None) in batch["people"]
+    assert [p[:3] for p in batch["prompts"]] == [p[:3] for p in single["prompts"]]
+    assert len(batch["prompts"]) == 5  # the owner and four members; not Dora (away) nor the stakeholder
+
+
+def test_a_batch_skips_paused_standups_days_off_and_holidays_with_the_same_reasons(db_engine, monkeypatch):
+    paused, day_off = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
+    holiday = second_world(db_engine, monkeypatch, "shop")
+    paused.cmd("standup set 09:30 daily")
+    paused.cmd("standup pause")
+    day_off.cmd("standup set 09:30 daily")
+    day_off.cmd("standup skip 2026-12-24")
+    holiday.cmd("standup set 09:30 daily holidays DE-BY")
+    christmas_eve = datetime(2026, 12, 24, 8, 30, tzinfo=UTC)
+    christmas = christmas_eve + timedelta(days=1)
+    due = [(w.config().id, None) for w in (paused, day_off)]
+    reasons = {c: r.reason for c, r in open_standups(db_engine, due=due, now=christmas_eve).items()}
+    holiday_reason = open_standups(db_engine, due=[(holiday.config().id, None)], now=christmas)
+    assert reasons == {paused.config().id: "paused", day_off.config().id: "company day off"}
+    assert holiday_reason[holiday.config().id].reason == "Christmas Day"
+    with Session(db_engine) as s:
+        assert s.exec(select(StandupRun)).all() == [] and s.exec(select(OutboxMessage)).all() == []
+
+
+def test_standups_fired_from_many_threads_at_once_open_once_and_prompt_each_person_once(db_engine, monkeypatch):
+    worlds = [World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile"),
+              second_world(db_engine, monkeypatch, "shop")]
+    for world in worlds:
+        world.cmd("standup set 09:30 daily")
+    opener = Opener()
+    monkeypatch.setattr("bot.jobs.standup_jobs.utcnow", lambda: PROMPT + timedelta(seconds=2))
+    fired = [partial(opener.open, db_engine, w.config().id, None) for w in worlds for _ in range(3)]
+    threads = [threading.Thread(target=f) for f in fired]  # each cron job twice more, as a double fire would
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for world in worlds:
+        (run,) = world.runs()
+        assert run.state == "open"
+        with Session(db_engine) as s:
+            keys = s.exec(select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.project_id == world.project.id)).all()
+        assert sorted(keys) == sorted(f"standup:{run.id}:prompt:{u}" for u in [OWNER, *PEOPLE])
+    again = open_standups(db_engine, due=[(w.config().id, None) for w in worlds], now=PROMPT + timedelta(minutes=1))
+    assert {r.created for r in again.values()} == {False} and all(r.prompted == [] for r in again.values())
+
+
+def test_opening_a_batch_takes_the_same_statements_for_2_standups_as_for_20(db_engine, monkeypatch):
+    """The busy minute's cost does not grow a query per standup."""
+    worlds = [World(db_engine, PROMPT)] + [second_world(db_engine, monkeypatch, f"p{n}") for n in range(21)]
+    for world in worlds:
+        world.cmd("standup set 09:30 daily")
+    counts = []
+    statements: list[str] = []
+    for batch in (worlds[:2], worlds[2:]):
+        due = [(w.config().id, None) for w in batch]
+        statements.clear()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db_engine, "before_cursor_execute", listener)
+        try:
+            results = open_standups(db_engine, due=due, now=PROMPT)
+        finally:
+            event.remove(db_engine, "before_cursor_execute", listener)
+        assert len(results) == len(batch) and all(r.created and len(r.prompted) == 6 for r in results.values())
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 25
