@@ -284,3 +284,31 @@ def test_two_sessions_enqueueing_the_same_key_at_once_store_one_row(db_engine, n
         second.commit()
     assert not created and row.payload["reply"]["sections"][0]["text"] == "double-click"
     assert list(_rows(db_engine)) == ["double-click"]
+
+
+def test_parallel_senders_split_the_destinations_and_keep_each_ones_order(db_engine, now):
+    """The worker's senders on PostgreSQL: each owns a share of the channels and
+    DMs, so every message goes once and each destination hears them in order."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("the worker runs one sender on SQLite")
+    with Session(db_engine) as s:
+        for n in range(5):
+            for channel in ("C0A", "C0B", "C0C", "C0D", "C0E", "C0F"):
+                _post(s, f"{channel}:{n}", channel=channel)
+        s.commit()
+    slack = ScriptedSlack()
+    shares = [threading.Thread(target=deliver_pending, args=(db_engine, slack),
+                               kwargs={"now": now, "share": (i, 3)}) for i in range(3)]
+    for sender in shares:
+        sender.start()
+    for sender in shares:
+        sender.join()
+    assert sorted(slack.delivered) == sorted(_rows(db_engine)) and len(slack.delivered) == 30
+    for channel in ("C0A", "C0B", "C0C", "C0D", "C0E", "C0F"):
+        assert [k for k in slack.delivered if k.startswith(channel)] == [f"{channel}:{n}" for n in range(5)]
+    alone = ScriptedSlack()
+    with Session(db_engine) as s:
+        _post(s, "C0A:late", channel="C0A")
+        s.commit()
+    owners = [deliver_pending(db_engine, alone, now=now, share=(i, 3)) for i in range(3)]
+    assert sorted(owners) == [0, 0, 1] and alone.delivered == ["C0A:late"]  # exactly one share owns C0A

@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -50,20 +50,24 @@ CANDIDATES = 20
 NOTICE_PREFIX = "outbox-failed:"
 
 
-_wanted = threading.Event()
+_kicked = threading.Condition()
+_kicks = 0
 
 
 def kick_delivery() -> None:
-    """Ask this process's dispatcher (the worker's lead loop) to deliver now,
-    not at its next poll: something was just queued."""
-    _wanted.set()
+    """Wake this process's dispatchers (the worker's senders) now rather than at
+    their next poll: something was just queued."""
+    global _kicks
+    with _kicked:
+        _kicks += 1
+        _kicked.notify_all()
 
 
-def wait_for_kick(timeout: float) -> bool:
-    """Wait up to `timeout` seconds for `kick_delivery`; True if kicked."""
-    kicked = _wanted.wait(timeout)
-    _wanted.clear()
-    return kicked
+def wait_for_kick(timeout: float, seen: int) -> int:
+    """Wait up to `timeout` seconds for a kick after the `seen`-th; the kicks so far."""
+    with _kicked:
+        _kicked.wait_for(lambda: _kicks != seen, timeout)
+        return _kicks
 
 
 def backoff(attempts: int) -> float:
@@ -80,14 +84,16 @@ class Claim:
 
 
 def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None = None,
-                    limit: int = 100) -> int:
+                    limit: int = 100, share: tuple[int, int] | None = None) -> int:
     """Send up to `limit` due messages; returns how many were sent.
 
-    `now` freezes the clock (tests); by default each row uses the real time."""
+    `now` freezes the clock (tests); by default each row uses the real time.
+    `share=(i, n)` (PostgreSQL) delivers only the i-th of n shares of the
+    destinations, so n senders in parallel keep each destination's order."""
     sent = 0
     for _ in range(limit * 3):  # deferrals count as progress, so bound the loop
         clock = now or utcnow()
-        claim = _claim_next(engine, clock)
+        claim = _claim_next(engine, clock, share)
         if claim is None:
             break
         if claim is _DEFERRED:
@@ -102,7 +108,7 @@ def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None 
 _DEFERRED = object()
 
 
-def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
+def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = None) -> Claim | object | None:
     """Claim the first due row; `_DEFERRED` if rows were only deferred or failed."""
     with Session(engine, expire_on_commit=False) as session:
         query = (
@@ -112,6 +118,8 @@ def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
             .order_by(OutboxMessage.id)
             .limit(CANDIDATES)
         )
+        if share is not None:
+            query = query.where(_share_of_destination(share[1]) == share[0])
         if engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(session.exec(query))
@@ -150,15 +158,22 @@ def _claim_next(engine: Engine, now: datetime) -> Claim | object | None:
                              failing_since=row.result.get("failing_since"))
             return _DEFERRED  # another dispatcher won this row; look again
         session.commit()
-        return _DEFERRED if _any_due(engine, now) else None
+        return _DEFERRED if _any_due(engine, now, share) else None
 
 
-def _any_due(engine: Engine, now: datetime) -> bool:
-    with Session(engine) as session:
-        return session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.state.in_([State.PENDING, State.SENDING]),
+def _share_of_destination(shares: int):
+    """Which of `shares` a row's destination (channel, or user for DMs) falls in (PostgreSQL)."""
+    destination = func.coalesce(OutboxMessage.channel_id, OutboxMessage.user_id, "")
+    return func.abs(func.hashtext(OutboxMessage.team_id + ":" + destination) % shares)
+
+
+def _any_due(engine: Engine, now: datetime, share: tuple[int, int] | None = None) -> bool:
+    query = select(OutboxMessage.id).where(OutboxMessage.state.in_([State.PENDING, State.SENDING]),
                                            OutboxMessage.next_attempt_at <= now).limit(1)
-        ).first() is not None
+    if share is not None:
+        query = query.where(_share_of_destination(share[1]) == share[0])
+    with Session(engine) as session:
+        return session.exec(query).first() is not None
 
 
 def _unsent_dependency(session: Session, row: OutboxMessage, now: datetime) -> str | None:

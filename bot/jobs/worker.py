@@ -21,11 +21,12 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.db import make_engine
 from bot.domain.outbox import Notifier
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.dispatcher import deliver_pending, wait_for_kick
 from bot.jobs.leader import Lease, lease_for
 from bot.jobs.scheduler import build_scheduler, job_count, register_all
 
 log = logging.getLogger(__name__)
+SENDERS = 4  # outbox senders in parallel on PostgreSQL (each owns a share of the destinations)
 
 
 def slack_notifier(settings: Settings, engine: Engine) -> Notifier:
@@ -54,6 +55,8 @@ def lead(settings: Settings, engine: Engine, lease: Lease, notifier: Notifier, s
          register: Callable[[BaseScheduler], None] | None = None, poll_seconds: float = 1.0) -> None:
     """Run the scheduler and the dispatcher while the lease holds (or until `stop`)."""
     scheduler = build_scheduler(settings, engine)
+    senders: list[threading.Thread] = []
+    done = threading.Event()
     scheduler.start(paused=True)  # read the store first: stored next-run times survive restarts
     try:
         register_all(scheduler, settings)
@@ -61,17 +64,36 @@ def lead(settings: Settings, engine: Engine, lease: Lease, notifier: Notifier, s
             register(scheduler)
         scheduler.resume()
         log.info("leader %s: scheduler running with %d jobs", os.getpid(), job_count(scheduler))
+        shares = SENDERS if engine.dialect.name == "postgresql" else 1
+        senders = [threading.Thread(target=_send, args=(engine, notifier, done, poll_seconds, (i, shares)),
+                                    name=f"outbox-sender-{i}", daemon=True) for i in range(shares)]
+        for sender in senders:
+            sender.start()
         while not stop.is_set():
-            try:
-                deliver_pending(engine, notifier)
-            except Exception:  # a delivery bug must not stop the scheduler
-                log.exception("outbox delivery failed; retrying")
             if not lease.still_held():
                 log.error("leader %s: lease lost, stopping the scheduler", os.getpid())
                 return
             stop.wait(poll_seconds)
     finally:
         scheduler.shutdown(wait=False)
+        done.set()
+        for sender in senders:
+            sender.join(poll_seconds + 30)
+
+
+def _send(engine: Engine, notifier: Notifier, done: threading.Event, poll_seconds: float,
+          share: tuple[int, int]) -> None:
+    """One outbox sender: delivers its share of the destinations (all of them
+    alone) until `done`; polls, and wakes at once when something is queued."""
+    seen = 0
+    while not done.is_set():
+        try:
+            sent = deliver_pending(engine, notifier, share=share if share[1] > 1 else None)
+        except Exception:  # a delivery bug must not stop the scheduler
+            log.exception("outbox delivery failed; retrying")
+            sent = 0
+        if not sent:
+            seen = wait_for_kick(poll_seconds, seen)
 
 
 def run_worker(settings: Settings, *, stop: threading.Event | None = None,
