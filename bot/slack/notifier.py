@@ -45,6 +45,7 @@ NOTIFIER_SCOPES = (  # what send() and find_sent() call
     "users:read",  # users.info: names and time zones
 )
 RECONCILE_WINDOW = 100  # recent messages searched for an unconfirmed post
+DM_CACHE_SIZE = 50_000  # DM channels remembered (a DM channel id never changes; opened once per person)
 RETRIES = 2  # per call, on top of the first attempt; the outbox retries later still
 PERMANENT_ERRORS = {
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
@@ -78,6 +79,7 @@ class SlackNotifier:
                  backoff: float = 0.5):
         self.base_url, self.token_for, self.clock = base_url, token_for, clock
         self.retries, self.backoff = retries, backoff
+        self._dm_channels: dict[tuple[str, str], str] = {}  # (team, user) -> the bot's DM channel with them
 
     def client(self, team_id: str) -> WebClient:
         token = self.token_for(team_id)
@@ -93,6 +95,8 @@ class SlackNotifier:
         except SlackApiError as exc:
             error = exc.response.get("error", "") if exc.response is not None else ""
             status = exc.response.status_code if exc.response is not None else 0
+            if message.user_id and error in PERMANENT_ERRORS:  # the DM may be gone: open it afresh next time
+                self._dm_channels.pop((message.team_id, message.user_id), None)
             if status == 429 or error == "ratelimited":
                 retry_after = exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after"))
                 raise TemporaryFailure("rate limited", retry_after=float(retry_after or 1)) from None
@@ -153,7 +157,12 @@ class SlackNotifier:
 
     def _channel(self, client: WebClient, m: OutboxMessage) -> str:
         if m.kind == Kind.DM or (not m.channel_id and m.user_id):
-            return client.conversations_open(users=m.user_id)["channel"]["id"]
+            key = (m.team_id, m.user_id or "")
+            if key not in self._dm_channels:
+                if len(self._dm_channels) >= DM_CACHE_SIZE:
+                    self._dm_channels.clear()
+                self._dm_channels[key] = client.conversations_open(users=m.user_id)["channel"]["id"]
+            return self._dm_channels[key]
         if not m.channel_id:
             raise PermanentFailure("no channel or user to send to")
         return m.channel_id

@@ -152,3 +152,21 @@ def test_the_fake_refuses_block_kit_over_the_limits_like_slack(fake):
         client.views_publish(user_id="U1", view={"type": "home", "blocks": [section] * 101})
     client.chat_postMessage(channel="C1", text="t", blocks=[section] * 50)
     assert len(fake.messages("C1")) == 1
+
+
+def test_a_persons_dm_channel_is_opened_once_and_opened_again_after_a_permanent_failure(fake, db_engine):
+    slack = notifier(fake)
+    for key, user in [("a1", "U0ANNA"), ("b1", "U0BOB"), ("a2", "U0ANNA")]:
+        queue(db_engine, key, Kind.DM, user_id=user, reply=Reply.text(key))
+    assert deliver_pending(db_engine, slack) == 3
+    assert [c.params["users"] for c in fake.calls_to("conversations.open")] == ["U0ANNA", "U0BOB"]
+    anna = row(db_engine, "a1").result["channel"]
+    assert row(db_engine, "a2").result["channel"] == anna and row(db_engine, "b1").result["channel"] != anna
+    assert [c.params["text"] for c in fake.messages(anna)] == ["a1", "a2"]  # the same DM, from the cache
+
+    queue(db_engine, "a3", Kind.DM, user_id="U0ANNA", reply=Reply.text("a3"))
+    fake.fail_next("chat.postMessage", error="channel_not_found")
+    assert deliver_pending(db_engine, slack) == 0  # failed for good, and the cached DM forgotten
+    queue(db_engine, "a4", Kind.DM, user_id="U0ANNA", reply=Reply.text("a4"))
+    assert deliver_pending(db_engine, slack) == 1
+    assert [c.params["users"] for c in fake.calls_to("conversations.open")] == ["U0ANNA", "U0BOB", "U0ANNA"]
