@@ -146,12 +146,25 @@ class Scheduler(BackgroundScheduler):
 
     APScheduler 3.x runs one more round of job processing after `shutdown()`:
     with the executors already closed, a job due at that moment cannot run but
-    its next run time is still advanced, so the run would be lost on restart."""
+    its next run time is still advanced, so the run would be lost on restart.
+
+    The next run times of the jobs fired together (500 standups at 09:00) are
+    written in one transaction after they are handed to the executor, not one
+    transaction each; if that write fails the jobs are due again at the next
+    wake-up (a coalesced re-fire, which finds their runs already open)."""
 
     def _process_jobs(self):
         if self.state == STATE_STOPPED:
             return None
-        return super()._process_jobs()
+        store = self._jobstores.get("default")
+        if not isinstance(store, JobStore):
+            return super()._process_jobs()
+        try:
+            with store.batch():
+                return super()._process_jobs()
+        except Exception:  # the database went away mid-write: try again shortly
+            log.exception("saving the next run times of fired jobs failed; retrying")
+            return 1.0
 
 
 def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
