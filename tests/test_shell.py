@@ -99,7 +99,7 @@ def test_render_text_of_a_hand_built_reply():
         sections=[Section(text=":warning: <@U1> spent _a lot_ in <#C9|ops>",
                           fields=[Field("Spent", "$9"), Field("Budget left", "$1")],
                           buttons=[Button("Done #3", Intent.TASK_DONE, "web:3")])],
-        buttons=[Button("Custom", Intent.ALERT_ACK, "x")],
+        buttons=[Button("Custom", Intent.SHOW_MORE, "x")],
         footer="As of today",
     )
     assert render_text(reply, {"U1": "alice"}, {}) == "\n".join([
@@ -109,7 +109,7 @@ def test_render_text_of_a_hand_built_reply():
         "  Spent        $9",
         "  Budget left  $1",
         "  [Done #3]  ↳ /project task done web 3",
-        "  [Custom]",
+        "  [Custom]",  # paging has no shell command: the label alone
         "As of today",
     ])
 
