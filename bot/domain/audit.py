@@ -17,6 +17,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+RECORDED = "audit_recorded"  # session.info: the entries this session wrote
+
+
 def record(
     *,
     session: Session,
@@ -41,7 +44,16 @@ def record(
         after={k: _plain(v) for k, v in (after or {}).items()},
     )
     session.add(entry)
+    session.info.setdefault(RECORDED, []).append(entry)
     return entry
+
+
+def mark_before_changes(session: Session) -> int | None:
+    """The audit id just below what this session recorded (for the `since`
+    queries that find what a command changed), or None when it changed nothing.
+    Call after the command committed, so the entries have their ids."""
+    ids = [e.id for e in session.info.get(RECORDED, ()) if e.id is not None]
+    return min(ids) - 1 if ids else None
 
 
 def last_id(session: Session) -> int:

@@ -118,10 +118,10 @@ class Shell:
                           channel_id=self.channel_id, now=self.clock(),
                           default_timezone=self.settings.default_timezone,
                           default_currency=self.settings.default_currency)
-            mark = audit.last_id(session)
             reply = dispatch(text, ctx)
-            if not reply.error and after_audited_changes(session=session, team_id=self.team_id,
-                                                         since_audit_id=mark, now=ctx.now):
+            mark = None if reply.error else audit.mark_before_changes(session)
+            if mark is not None and after_audited_changes(session=session, team_id=self.team_id,
+                                                          since_audit_id=mark, now=ctx.now):
                 session.commit()
             names = members.user_names(session=session, team_id=self.team_id)
         out = render_text(reply, names, self.channels)

@@ -16,11 +16,12 @@ from sqlmodel import Session
 
 from bot.commands import Context, dispatch
 from bot.config import Settings
+from bot.domain import audit
 from bot.domain.alerts import after_audited_changes
 from bot.domain.outbox import OUTBOX_QUEUED
 from bot.domain.replies import Reply
 from bot.models import utcnow
-from bot.slack.home import audit_mark, enqueue_home_refreshes
+from bot.slack.home import enqueue_home_refreshes
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,17 @@ class Services:
         then queue App Home refreshes for everyone the change concerns; `cause`
         (a trigger or view id) keeps those outbox keys stable across retries."""
         with self.session() as session:
-            mark = audit_mark(session)
             reply = dispatch(text, self.context(session, team_id=team_id, user_id=user_id,
                                                 channel_id=channel_id))
-            queued = not reply.error and enqueue_home_refreshes(
+            # read-only commands wrote no audit rows: nothing to refresh or re-check
+            mark = None if reply.error else audit.mark_before_changes(session)
+            queued = mark is not None and enqueue_home_refreshes(
                 session=session, team_id=team_id, since_audit_id=mark, cause=cause or uuid4().hex)
             if queued:
                 session.commit()
             if queued or session.info.pop(OUTBOX_QUEUED, False):
                 self.kick()
-        if not reply.error:
+        if mark is not None:
             self.executor.submit(self.detect_after, team_id=team_id, since_audit_id=mark)
         return reply
 
