@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays as holidays_lib
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -35,11 +34,18 @@ def parse_holidays(code: str) -> tuple[str, str]:
     return country, subdiv
 
 
+def _country_holidays(country: str, **kwargs):
+    """The `holidays` table of a country, imported on first use (it is large)."""
+    import holidays
+
+    return holidays.country_holidays(country, **kwargs)
+
+
 def validate_holidays(country: str, subdiv: str = "") -> None:
     if not country:
         return
     try:
-        holidays_lib.country_holidays(country, subdiv=subdiv or None)
+        _country_holidays(country, subdiv=subdiv or None)
     except NotImplementedError:
         if subdiv:
             known = _subdivisions(country)
@@ -52,7 +58,7 @@ def validate_holidays(country: str, subdiv: str = "") -> None:
 
 def _subdivisions(country: str) -> list[str]:
     try:
-        return list(holidays_lib.country_holidays(country).subdivisions)
+        return list(_country_holidays(country).subdivisions)
     except NotImplementedError:
         return []
 
@@ -61,7 +67,7 @@ def _subdivisions(country: str) -> list[str]:
 def _holidays_for(country: str, subdiv: str, year: int) -> dict[date, str]:
     if not country:
         return {}
-    table = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year)
+    table = _country_holidays(country, subdiv=subdiv or None, years=year)
     return dict(table.items())
 
 

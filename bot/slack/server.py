@@ -12,6 +12,7 @@ holds a `response_url`).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -94,10 +95,21 @@ def serve(settings: Settings) -> None:
 
     from bot.db import make_engine
 
-    flask = create_flask_app(settings, make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    flask = create_flask_app(settings, engine)
+
+    def pre_fork(_server, _worker) -> None:
+        # Objects made at start-up stay shared with the worker: without this the
+        # garbage collector's writes would copy their pages into each worker.
+        gc.freeze()
+
+    def post_fork(_server, _worker) -> None:
+        engine.dispose(close=False)  # never share a pooled connection across the fork
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
+            self.cfg.set("pre_fork", pre_fork)
+            self.cfg.set("post_fork", post_fork)
             self.cfg.set("bind", f"0.0.0.0:{settings.port}")
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("workers", 1)
