@@ -64,6 +64,11 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
+        # Listeners run in the request's own thread and the response goes back when
+        # they return: no hand-off to a pool and no polling for ack(). Every
+        # listener finishes well inside Slack's 3 s (slow work goes to the outbox
+        # or, for a slow command, to a thread that answers on the response_url).
+        process_before_response=True,
     )
     if settings.oauth_enabled:
         from bot.slack.oauth import build_oauth_settings, installation_store

@@ -95,3 +95,24 @@ def test_when_the_modal_cannot_open_the_user_gets_the_typed_alternative(slack, f
     slack.slash("new")
     reply = slack.wait_reply()
     assert reply["response_type"] == "ephemeral" and '/project new \\"Website relaunch\\"' in json.dumps(reply)
+
+
+def test_a_quick_reply_comes_back_in_the_acknowledgement_itself(slack, fake, db_engine):
+    make_project(db_engine, task_titles=("Choose hosting",))
+    response = slack.slash("status website")
+    body = response.json()
+    assert response.status == 200 and "Website relaunch: status" in body["text"]
+    assert not any(r.path.startswith("/response/") for r in fake.responses)  # no second round trip
+
+
+def test_a_slow_command_is_acknowledged_in_time_and_answered_on_the_response_url(
+        slack, fake, db_engine, monkeypatch):
+    import bot.slack.listeners.commands as listener
+
+    make_project(db_engine, task_titles=("Choose hosting",))
+    monkeypatch.setattr(listener, "ACK_BUDGET_SECONDS", 0.0)  # every command counts as slow
+    response = slack.slash("status website")
+    assert response.status == 200 and response.body.strip() in (b"", b"{}")  # an empty ack
+    reply = fake.wait_for("response")[0]
+    assert reply.path.startswith("/response/")
+    assert "Website relaunch: status" in reply.body["text"]

@@ -7,6 +7,8 @@ a reply that asks for a modal (`open_modal`) opens it with the trigger id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -38,21 +40,38 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
     `ACK_BUDGET_SECONDS` (one round trip, nothing to lose); otherwise acknowledge
     in time and send the reply to the response_url when it is ready."""
     services: Services = context["services"]
-    team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
-    trigger_id = command.get("trigger_id", "")
-    work = services.executor.submit(services.run, command.get("text", ""), team_id=team_id,
-                                    user_id=command.get("user_id", ""), channel_id=channel_id,
-                                    cause=trigger_id)
+    work = services.executor.submit(services.run, command.get("text", ""),
+                                    team_id=command.get("team_id", ""), user_id=command.get("user_id", ""),
+                                    channel_id=command.get("channel_id", ""),
+                                    cause=command.get("trigger_id", ""))
     try:
         reply = work.result(timeout=ACK_BUDGET_SECONDS)
-        acked = False
     except FutureTimeout:
         ack()
-        reply, acked = work.result(), True
+
+        def answer_later(done: Future) -> None:
+            try:
+                _answer(done.result(), services=services, command=command, send=respond, acked=True,
+                        respond=respond, client=client)
+            except Exception:  # noqa: BLE001 - no request is left to fail; say it in the log
+                log.exception("a slow /project command failed after its acknowledgement")
+
+        work.add_done_callback(answer_later)
+        return
+    _answer(reply, services=services, command=command, send=ack, acked=False, respond=respond,
+            client=client)
+
+
+def _answer(reply: Reply, *, services: Services, command: dict, send: Callable[..., None], acked: bool,
+            respond: Respond, client: WebClient) -> None:
+    """Show `reply`: a modal it asks for, else a message through `send` (the
+    acknowledgement, or the response_url once acknowledged); charts follow."""
+    team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
+    trigger_id = command.get("trigger_id", "")
     opener = OPENERS.get(reply.open_modal or "")
     if opener is not None:
         if not acked:
-            ack()
+            send()
         try:
             client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
                                                                  context=reply.modal_context))
@@ -60,9 +79,8 @@ def handle_project_command(ack: Ack, command: dict, respond: Respond, client: We
             log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
             respond(response_type="ephemeral", **render_message(reply))
     else:
-        message = render_message(reply, source=command.get("text", ""))
         response_type = "ephemeral" if reply.ephemeral or reply.error else "in_channel"
-        (respond if acked else ack)(response_type=response_type, **message)
+        send(response_type=response_type, **render_message(reply, source=command.get("text", "")))
     if reply.image_path and not reply.error:
         _upload(services, reply, team_id=team_id, channel_id=channel_id, trigger_id=trigger_id)
 
