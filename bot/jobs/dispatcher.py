@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
@@ -81,6 +81,7 @@ class Claim:
     attempts: int
     maybe_sent: bool
     failing_since: str | None  # ISO time of the first failed attempt, if any
+    row: OutboxMessage | None = field(default=None, compare=False, repr=False)  # as read when claimed
 
 
 def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None = None,
@@ -155,7 +156,7 @@ def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = N
             session.commit()
             if claimed == 1:
                 return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
-                             failing_since=row.result.get("failing_since"))
+                             failing_since=row.result.get("failing_since"), row=row)
             return _DEFERRED  # another dispatcher won this row; look again
         session.commit()
         return _DEFERRED if _any_due(engine, now, share) else None
@@ -204,7 +205,7 @@ def _unsent_dependency(session: Session, row: OutboxMessage, now: datetime) -> s
 def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) -> int:
     """Send one claimed row and record the outcome; 1 if it was sent."""
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(OutboxMessage, claim.id)
+        row = claim.row or session.get(OutboxMessage, claim.id)  # what it sends never changes
         assert row is not None
         try:
             result = None

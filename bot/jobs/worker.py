@@ -26,7 +26,7 @@ from bot.jobs.leader import Lease, lease_for
 from bot.jobs.scheduler import build_scheduler, job_count, register_all
 
 log = logging.getLogger(__name__)
-SENDERS = 4  # outbox senders in parallel on PostgreSQL (each owns a share of the destinations)
+SENDERS = 8  # outbox senders in parallel on PostgreSQL (each owns a share of the destinations)
 
 
 def slack_notifier(settings: Settings, engine: Engine) -> Notifier:
