@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine
 from bot.domain import charts
 from bot.domain import report as report_service
 from bot.domain.health import record_snapshot
 from bot.domain.status import build_statuses
+from bot.jobs.scheduler import job_engine
 from bot.models import Project, ProjectState, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,19 +39,15 @@ DEFAULT_REPORT = {"weekday": "fri", "time": "16:00"}
 BATCH = 50
 
 
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
-    return make_engine(url)
-
 
 def _local_now(project: Project, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(project.timezone or "UTC"))
 
 
-def snapshot_all(database_url: str | None = None, *, engine: Engine | None = None,
+def snapshot_all(*, engine: Engine | None = None,
                  now: datetime | None = None) -> int:
     """Record today's health for every active project; returns how many."""
-    engine = engine or _engine(str(database_url))
+    engine = engine or job_engine()
     now = now or utcnow()
     recorded = 0
     with Session(engine, expire_on_commit=False) as session:
@@ -91,10 +86,10 @@ def report_due(project: Project, now: datetime) -> bool:
     return (local.hour, local.minute) >= (hour, minute)
 
 
-def weekly_reports(database_url: str | None = None, *, engine: Engine | None = None,
+def weekly_reports(*, engine: Engine | None = None,
                    now: datetime | None = None) -> list[str]:
     """Queue the weekly report of every project whose time has come; returns their keys."""
-    engine = engine or _engine(str(database_url))
+    engine = engine or job_engine()
     now = now or utcnow()
     posted = []
     with Session(engine, expire_on_commit=False) as session:
@@ -126,7 +121,7 @@ def weekly_reports(database_url: str | None = None, *, engine: Engine | None = N
 
 def register_jobs(scheduler, settings) -> None:
     """Hourly health snapshots and a 15-minute check for due weekly reports."""
-    common = dict(replace_existing=True, coalesce=True, max_instances=1, args=[settings.database_url],
+    common = dict(replace_existing=True, coalesce=True, max_instances=1,
                   misfire_grace_time=settings.scheduler_misfire_grace_seconds)
     scheduler.add_job(snapshot_all, trigger="interval", hours=1, id=SNAPSHOT_JOB_ID, **common)
     scheduler.add_job(weekly_reports, trigger="interval", minutes=15, id=REPORT_JOB_ID, **common)
