@@ -312,3 +312,23 @@ def test_parallel_senders_split_the_destinations_and_keep_each_ones_order(db_eng
         s.commit()
     owners = [deliver_pending(db_engine, alone, now=now, share=(i, 3)) for i in range(3)]
     assert sorted(owners) == [0, 0, 1] and alone.delivered == ["C0A:late"]  # exactly one share owns C0A
+
+
+def test_messages_to_different_places_are_claimed_together_but_one_channel_waits_its_turn(db_engine, now):
+    """A claim takes up to three rows for different destinations in one
+    transaction; a second row for the same channel waits for a later claim.
+    Rows claimed by a dispatcher that died are sent once their lease ends."""
+    with Session(db_engine) as s:
+        for key, channel in [("a1", "C0A"), ("a2", "C0A"), ("b1", "C0B"), ("c1", "C0C"), ("d1", "C0D")]:
+            _post(s, key, channel=channel)
+        s.commit()
+    first = dispatcher._claim_next(db_engine, now)
+    assert [c.row.idempotency_key for c in first] == ["a1", "b1", "c1"]  # a2 waits behind a1
+    assert {r.state for k, r in _rows(db_engine).items() if k in ("a1", "b1", "c1")} == {"sending"}
+    slack = ScriptedSlack()  # the dispatcher holding those three died before sending them
+    assert deliver_pending(db_engine, slack, now=now) == 2
+    assert slack.delivered == ["a2", "d1"]  # not the claimed ones while their lease runs
+    later = now + timedelta(seconds=LEASE_SECONDS)
+    assert deliver_pending(db_engine, slack, now=later) == 3  # leases over: each sent, once
+    assert slack.delivered == ["a2", "d1", "a1", "b1", "c1"]
+    assert deliver_pending(db_engine, slack, now=later) == 0

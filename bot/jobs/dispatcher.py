@@ -47,6 +47,7 @@ MIN_ATTEMPTS = 8  # a message is given up only after this many tries ...
 GIVE_UP_AFTER = timedelta(hours=24)  # ... spread over this long: Slack outages end
 LEASE_SECONDS = 120.0  # a claimed row not recorded by then is retried (and reconciled)
 CANDIDATES = 20
+BATCH = 3  # rows claimed in one transaction (different destinations; 3 slow sends fit a lease)
 NOTICE_PREFIX = "outbox-failed:"
 
 
@@ -94,13 +95,14 @@ def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None 
     sent = 0
     for _ in range(limit * 3):  # deferrals count as progress, so bound the loop
         clock = now or utcnow()
-        claim = _claim_next(engine, clock, share)
-        if claim is None:
+        claims = _claim_next(engine, clock, share)
+        if claims is None:
             break
-        if claim is _DEFERRED:
+        if claims is _DEFERRED:
             continue
-        sent += _deliver(engine, notifier, claim, clock)  # type: ignore[arg-type]
-        limit -= 1
+        for claim in claims:  # type: ignore[union-attr]
+            sent += _deliver(engine, notifier, claim, now or utcnow())
+            limit -= 1
         if limit <= 0:
             break
     return sent
@@ -109,8 +111,11 @@ def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None 
 _DEFERRED = object()
 
 
-def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = None) -> Claim | object | None:
-    """Claim the first due row; `_DEFERRED` if rows were only deferred or failed."""
+def _claim_next(engine: Engine, now: datetime,
+                share: tuple[int, int] | None = None) -> list[Claim] | object | None:
+    """Claim the first due row, and with it up to `BATCH - 1` more due rows for
+    other destinations that depend on nothing (each destination still gets its
+    messages in order); `_DEFERRED` if rows were only deferred or failed."""
     with Session(engine, expire_on_commit=False) as session:
         query = (
             select(OutboxMessage)
@@ -126,7 +131,7 @@ def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = N
         rows = list(session.exec(query))
         if not rows:
             return None
-        for row in rows:
+        for n, row in enumerate(rows):
             blocker = _unsent_dependency(session, row, now)
             if blocker == "wait":
                 continue
@@ -144,22 +149,49 @@ def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = N
             if row.state == State.SENDING:
                 log.warning("outbox %s: lease expired during an attempt; retrying with reconciliation",
                             row.idempotency_key)
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.state == row.state,
-                       OutboxMessage.attempts == row.attempts)
-                .values(state=State.SENDING, attempts=row.attempts + 1,
-                        next_attempt_at=now + timedelta(seconds=LEASE_SECONDS),
-                        result=_progress(maybe_sent, row.result.get("failing_since")))
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            first = _claim(session, row, now, maybe_sent, LEASE_SECONDS)
+            if first is None:
+                session.commit()
+                return _DEFERRED  # another dispatcher won this row; look again
+            claims = [first]
+            taken = {_destination(row)}
+            for more in rows[n + 1:]:
+                if len(claims) >= BATCH:
+                    break
+                if _destination(more) in taken or more.state != State.PENDING or any(
+                        more.payload.get(k) for k in DEPENDENCY_KEYS):
+                    taken.add(_destination(more))  # left for a claim of its own, after the ones before it
+                    continue
+                taken.add(_destination(more))
+                claim = _claim(session, more, now, bool(more.result.get("maybe_sent")), LEASE_SECONDS)
+                if claim is not None:
+                    claims.append(claim)
             session.commit()
-            if claimed == 1:
-                return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
-                             failing_since=row.result.get("failing_since"), row=row)
-            return _DEFERRED  # another dispatcher won this row; look again
+            return claims
         session.commit()
         return _DEFERRED if _any_due(engine, now, share) else None
+
+
+def _destination(row: OutboxMessage) -> tuple[str, str]:
+    return row.team_id, row.channel_id or row.user_id or ""
+
+
+def _claim(session: Session, row: OutboxMessage, now: datetime, maybe_sent: bool,
+           lease: float) -> Claim | None:
+    """Compare-and-set `row` from what was read to `sending` with a lease."""
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.state == row.state,
+               OutboxMessage.attempts == row.attempts)
+        .values(state=State.SENDING, attempts=row.attempts + 1,
+                next_attempt_at=now + timedelta(seconds=lease),
+                result=_progress(maybe_sent, row.result.get("failing_since")))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
+                 failing_since=row.result.get("failing_since"), row=row)
 
 
 def _share_of_destination(shares: int):
