@@ -91,12 +91,12 @@ class JobStore(SQLAlchemyJobStore):
         with self.engine.begin() as connection:
             if removed:
                 connection.execute(delete(table).where(table.c.id.in_(removed)))
-            items = list(rows.values())
-            for chunk in range(0, len(items), 1000):
-                statement = insert(table).values(items[chunk:chunk + 1000])
+            if rows:
+                statement = insert(table)
                 connection.execute(statement.on_conflict_do_update(
                     index_elements=[table.c.id], set_={"next_run_time": statement.excluded.next_run_time,
-                                                      "job_state": statement.excluded.job_state}))
+                                                      "job_state": statement.excluded.job_state}),
+                    list(rows.values()))  # executemany: compiled once, sent in pages
 
     def _batched(self, job) -> bool:
         rows = getattr(self._batches, "rows", None)
