@@ -133,3 +133,22 @@ def test_opening_a_batch_takes_the_same_statements_for_2_standups_as_for_20(db_e
         assert len(results) == len(batch) and all(r.created and len(r.prompted) == 6 for r in results.values())
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 25
+
+
+def test_the_minute_sweep_visits_only_runs_with_something_due(db_engine, monkeypatch):
+    from bot.domain.standups import due_run_ids
+
+    quiet, late = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
+    quiet.cmd("standup set 09:30")
+    late.cmd("standup set 10:00")
+    open_standups(db_engine, due=[(quiet.config().id, None)], now=PROMPT)
+    open_standups(db_engine, due=[(late.config().id, None)], now=PROMPT + timedelta(minutes=30))
+    (first,), (second,) = quiet.runs(), late.runs()
+    with Session(db_engine) as s:
+        assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=31)) == []  # all prompted, none late
+        assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=96)) == [first.id]  # 80%: reminders
+        assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=126)) == [first.id, second.id]
+        assert due_run_ids(session=s, now=PROMPT + timedelta(hours=3)) == [first.id, second.id]  # closing
+    quiet.at(PROMPT + timedelta(minutes=96)).tick()
+    with Session(db_engine) as s:
+        assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=97)) == []  # reminded: nothing until close

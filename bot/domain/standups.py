@@ -684,10 +684,25 @@ def close_now(*, session: Session, project: Project, actor: str, now: datetime) 
     return close_run(session=session, run=run, now=now)
 
 
-def open_run_ids(*, session: Session) -> list[int]:
-    """Runs with something still to do (open ones), oldest first."""
-    return list(session.exec(select(StandupRun.id).where(StandupRun.state == "open")
-                             .order_by(StandupRun.closes_at)))
+def due_run_ids(*, session: Session, now: datetime) -> list[int]:
+    """Open runs with something due at `now` (a prompt, a reminder, the close),
+    oldest first: the ones `advance_run` would act on (and a few it may find
+    done, such as a prompt whose person already answered). One query for all."""
+    rows = session.exec(
+        select(StandupRun.id, StandupRun.closes_at, StandupConfig.reminder_at_pct, StandupParticipant.status,
+               StandupParticipant.prompt_at, StandupParticipant.prompted_at, StandupParticipant.reminded_at)
+        .join(StandupConfig, StandupConfig.id == StandupRun.standup_id)
+        .outerjoin(StandupParticipant, StandupParticipant.run_id == StandupRun.id)
+        .where(StandupRun.state == "open").order_by(StandupRun.closes_at, StandupRun.id)).all()
+    due: dict[int, None] = {}
+    for run_id, closes_at, pct, status, prompt_at, prompted_at, reminded_at in rows:
+        asked = status == "asked" and prompt_at is not None
+        prompt_due = asked and prompted_at is None and prompt_at <= now
+        reminder_due = (asked and prompted_at is not None and reminded_at is None
+                        and now >= prompt_at + (closes_at - prompt_at) * (pct / 100))  # as `remind_at`
+        if now >= closes_at or prompt_due or reminder_due:
+            due[run_id] = None
+    return list(due)
 
 
 CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's turn first

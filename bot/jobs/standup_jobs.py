@@ -126,7 +126,7 @@ def sweep(engine: Engine, *, now: datetime, grace: timedelta) -> SweepResult:
         if result and result.run is not None:
             out.started.append(result.run.id)
     with Session(engine) as session:
-        run_ids = standups.open_run_ids(session=session)
+        run_ids = standups.due_run_ids(session=session, now=now)
     for run_id in run_ids:
         with session_scope(engine) as session:
             run = session.get(StandupRun, run_id)
