@@ -713,17 +713,21 @@ def due_configs(*, session: Session, now: datetime, grace: timedelta) -> list[tu
     to `grace` ago and whose run has not opened: the catch-up for a scheduler
     that crashed between firing and committing the run. A few queries in all."""
     candidates: list[tuple[int, date]] = []
-    rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
+    rows = session.exec(select(StandupConfig.id, StandupConfig.time_local, StandupConfig.days,
+                               StandupConfig.per_member_timezone, StandupConfig.timezone.label("zone"),
+                               Project.timezone.label("project_zone"), Project.id.label("project_id"))
+                        .join(Project, Project.id == StandupConfig.project_id)
                         .where(StandupConfig.paused == False,  # noqa: E712
                                Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))).all()
-    for config, project in rows:
-        tz = config_timezone(config, project)
+    for config in rows:  # plain rows: every minute over every standup
+        tz = config.zone or config.project_zone or "UTC"  # as `config_timezone`
         zones = {tz}
         if config.per_member_timezone:
+            project = session.get(Project, config.project_id)
             people = participants_for(session=session, project=project)
             zones |= set(user_timezones(session=session, team_id=project.team_id,
                                         user_ids=people).values())
-        weekdays = weekdays_of(config)
+        weekdays = calendar.parse_weekdays(config.days)  # as `weekdays_of`
         today = now.astimezone(ZoneInfo(tz)).date()
         for run_date in (today - timedelta(days=1), today, today + timedelta(days=1)):
             if run_date.weekday() not in weekdays:
