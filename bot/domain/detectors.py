@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from bot.domain.calendar import WorkCalendar, user_days_away, work_calendar
 from bot.domain.format import day, hours, mention, money, truncate
+from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
 from bot.models import (
     CostEntry,
@@ -62,12 +63,7 @@ DEFAULTS: dict[str, float] = {name: spec[0] for name, spec in THRESHOLDS.items()
 
 def limits_for(project: Project) -> dict[str, float]:
     """The defaults overlaid by the project's own numbers."""
-    custom = (project.settings or {}).get("alerts", {}) if isinstance(project.settings, dict) else {}
-    merged = dict(DEFAULTS)
-    for key, value in (custom or {}).items():
-        if key in DEFAULTS and isinstance(value, int | float) and not isinstance(value, bool):
-            merged[key] = float(value)
-    return merged
+    return numeric_settings(project, "alerts", DEFAULTS)
 
 
 @dataclass(frozen=True)

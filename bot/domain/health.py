@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain.format import day
+from bot.domain.projects import numeric_settings
 from bot.models import HealthSnapshot, Project
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -51,12 +52,7 @@ DEFAULTS: dict[str, float] = {
 
 def thresholds(project: Project) -> dict[str, float]:
     """The defaults overlaid by the project's `settings["health"]` (numbers only)."""
-    custom = (project.settings or {}).get("health", {}) if isinstance(project.settings, dict) else {}
-    merged = dict(DEFAULTS)
-    for key, value in (custom or {}).items():
-        if key in DEFAULTS and isinstance(value, int | float) and not isinstance(value, bool):
-            merged[key] = float(value)
-    return merged
+    return numeric_settings(project, "health", DEFAULTS)
 
 
 @dataclass(frozen=True)

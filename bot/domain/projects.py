@@ -259,3 +259,15 @@ def delete_project(*, session: Session, project: Project, user_id: str) -> dict:
                  before=before, after={"state": ProjectState.CANCELLED.value, "channel_id": None})
     session.flush()
     return before
+
+
+def numeric_settings(project: Project, section: str, defaults: dict[str, float]) -> dict[str, float]:
+    """`defaults` overlaid by the numbers in `project.settings[section]` (other
+    keys and non-numbers are ignored): the per-project thresholds of alerts
+    and health."""
+    custom = (project.settings or {}).get(section, {}) if isinstance(project.settings, dict) else {}
+    merged = dict(defaults)
+    for key, value in (custom or {}).items():
+        if key in defaults and isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = float(value)
+    return merged
