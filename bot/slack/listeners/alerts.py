@@ -25,19 +25,18 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 from slack_sdk.models.views import View
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.domain import alerts as alert_service
 from bot.domain import projects as project_service
 from bot.domain import risks as risk_service
 from bot.domain.errors import DomainError
 from bot.domain.format import mention, truncate
-from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply
 from bot.models import StandupAnswer, StandupRun
-from bot.slack.idempotency import claim
 from bot.slack.ids import INPUT_ACTION
 from bot.slack.listeners.actions import Click, on_intent
+from bot.slack.listeners.views import Write, submit_view
 from bot.slack.manifest import interactive
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
 from bot.slack.render import render_message
@@ -177,31 +176,21 @@ def handle_assign(ack: Ack, body: dict, client: WebClient, respond: Respond, con
 
 
 def handle_assign_submission(ack: Ack, body: dict, context: BoltContext) -> None:
-    services: Services = context["services"]
-    view = body.get("view") or {}
-    values = Submitted(view)
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
-    user_id = (body.get("user") or {}).get("id", "")
-    assignee = values.user(AlertBlock.ASSIGNEE)  # type: ignore[arg-type]
-    if not assignee:
-        ack(response_action="errors", errors={str(AlertBlock.ASSIGNEE): "Pick a person."})
-        return
-    with services.session() as session:
-        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}"):
-            ack()
-            return
-        try:
-            alert, project = alert_service.get_alert(session=session, team_id=team_id,
-                                                     alert_id=int(values.metadata.get("alert", 0)))
-            alert_service.assign(session=session, project=project, alert=alert, actor=user_id,
-                                 assignee=assignee, now=services.clock())
-        except DomainError as exc:
-            session.rollback()
-            ack(response_action="errors", errors={str(AlertBlock.ASSIGNEE): truncate(str(exc), 150)})
-            return
-        session.commit()
-    ack()
-    services.kick()
+    submit_view(ack, body, context, _write_assign(context["services"]), error_block=str(AlertBlock.ASSIGNEE))
+
+
+def _write_assign(services: Services) -> Write:
+    def write(session: Session, values: Submitted, who: dict) -> None:
+        assignee = values.user(AlertBlock.ASSIGNEE)  # type: ignore[arg-type]
+        if not assignee:
+            raise FieldErrors({str(AlertBlock.ASSIGNEE): "Pick a person."})
+        alert, project = alert_service.get_alert(session=session, team_id=who["team_id"],
+                                                 alert_id=int(values.metadata.get("alert", 0)))
+        alert_service.assign(session=session, project=project, alert=alert, actor=who["user_id"],
+                             assignee=assignee, now=services.clock())
+        return None  # the alert message and the assignee's DM say it
+
+    return write
 
 
 # --- Add risk ----------------------------------------------------------------------------
@@ -258,44 +247,32 @@ def handle_add_risk(ack: Ack, body: dict, client: WebClient, respond: Respond, c
 
 
 def handle_add_risk_submission(ack: Ack, body: dict, context: BoltContext) -> None:
-    services: Services = context["services"]
-    view = body.get("view") or {}
-    values = Submitted(view)
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
-    user_id = (body.get("user") or {}).get("id", "")
-    title = values.text(AlertBlock.TITLE)  # type: ignore[arg-type]
-    if not title:
-        ack(response_action="errors", errors={str(AlertBlock.TITLE): "Say what might go wrong."})
-        return
-    with services.session() as session:
-        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}"):
-            ack()
-            return
-        try:
-            project = project_service.get_project(session=session, team_id=team_id,
-                                                  key=values.metadata.get("project", ""))
-            risk = risk_service.add_risk(
-                session=session, project=project, actor=user_id, title=title,
-                likelihood=int(values.option(AlertBlock.LIKELIHOOD) or 3),  # type: ignore[arg-type]
-                impact=int(values.option(AlertBlock.IMPACT) or 3),  # type: ignore[arg-type]
-                owner=values.user(AlertBlock.OWNER),  # type: ignore[arg-type]
-                mitigation=values.text(AlertBlock.MITIGATION),  # type: ignore[arg-type]
-                review_date=values.date(AlertBlock.REVIEW),  # type: ignore[arg-type]
-                response=values.option(AlertBlock.RESPONSE) or "mitigate",  # type: ignore[arg-type]
-                now=services.clock())
-            alert_service.after_change(session=session, project=project, now=services.clock(), what="risk")
-        except (DomainError, FieldErrors) as exc:
-            session.rollback()
-            ack(response_action="errors", errors={str(AlertBlock.TITLE): truncate(str(exc), 150)})
-            return
+    submit_view(ack, body, context, _write_risk(context["services"]), error_block=str(AlertBlock.TITLE))
+
+
+def _write_risk(services: Services) -> Write:
+    def write(session: Session, values: Submitted, who: dict) -> Reply:
+        title = values.text(AlertBlock.TITLE)  # type: ignore[arg-type]
+        if not title:
+            raise FieldErrors({str(AlertBlock.TITLE): "Say what might go wrong."})
+        project = project_service.get_project(session=session, team_id=who["team_id"],
+                                              key=values.metadata.get("project", ""))
+        risk = risk_service.add_risk(
+            session=session, project=project, actor=who["user_id"], title=title,
+            likelihood=int(values.option(AlertBlock.LIKELIHOOD) or 3),  # type: ignore[arg-type]
+            impact=int(values.option(AlertBlock.IMPACT) or 3),  # type: ignore[arg-type]
+            owner=values.user(AlertBlock.OWNER),  # type: ignore[arg-type]
+            mitigation=values.text(AlertBlock.MITIGATION),  # type: ignore[arg-type]
+            review_date=values.date(AlertBlock.REVIEW),  # type: ignore[arg-type]
+            response=values.option(AlertBlock.RESPONSE) or "mitigate",  # type: ignore[arg-type]
+            now=services.clock())
+        alert_service.after_change(session=session, project=project, now=services.clock(), what="risk")
         value = risk_service.risk_score(risk)
-        note = Reply.text(f"{mention(user_id)} added risk R{risk.number} *{risk.title}* to {project.name}: "
-                          f"score {value} ({risk_service.band(value)}), owner {mention(risk.owner_user_id)}.")
+        who["channel"] = project.channel_id or ""  # when the modal was opened outside a channel
+        note = Reply.text(f"{mention(who['user_id'])} added risk R{risk.number} *{risk.title}* to "
+                          f"{project.name}: score {value} ({risk_service.band(value)}), owner "
+                          f"{mention(risk.owner_user_id)}.")
         note.ephemeral = False
-        channel = values.metadata.get("channel") or project.channel_id
-        enqueue(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:confirm",
-                kind=Kind.POST if channel else Kind.DM, channel_id=channel or None, user_id=user_id,
-                project_id=project.id, reply=note)
-        session.commit()
-    ack()
-    services.kick()
+        return note
+
+    return write

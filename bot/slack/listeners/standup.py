@@ -25,7 +25,7 @@ from bot.domain.replies import Intent, Reply, Section
 from bot.models import Project, StandupConfig, StandupRun, User
 from bot.slack.idempotency import claim
 from bot.slack.listeners.actions import Click, on_intent
-from bot.slack.listeners.views import _submit
+from bot.slack.listeners.views import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
 from bot.slack.render import cut, render_message
@@ -106,7 +106,7 @@ def write_settings(session: Session, values: Submitted, who: dict) -> Reply:
 
 
 def handle_settings_submission(ack: Ack, body: dict, context: BoltContext) -> None:
-    _submit(ack, body, context, write_settings, error_block="close")  # type: ignore[arg-type]
+    submit_view(ack, body, context, write_settings, error_block="close")
 
 
 def _project_for(session: Session, click: Click, run: StandupRun | None) -> Project:

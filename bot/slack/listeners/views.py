@@ -39,7 +39,7 @@ from bot.slack.modals import (
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
-Write = Callable[[Session, Submitted, dict], Reply]
+Write = Callable[[Session, Submitted, dict], Reply | None]
 
 
 def register(app: App) -> None:
@@ -50,8 +50,11 @@ def register(app: App) -> None:
     app.view(str(ViewId.EDIT_PROJECT))(handle_edit_project)
 
 
-def _submit(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_block: BlockId) -> None:
-    """Run `write` once per view; answer field errors, or close the modal and confirm."""
+def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_block: str) -> None:
+    """Run `write` once per view (a second submission only closes the modal);
+    answer field errors, or close the modal and post the reply `write` returns
+    (to the modal's channel, else `who["channel"]` if `write` set it, else to
+    the user by DM; a None reply posts nothing)."""
     services: Services = context["services"]
     view = body.get("view") or {}
     values = Submitted(view)
@@ -80,10 +83,11 @@ def _submit(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_b
             ack(response_action="errors", errors={str(error_block): "Something went wrong on our side; "
                                                   "nothing was saved. Please try again."})
             return
-        channel = values.metadata.get("channel") or ""
-        enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
-                kind=Kind.POST if channel else Kind.DM, channel_id=channel or None,
-                user_id=who["user_id"], reply=reply)
+        if reply is not None:
+            channel = values.metadata.get("channel") or who.get("channel") or ""
+            enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
+                    kind=Kind.POST if channel else Kind.DM, channel_id=channel or None,
+                    user_id=who["user_id"], reply=reply)
         enqueue_home_refreshes(session=session, team_id=who["team_id"], since_audit_id=mark,
                                cause=view.get("id", ""))
         session.commit()
@@ -190,16 +194,16 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
 
 
 def handle_new_project(ack: Ack, body: dict, context: BoltContext) -> None:
-    _submit(ack, body, context, write_new_project, error_block=BlockId.NAME)
+    submit_view(ack, body, context, write_new_project, error_block=BlockId.NAME)
 
 
 def handle_add_task(ack: Ack, body: dict, context: BoltContext) -> None:
-    _submit(ack, body, context, write_task, error_block=BlockId.TITLE)
+    submit_view(ack, body, context, write_task, error_block=BlockId.TITLE)
 
 
 def handle_add_milestone(ack: Ack, body: dict, context: BoltContext) -> None:
-    _submit(ack, body, context, write_milestone, error_block=BlockId.NAME)
+    submit_view(ack, body, context, write_milestone, error_block=BlockId.NAME)
 
 
 def handle_edit_project(ack: Ack, body: dict, context: BoltContext) -> None:
-    _submit(ack, body, context, write_edit, error_block=BlockId.NAME)
+    submit_view(ack, body, context, write_edit, error_block=BlockId.NAME)
