@@ -108,6 +108,22 @@ def test_core_inserts_through_a_session_change_the_version(run, db_engine):
     assert "$500 of $10,000" in status(run)
 
 
+def test_a_multi_row_insert_changes_only_its_own_projects_version(run, db_engine):
+    ok(run('new "Other" key other', channel="C0OTHER"))
+    with Session(db_engine) as s:
+        web, other = (s.exec(select(Project).where(Project.key == k)).one() for k in ("web", "other"))
+        web_before, other_before = web.version, other.version
+        s.execute(insert(Task.__table__).values([
+            dict(team_id="T0TEST", project_id=web.id, number=n, title=f"multi {n}", blocked_reason="",
+                 status="todo", created_at=NOW, created_by="") for n in (20, 21)]))
+        s.commit()
+    with Session(db_engine) as s:
+        after = dict(s.exec(select(Project.key, Project.version)).all())
+    assert after["web"] != web_before
+    assert after["other"] == other_before  # not every project: only the one the rows belong to
+    assert "(0 of 5 tasks done)" in status(run)
+
+
 def test_a_participant_row_changes_its_runs_project(run, db_engine):
     ok(run("standup set web 09:30"))
     ok(run("standup now web"))

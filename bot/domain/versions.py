@@ -119,7 +119,10 @@ def _note_statement(state) -> None:
     values = [r.get(key) for r in rows]
     if state.is_insert and not any(values) and not state.is_orm_statement:  # insert(table).values(...)
         dialect = state.session.get_bind().dialect
-        values.append(state.statement.compile(dialect=dialect).params.get(key))
+        params = state.statement.compile(dialect=dialect).params
+        # one row binds `project_id`; a multi-row VALUES binds `project_id_m0`, `project_id_m1`, ...
+        values.extend(v for name, v in params.items()
+                      if name == key or (name.startswith(f"{key}_m") and name[len(key) + 2:].isdigit()))
     found = [v for v in values if v is not None]
     pending = _pending(state.session)
     if state.is_insert and found:
