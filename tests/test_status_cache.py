@@ -51,6 +51,25 @@ def test_a_repeated_status_is_served_from_the_cache_in_one_statement(run, db_eng
     assert status_cache.stats["hits"] >= 2
 
 
+def test_status_of_an_unchanged_project_is_its_earlier_reply_after_one_small_query(run, db_engine):
+    first = run("status web", channel="C0WEB")
+    for text, channel in (("status web", "C0OTHER"), ("status WEB", ""), ("status", "C0WEB")):
+        with count_statements(db_engine) as counter:
+            again = run(text, channel=channel)
+        assert again.plain() == first.plain() and again.sections == first.sections, text
+        assert counter.count == 1 and "version" in counter.statements[0], counter.statements
+        assert again is not first and again.cache_key == first.cache_key is not None
+    for text in ("status nope", "status web now"):  # not one project word: the long way, and its error
+        assert run(text, channel="C0WEB").error
+    ok(run('task add web "Docs"', channel="C0WEB"))
+    with count_statements(db_engine) as counter:
+        changed = run("status", channel="C0WEB")
+    assert "(0 of 4 tasks done)" in changed.plain() and counter.count > 1
+    assert changed.cache_key != first.cache_key
+    tomorrow = Runner(db_engine, NOW + timedelta(days=1))
+    assert tomorrow("status web").cache_key != changed.cache_key  # a new day is a new picture
+
+
 @pytest.mark.parametrize(("command", "before", "after"), [
     ("task done web 1", "(0 of 3 tasks done)", "(1 of 3 tasks done)"),
     ('task add web "Test"', "(0 of 3 tasks done)", "(0 of 4 tasks done)"),

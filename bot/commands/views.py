@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
+from collections.abc import Hashable
 from datetime import date
 
 from sqlmodel import Session
 
+from bot.domain import status_cache
 from bot.domain.format import bar, day, days_phrase, hours, mention, money, truncate
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.domain.status import StatusReport, build_statuses
 from bot.models import Milestone, Project, Task, TaskStatus
 
 LIST_LIMIT = 25
+STATUS_REPLY = "status_reply"
 STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●"}
+
+
+def cached_status_reply(report: StatusReport) -> Reply:
+    """`status_reply(report)`, built once per cached report (a copy: the caller
+    may set its footer); it carries the report's key, so the transport can
+    reuse its rendering too."""
+    reply = status_cache.derived(report.cache_key, STATUS_REPLY, lambda: status_reply(report))
+    return _keyed_copy(reply, report.cache_key)
+
+
+def unchanged_status_reply(cache_key: Hashable | None) -> Reply | None:
+    """The status reply built earlier for `cache_key` (a project's version and
+    day), if there is one; never builds."""
+    reply = status_cache.peek(cache_key, STATUS_REPLY)
+    return None if reply is None else _keyed_copy(reply, cache_key)
+
+
+def _keyed_copy(reply: Reply, cache_key: Hashable | None) -> Reply:
+    return dataclasses.replace(reply, cache_key=None if cache_key is None else (STATUS_REPLY, cache_key))
 
 
 def status_reply(report: StatusReport) -> Reply:

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.domain import audit
@@ -69,10 +70,33 @@ def get_project(*, session: Session, team_id: str, key: str) -> Project:
     return project
 
 
+# built once: nearly every command looks a project up by key
+_BY_KEY = select(Project).where(Project.team_id == bindparam("team_id"), Project.key == bindparam("key"))
+
+
 def find_project(*, session: Session, team_id: str, key: str) -> Project | None:
-    return session.exec(
-        select(Project).where(Project.team_id == team_id, Project.key == key.lower())
-    ).first()
+    return session.exec(_BY_KEY, params={"team_id": team_id, "key": key.lower()}).first()
+
+
+_table = Project.__table__
+_VERSION = select(_table.c.id, _table.c.version, _table.c.timezone).where(_table.c.team_id == bindparam("team_id"))
+_VERSION_BY_KEY = _VERSION.where(_table.c.key == bindparam("key"))
+_VERSION_BY_CHANNEL = _VERSION.where(_table.c.channel_id == bindparam("channel_id"),
+                                     _table.c.state.in_([str(s) for s in OPEN_STATES])).limit(1)
+
+
+def project_version(*, session: Session, team_id: str, key: str | None = None,
+                    channel_id: str = "") -> tuple[int, int, str] | None:
+    """(id, version, timezone) of the project called `key`, else of the open
+    project homed in `channel_id`: one small query, enough to answer from a
+    cache without loading the project."""
+    if key is not None:
+        row = session.execute(_VERSION_BY_KEY, {"team_id": team_id, "key": key.lower()}).first()
+    elif channel_id:
+        row = session.execute(_VERSION_BY_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
+    else:
+        return None
+    return (row[0], row[1], row[2]) if row else None
 
 
 def project_for_channel(*, session: Session, team_id: str, channel_id: str) -> Project | None:

@@ -4,6 +4,7 @@ shell as text. Text uses a small markup both understand: *bold*, _italic_,
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,6 +71,9 @@ class Reply:
     open_modal: str | None = None  # e.g. "new_project": Slack opens a modal instead
     modal_context: dict = field(default_factory=dict)
     image_path: str | None = None  # a chart the transport uploads or prints
+    # set when everything but `footer` is a function of this key, so a transport
+    # may reuse what it rendered for an equal key (never stored in the outbox)
+    cache_key: Hashable | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def fail(cls, message: str, usage: str = "") -> Reply:
@@ -99,7 +103,9 @@ def reply_to_dict(reply: Reply) -> dict:
     """A JSON-ready copy, for the outbox."""
     from dataclasses import asdict
 
-    return asdict(reply)
+    data = asdict(reply)
+    del data["cache_key"]
+    return data
 
 
 def reply_from_dict(data: dict) -> Reply:

@@ -16,11 +16,12 @@ unchanged project costs no other query and no forecast.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, bindparam, case, func
 from sqlmodel import Session, select
 
 from bot.domain import forecast as fc
@@ -90,6 +91,7 @@ class StatusReport:
     standup_answered: int = 0
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     basis: dict | None = None  # the project version and forecast options it was built from
+    cache_key: Hashable | None = field(default=None, compare=False)  # its `status_cache` key, if cacheable
 
     @property
     def total(self) -> int:
@@ -131,43 +133,56 @@ class StatusReport:
         }
 
 
-def build_status(*, session: Session, project: Project, today: date, blocked_limit: int = 5) -> StatusReport:
+def build_status(*, session: Session, project: Project, today: date, blocked_limit: int = 5,
+                 versions: dict[int, int] | None = None) -> StatusReport:
     """Gather the numbers for `project` as of `today` (project-local)."""
     return build_statuses(session=session, projects=[project], today=today,
-                          blocked_limit=blocked_limit)[project.id]
+                          blocked_limit=blocked_limit, versions=versions)[project.id]
 
 
 def _local_day(ts: datetime | None, tz: ZoneInfo) -> date | None:
     return ts.astimezone(tz).date() if ts else None
 
 
+def status_key(session: Session, project_id: int, version: int | None, today: date, blocked_limit: int = 5,
+               history_weeks: int = fc.HISTORY_WEEKS, trials: int = fc.TRIALS) -> Hashable | None:
+    """The `status_cache` key of a project's report at `version` as of `today`."""
+    return status_cache.key(session, project_id, version, today, blocked_limit, history_weeks, trials)
+
+
+_VERSIONS = select(Project.id, Project.version).where(Project.id.in_(bindparam("ids", expanding=True)))
+
+
 def build_statuses(*, session: Session, projects: list[Project], today: date,
                    blocked_limit: int = 5, history_weeks: int = fc.HISTORY_WEEKS,
-                   trials: int = fc.TRIALS) -> dict[int, StatusReport]:
+                   trials: int = fc.TRIALS, versions: dict[int, int] | None = None) -> dict[int, StatusReport]:
     """Status for every project in `projects` as of `today`: from the status
-    cache where the project's version is unchanged, the rest in eleven queries."""
+    cache where the project's version is unchanged, the rest in eleven queries.
+    `versions` are the projects' versions if the caller read them in this
+    transaction (else they are read: a `Project` may predate a change)."""
     reports: dict[int, StatusReport] = {}
     if not projects:
         return reports
-    # the versions as committed now (a `Project` object may have been loaded before a change)
-    current = dict(session.exec(select(Project.id, Project.version)
-                                .where(Project.id.in_([p.id for p in projects]))).all())
+    ids = [p.id for p in projects]
+    if versions is not None and set(ids) <= set(versions):
+        current = versions
+    else:
+        current = dict(session.execute(_VERSIONS, {"ids": ids}).all())
     keys, missing = {}, []
     for p in projects:
-        keys[p.id] = status_cache.key(session, p, current.get(p.id), today, blocked_limit, history_weeks,
-                                      trials)
+        keys[p.id] = status_key(session, p.id, current.get(p.id), today, blocked_limit, history_weeks, trials)
         cached = status_cache.get(keys[p.id], p)
         if cached is None:
             missing.append(p)
         else:
-            reports[p.id] = cached
+            reports[p.id] = cached  # stored with its key
     if missing:
         bases = {p.id: {"version": current[p.id], "trials": trials, "history_weeks": history_weeks}
                  for p in missing if keys[p.id] is not None}
         built = _compute(session=session, projects=missing, today=today, blocked_limit=blocked_limit,
                          history_weeks=history_weeks, trials=trials, bases=bases)
         for pid, report in built.items():
-            report.basis = bases.get(pid)
+            report.basis, report.cache_key = bases.get(pid), keys[pid]
             status_cache.put(keys[pid], report)
         reports.update(built)
     return reports

@@ -8,6 +8,8 @@ The version is read from the database on every call (one small query), so a
 holding uncommitted changes to a project neither reads nor fills the cache
 for it. A report's milestones and blocked tasks are built from plain rows and
 belong to no session; a hit is a shallow copy carrying the caller's `Project`.
+What is built from a report alone (the status reply) is kept beside it under
+the same key (`derived`), so an unchanged project answers without rebuilding.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -23,18 +26,20 @@ from bot.domain import versions
 from bot.models import Project
 
 CAPACITY = 1024
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _entries: OrderedDict[Hashable, object] = OrderedDict()
+_derived: OrderedDict[tuple[Hashable, str], object] = OrderedDict()
 stats = {"hits": 0, "misses": 0}
 
 
-def key(session: Session, project: Project, version: int | None, *options: Hashable) -> Hashable | None:
-    """The cache key for `project` at its committed `version` (read in this
+def key(session: Session, project_id: int | None, version: int | None, *options: Hashable) -> Hashable | None:
+    """The cache key for a project at its committed `version` (read in this
     transaction), or None when it must not be cached."""
-    if project.id is None or version is None or versions.is_pending(session, project.id):
+    if project_id is None or version is None or versions.is_pending(session, project_id):
         return None
-    return (str(session.get_bind().url), project.id, version, *options)
+    return (session.get_bind().url, project_id, version, *options)
 
 
 def get(cache_key: Hashable | None, project: Project):
@@ -63,8 +68,40 @@ def put(cache_key: Hashable | None, report) -> None:
             _entries.popitem(last=False)
 
 
+def peek(cache_key: Hashable | None, name: str):
+    """What `derived` holds for `cache_key` and `name`, or None (never builds)."""
+    if cache_key is None:
+        return None
+    with _lock:
+        found = _derived.get((cache_key, name))
+        if found is not None:
+            _derived.move_to_end((cache_key, name))
+            stats["hits"] += 1
+        return found
+
+
+def derived(cache_key: Hashable | None, name: str, build: Callable[[], T]) -> T:
+    """`build()`, computed once per `cache_key` and `name` (every time when the
+    key is None); `build` must depend only on what the key names."""
+    if cache_key is None:
+        return build()
+    with _lock:
+        found = _derived.get((cache_key, name))
+        if found is not None:
+            _derived.move_to_end((cache_key, name))
+            return found  # type: ignore[return-value]
+    value = build()
+    with _lock:
+        _derived[(cache_key, name)] = value
+        _derived.move_to_end((cache_key, name))
+        while len(_derived) > CAPACITY:
+            _derived.popitem(last=False)
+    return value
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _derived.clear()
         stats.update(hits=0, misses=0)
 

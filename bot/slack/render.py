@@ -11,6 +11,9 @@ mention, channel and link markup.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -40,6 +43,9 @@ CONTEXT_TEXT = 2000
 SOURCE_PREFIX = "src:"
 REPLY_BUTTONS_START = 100_000  # after every section's buttons, so action ids stay unique
 FALLBACK_TEXT = 3000
+RENDERED_CAPACITY = 512  # rendered messages kept for replies with a cache key
+_rendered: OrderedDict[Hashable, dict] = OrderedDict()
+_rendered_lock = threading.Lock()
 
 # kept as markup: <@U123>, <@U123|name>, <#C123|name>, <https://...|label>; anything else
 # (including <!channel>/<!here> typed into a title) is shown literally, never pings.
@@ -156,9 +162,25 @@ def fallback_text(reply: Reply) -> str:
 
 
 def render_message(reply: Reply, *, source: str = "") -> dict:
-    """Keyword arguments for chat.postMessage / respond(): `text` and `blocks`."""
-    return {"text": fallback_text(reply),
-            "blocks": [b.to_dict() for b in render_blocks(reply, limit=MESSAGE_BLOCKS, source=source)]}
+    """Keyword arguments for chat.postMessage / respond(): `text` and `blocks`.
+    A reply with a `cache_key` is rendered once per key, footer and source
+    (an unchanged status is answered without building its blocks again)."""
+    key = None if reply.cache_key is None else (reply.cache_key, reply.footer, reply.ephemeral, reply.error,
+                                                 source)
+    if key is not None:
+        with _rendered_lock:
+            found = _rendered.get(key)
+            if found is not None:
+                _rendered.move_to_end(key)
+                return dict(found)
+    message = {"text": fallback_text(reply),
+               "blocks": [b.to_dict() for b in render_blocks(reply, limit=MESSAGE_BLOCKS, source=source)]}
+    if key is not None:
+        with _rendered_lock:
+            _rendered[key] = message
+            while len(_rendered) > RENDERED_CAPACITY:
+                _rendered.popitem(last=False)
+    return dict(message)
 
 
 def source_of(block_id: str) -> str:

@@ -72,6 +72,26 @@ def test_a_huge_reply_is_cut_to_fifty_blocks_and_says_how_much_was_left_out():
     check(home, 100)
 
 
+def test_a_reply_with_a_cache_key_is_rendered_once_per_key_footer_and_source(monkeypatch):
+    built = []
+    real = render.render_blocks
+    monkeypatch.setattr(render, "render_blocks", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    reply = Reply(title="Status", sections=[Section(text="Green")], buttons=[Button("Refresh", Intent.REFRESH_STATUS)],
+                  cache_key=("test-render-cache", 1))
+    first = render.render_message(reply, source="status web")
+    again = render.render_message(Reply(title="Status", sections=[Section(text="Green")],
+                                        buttons=[Button("Refresh", Intent.REFRESH_STATUS)],
+                                        cache_key=("test-render-cache", 1)), source="status web")
+    assert again == first and again is not first and len(built) == 1
+    noted = render.render_message(Reply(title="Status", sections=[Section(text="Green")], footer="note",
+                                        cache_key=("test-render-cache", 1)), source="status web")
+    elsewhere = render.render_message(reply, source="status")
+    uncached = render.render_message(Reply(title="Status", sections=[Section(text="Green")]))
+    uncached_again = render.render_message(Reply(title="Status", sections=[Section(text="Green")]))
+    assert "note" in json.dumps(noted) and elsewhere != first and uncached == uncached_again
+    assert len(built) == 5  # a new footer, a new source, and every reply without a key are built
+
+
 def test_markup_in_user_text_is_escaped_but_mentions_and_links_stay():
     text = "<@U123ABC> owns <#C0PROJ|website>; see <https://example.com|the plan> & <script> <!here>"
     out = message_blocks(Reply(sections=[Section(text=text)]))[0]["text"]["text"]
