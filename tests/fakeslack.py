@@ -2,7 +2,8 @@
 
 Point any `WebClient(base_url=fake.api_url)` (or the app's `SLACK_API_URL`) at
 it. It records every call (`fake.calls`), answers like Slack (`ok`, increasing
-`ts`, `channel`, D-channels from `conversations.open`, users with a `tz`,
+`ts`, `channel`, D-channels from `conversations.open` (and for a message
+posted to a user id), users with a `tz`,
 views with ids, the three-step `files_upload_v2` flow), and misbehaves on
 demand:
 
@@ -52,6 +53,7 @@ class Call:
     status: int = 200
     error: str | None = None
     at: float = field(default_factory=time.monotonic)
+    posted_to: str = ""  # the channel as sent, when a user id stood for the bot's DM with them
 
     @property
     def ok(self) -> bool:
@@ -252,12 +254,17 @@ class FakeSlack:
 
     def handle(self, method: str, params: dict[str, Any], token: str) -> tuple[int, dict, dict]:
         """(status, headers, body) for one API call; records it."""
+        posted_to = str(params.get("channel") or "")
+        if method in POSTING_METHODS and posted_to[:1] in ("U", "W"):
+            params = {**params, "channel": im_channel(posted_to)}  # Slack posts to the bot's DM with them
+        else:
+            posted_to = ""
         with self._lock:
             failure = self._failures[method].popleft() if self._failures.get(method) else None
             retry = None if failure else self._rate_limited(method, params)
             if failure is not None:
                 call = Call(method, params, token, failure.status, failure.error or
-                            ("dropped" if failure.drop else None))
+                            ("dropped" if failure.drop else None), posted_to=posted_to)
                 self.calls.append(call)
                 self._lock.notify_all()
                 if failure.drop:
@@ -268,11 +275,12 @@ class FakeSlack:
                                                      ("ratelimited" if failure.status == 429 else "fatal_error")}
                 return 200, headers, {"ok": False, "error": failure.error}
             if retry is not None:
-                self.calls.append(Call(method, params, token, 429, "ratelimited"))
+                self.calls.append(Call(method, params, token, 429, "ratelimited", posted_to=posted_to))
                 self._lock.notify_all()
                 return 429, {"Retry-After": str(retry)}, {"ok": False, "error": "ratelimited"}
             body = self._answer(method, params)
-            self.calls.append(Call(method, params, token, 200, None if body.get("ok") else body.get("error")))
+            self.calls.append(Call(method, params, token, 200, None if body.get("ok") else body.get("error"),
+                                  posted_to=posted_to))
             self._lock.notify_all()
             return 200, {}, body
 
@@ -315,7 +323,7 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": p.get("ts")}
         if method == "conversations.open":
             users = str(p.get("users", "U0NOBODY")).split(",")[0]
-            return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")[:10], "is_im": True}}
+            return {"ok": True, "channel": {"id": im_channel(users), "is_im": True}}
         if method == "conversations.history":
             messages = list(reversed(self.history.get(channel, [])))
             if p.get("oldest"):
@@ -358,6 +366,12 @@ class FakeSlack:
 
 
 MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
+POSTING_METHODS = ("chat.postMessage", "chat.meMessage")
+
+
+def im_channel(user_id: str) -> str:
+    """The bot's DM channel with `user_id` (what conversations.open returns)."""
+    return "D" + user_id.lstrip("UW")[:10]
 
 
 def block_errors(blocks: list[dict], limit: int) -> list[str]:

@@ -195,5 +195,5 @@ def test_a_missing_channel_is_logged_and_the_owner_told_once_and_the_edits_given
                               ("dm", "sent"): 1})
     dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
     assert len(dms) == 1  # one notice, not one per lost alert
-    assert fake.calls_to("conversations.open")[0].params["users"] == OWNER
+    assert dms[0].posted_to == OWNER
     assert "Likely fix: the channel no longer exists" in json.dumps(dms[0].params, ensure_ascii=False)

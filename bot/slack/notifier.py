@@ -39,7 +39,7 @@ from bot.slack.render import render_home, render_message
 log = logging.getLogger(__name__)
 NOTIFIER_SCOPES = (  # what send() and find_sent() call
     "chat:write", "chat:write.public",  # chat.postMessage/update, also in channels the bot has not joined
-    "im:write",  # conversations.open for DMs
+    "im:write",  # conversations.open for DMs that need their channel id (uploads, reconciling)
     "files:write",  # files_upload_v2 for charts
     "channels:history", "groups:history", "im:history",  # conversations.history to reconcile
     "users:read",  # users.info: names and time zones
@@ -131,10 +131,12 @@ class SlackNotifier:
                 raise TemporaryFailure("the message to update has not been sent yet")
             response = client.chat_update(channel=channel, ts=ts, **message)
             return {"channel": response["channel"], "ts": response["ts"]}
-        channel = self._channel(client, m)
+        channel = self._post_channel(m)
         thread_ts = self._thread_ts(session, payload)
         response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
                                            metadata=_tag(m), **message)
+        if channel != response["channel"] and m.user_id:  # posted by user id: Slack named the DM
+            self._remember_dm(m.team_id, m.user_id, response["channel"])
         return {"channel": response["channel"], "ts": response["ts"]}
 
     def find_sent(self, message: OutboxMessage, *, session: Session) -> dict | None:
@@ -155,17 +157,35 @@ class SlackNotifier:
                 return {"channel": channel, "ts": posted["ts"]}
         return None
 
+    def _is_dm(self, m: OutboxMessage) -> bool:
+        return m.kind == Kind.DM or (not m.channel_id and bool(m.user_id))
+
+    def _post_channel(self, m: OutboxMessage) -> str:
+        """Where chat.postMessage goes: a DM to its known channel, else to the
+        user's id, which Slack accepts for the bot's DM with them (no
+        conversations.open, whose limit is far lower, for 500 prompts at 09:00)."""
+        if self._is_dm(m):
+            return self._dm_channels.get((m.team_id, m.user_id or "")) or m.user_id or ""
+        if not m.channel_id:
+            raise PermanentFailure("no channel or user to send to")
+        return m.channel_id
+
     def _channel(self, client: WebClient, m: OutboxMessage) -> str:
-        if m.kind == Kind.DM or (not m.channel_id and m.user_id):
+        """A real channel id, opening the DM if needed (uploads and history need one)."""
+        if self._is_dm(m):
             key = (m.team_id, m.user_id or "")
             if key not in self._dm_channels:
-                if len(self._dm_channels) >= DM_CACHE_SIZE:
-                    self._dm_channels.clear()
-                self._dm_channels[key] = client.conversations_open(users=m.user_id)["channel"]["id"]
+                self._remember_dm(m.team_id, m.user_id or "",
+                                  client.conversations_open(users=m.user_id)["channel"]["id"])
             return self._dm_channels[key]
         if not m.channel_id:
             raise PermanentFailure("no channel or user to send to")
         return m.channel_id
+
+    def _remember_dm(self, team_id: str, user_id: str, channel: str) -> None:
+        if len(self._dm_channels) >= DM_CACHE_SIZE:
+            self._dm_channels.clear()
+        self._dm_channels[(team_id, user_id)] = channel
 
     @staticmethod
     def _thread_ts(session: Session, payload: dict) -> str | None:

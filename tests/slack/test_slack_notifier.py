@@ -57,8 +57,9 @@ def test_posts_dms_threads_updates_homes_and_uploads(fake, db_engine, tmp_path):
     assert post.params["metadata"]["event_payload"]["outbox_key"] == "post"
     assert fake.messages("C0PROJ")[1].params["thread_ts"] == row(db_engine, "post").result["ts"]
     assert fake.last("chat.update").params["ts"] == row(db_engine, "post").result["ts"]
-    assert fake.last("conversations.open").params["users"] == "U0BOB"
-    assert fake.messages(row(db_engine, "dm").result["channel"])
+    dm = fake.messages(row(db_engine, "dm").result["channel"])
+    assert dm and dm[0].posted_to == "U0BOB"  # posted to the person's id: no conversations.open first
+    assert fake.calls_to("conversations.open") == []
     assert "Your projects and tasks" in fake.last("views.publish").text()
     assert list(fake.uploads.values()) == [b"\x89PNG fake"]
     assert fake.last("files.completeUploadExternal").params["channel_id"] == "C0PROJ"
@@ -154,19 +155,22 @@ def test_the_fake_refuses_block_kit_over_the_limits_like_slack(fake):
     assert len(fake.messages("C1")) == 1
 
 
-def test_a_persons_dm_channel_is_opened_once_and_opened_again_after_a_permanent_failure(fake, db_engine):
+def test_a_dm_goes_to_the_persons_id_until_slack_names_the_channel_and_again_after_a_permanent_failure(
+        fake, db_engine):
     slack = notifier(fake)
     for key, user in [("a1", "U0ANNA"), ("b1", "U0BOB"), ("a2", "U0ANNA")]:
         queue(db_engine, key, Kind.DM, user_id=user, reply=Reply.text(key))
     assert deliver_pending(db_engine, slack) == 3
-    assert [c.params["users"] for c in fake.calls_to("conversations.open")] == ["U0ANNA", "U0BOB"]
     anna = row(db_engine, "a1").result["channel"]
-    assert row(db_engine, "a2").result["channel"] == anna and row(db_engine, "b1").result["channel"] != anna
-    assert [c.params["text"] for c in fake.messages(anna)] == ["a1", "a2"]  # the same DM, from the cache
+    assert anna.startswith("D") and row(db_engine, "a2").result["channel"] == anna
+    assert row(db_engine, "b1").result["channel"] != anna
+    sent = [(c.params["text"], c.posted_to) for c in fake.messages()]
+    assert sent == [("a1", "U0ANNA"), ("b1", "U0BOB"), ("a2", "")]  # the second to the channel Slack named
+    assert fake.calls_to("conversations.open") == []
 
     queue(db_engine, "a3", Kind.DM, user_id="U0ANNA", reply=Reply.text("a3"))
     fake.fail_next("chat.postMessage", error="channel_not_found")
     assert deliver_pending(db_engine, slack) == 0  # failed for good, and the cached DM forgotten
     queue(db_engine, "a4", Kind.DM, user_id="U0ANNA", reply=Reply.text("a4"))
     assert deliver_pending(db_engine, slack) == 1
-    assert [c.params["users"] for c in fake.calls_to("conversations.open")] == ["U0ANNA", "U0BOB", "U0ANNA"]
+    assert fake.messages()[-1].posted_to == "U0ANNA"
