@@ -314,10 +314,12 @@ def test_parallel_senders_split_the_destinations_and_keep_each_ones_order(db_eng
     assert sorted(owners) == [0, 0, 1] and alone.delivered == ["C0A:late"]  # exactly one share owns C0A
 
 
-def test_messages_to_different_places_are_claimed_together_but_one_channel_waits_its_turn(db_engine, now):
-    """A claim takes up to three rows for different destinations in one
-    transaction; a second row for the same channel waits for a later claim.
-    Rows claimed by a dispatcher that died are sent once their lease ends."""
+def test_messages_to_different_places_are_claimed_together_but_one_channel_waits_its_turn(
+        db_engine, now, monkeypatch):
+    """A claim takes up to `BATCH` rows (three here) for different destinations
+    in one transaction; a second row for the same channel waits for a later
+    claim. Rows claimed by a dispatcher that died are sent once their lease ends."""
+    monkeypatch.setattr(dispatcher, "BATCH", 3)
     with Session(db_engine) as s:
         for key, channel in [("a1", "C0A"), ("a2", "C0A"), ("b1", "C0B"), ("c1", "C0C"), ("d1", "C0D")]:
             _post(s, key, channel=channel)

@@ -26,7 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -45,9 +45,9 @@ from bot.models import OutboxMessage, Project, utcnow
 log = logging.getLogger(__name__)
 MIN_ATTEMPTS = 8  # a message is given up only after this many tries ...
 GIVE_UP_AFTER = timedelta(hours=24)  # ... spread over this long: Slack outages end
-LEASE_SECONDS = 120.0  # a claimed row not recorded by then is retried (and reconciled)
-CANDIDATES = 20
-BATCH = 3  # rows claimed in one transaction (different destinations; 3 slow sends fit a lease)
+BATCH = 8  # rows claimed in one transaction (different destinations): 500 prompts at 09:00 go in batches
+LEASE_SECONDS = 40.0 * BATCH  # a claimed row not recorded by then is retried (and reconciled); 40 s a send
+CANDIDATES = 2 * BATCH
 NOTICE_PREFIX = "outbox-failed:"
 
 
@@ -62,6 +62,32 @@ def kick_delivery() -> None:
     with _kicked:
         _kicks += 1
         _kicked.notify_all()
+
+
+_timers: dict[datetime, threading.Timer] = {}
+KICK_SLACK_SECONDS = 0.01  # a timer is never early by the clock's reading of `moment`
+
+
+def kick_delivery_at(moment: datetime) -> None:
+    """Wake the dispatchers at `moment`, when messages queued ahead (standup
+    prompts held by `not_before`) fall due, rather than at their next poll."""
+    delay = (moment - utcnow()).total_seconds()
+    if delay <= 0:
+        kick_delivery()
+        return
+    with _kicked:
+        if moment in _timers:
+            return
+        timer = threading.Timer(delay + KICK_SLACK_SECONDS, _timed_kick, args=(moment,))
+        timer.daemon = True
+        _timers[moment] = timer
+    timer.start()
+
+
+def _timed_kick(moment: datetime) -> None:
+    with _kicked:
+        _timers.pop(moment, None)
+    kick_delivery()
 
 
 def wait_for_kick(timeout: float, seen: int) -> int:
@@ -153,19 +179,23 @@ def _claim_next(engine: Engine, now: datetime,
             if first is None:
                 session.commit()
                 return _DEFERRED  # another dispatcher won this row; look again
-            claims = [first]
+            claims, clean = [first], []
             taken = {_destination(row)}
             for more in rows[n + 1:]:
-                if len(claims) >= BATCH:
+                if len(claims) + len(clean) >= BATCH:
                     break
                 if _destination(more) in taken or more.state != State.PENDING or any(
                         more.payload.get(k) for k in DEPENDENCY_KEYS):
                     taken.add(_destination(more))  # left for a claim of its own, after the ones before it
                     continue
                 taken.add(_destination(more))
+                if not more.result:  # never tried: claimed with the others in one statement
+                    clean.append(more)
+                    continue
                 claim = _claim(session, more, now, bool(more.result.get("maybe_sent")), LEASE_SECONDS)
                 if claim is not None:
                     claims.append(claim)
+            claims += _claim_untried(session, clean, now)
             session.commit()
             return claims
         session.commit()
@@ -176,18 +206,45 @@ def _destination(row: OutboxMessage) -> tuple[str, str]:
     return row.team_id, row.channel_id or row.user_id or ""
 
 
+# Core statements built once: 500 prompts at 09:00 claim and record a row each
+_outbox = OutboxMessage.__table__
+_MINE = (_outbox.c.id == bindparam("row_id"), _outbox.c.state == bindparam("was_state"),
+         _outbox.c.attempts == bindparam("was_attempts"))
+_CLAIM = update(_outbox).where(*_MINE).values(
+    state=State.SENDING, attempts=bindparam("was_attempts") + 1,
+    next_attempt_at=bindparam("lease_until", type_=_outbox.c.next_attempt_at.type),
+    result=bindparam("progress", type_=_outbox.c.result.type))
+_CLAIM_UNTRIED = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("row_ids", expanding=True)), _outbox.c.state == State.PENDING,
+           _outbox.c.next_attempt_at <= bindparam("due_by", type_=_outbox.c.next_attempt_at.type))
+    .values(state=State.SENDING, attempts=_outbox.c.attempts + 1,
+            next_attempt_at=bindparam("lease_until", type_=_outbox.c.next_attempt_at.type))
+    .returning(_outbox.c.id, _outbox.c.attempts))
+_RECORD_SENT = update(_outbox).where(*_MINE).values(
+    state=State.SENT, result=bindparam("sent_result", type_=_outbox.c.result.type),
+    sent_at=bindparam("sent_time", type_=_outbox.c.sent_at.type), last_error="")
+
+
+def _claim_untried(session: Session, rows: list[OutboxMessage], now: datetime) -> list[Claim]:
+    """Claim pending rows never tried before, in one statement: each is taken
+    only if still pending and due (what a compare-and-set on it would check)."""
+    if not rows:
+        return []
+    by_id = {r.id: r for r in rows}
+    taken = session.execute(_CLAIM_UNTRIED, {"row_ids": list(by_id), "due_by": now,
+                                             "lease_until": now + timedelta(seconds=LEASE_SECONDS)}).all()
+    return [Claim(id=row_id, attempts=attempts, maybe_sent=False, failing_since=None, row=by_id[row_id])
+            for row_id, attempts in sorted(taken)]
+
+
 def _claim(session: Session, row: OutboxMessage, now: datetime, maybe_sent: bool,
            lease: float) -> Claim | None:
     """Compare-and-set `row` from what was read to `sending` with a lease."""
-    claimed = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row.id, OutboxMessage.state == row.state,
-               OutboxMessage.attempts == row.attempts)
-        .values(state=State.SENDING, attempts=row.attempts + 1,
-                next_attempt_at=now + timedelta(seconds=lease),
-                result=_progress(maybe_sent, row.result.get("failing_since")))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = session.execute(_CLAIM, {
+        "row_id": row.id, "was_state": row.state, "was_attempts": row.attempts,
+        "lease_until": now + timedelta(seconds=lease),
+        "progress": _progress(maybe_sent, row.result.get("failing_since"))}).rowcount
     if claimed != 1:
         return None
     return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
@@ -264,14 +321,14 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
             _retry(session, engine, claim, row, TemporaryFailure(f"{type(exc).__name__}: {exc}",
                                                                  maybe_sent=True), now)
             return 0
-        session.rollback()  # drop anything the notifier read; record in a fresh transaction
-        done = _record(session, claim, state=State.SENT, result=result, sent_at=now,
-                       last_error="")
-        session.commit()
-        if not done:
-            log.warning("outbox %s: sent, but the claim had expired and was taken over",
-                        row.idempotency_key)
-        return 1 if done else 0
+    # record in a fresh transaction (nothing the notifier read is kept): one statement, no session
+    with engine.begin() as connection:
+        done = connection.execute(_RECORD_SENT, {
+            "row_id": claim.id, "was_state": State.SENDING, "was_attempts": claim.attempts,
+            "sent_result": result, "sent_time": now}).rowcount == 1
+    if not done:
+        log.warning("outbox %s: sent, but the claim had expired and was taken over", row.idempotency_key)
+    return 1 if done else 0
 
 
 def _still_ours(session: Session, claim: Claim) -> bool:
