@@ -12,9 +12,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.jobs import standup_jobs
-from bot.jobs.scheduler import JobStore, build_scheduler, daily_trigger, register_all
-from bot.models import StandupParticipant, StandupRun
+from bot.jobs import dispatcher, standup_jobs
+from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.scheduler import Ahead, JobStore, build_scheduler, daily_trigger, register_all
+from bot.models import OutboxMessage, StandupParticipant, StandupRun
 from tests.test_standups_world import World
 
 FIRINGS: list[tuple[str, datetime]] = []
@@ -89,6 +90,21 @@ def test_a_standup_inside_the_spring_gap_opens_once_and_prompts_once(db_engine, 
     assert len(prompts) == 2  # owner and Anna, once each
 
 
+@pytest.mark.parametrize("zone, hhmm, start", [
+    ("Europe/Berlin", "02:30", datetime(2026, 3, 27, tzinfo=UTC)),  # spring gap on 29 March
+    ("Europe/Berlin", "02:30", datetime(2026, 10, 23, tzinfo=UTC)),  # autumn repeat on 25 October
+    ("Asia/Kathmandu", "00:00", datetime(2026, 12, 30, tzinfo=UTC)),  # just after midnight, year end
+])
+def test_a_standup_job_fires_a_minute_before_each_standup_time_and_names_that_time(zone, hhmm, start):
+    inner = daily_trigger(hhmm, "daily", zone)
+    ahead = Ahead(daily_trigger(hhmm, "daily", zone), 60)
+    on_time, early = fire_times(inner, start, 5), fire_times(ahead, start, 5)
+    assert [e + timedelta(seconds=60) for e in early] == on_time
+    for fired, standup in zip(early, on_time, strict=True):  # on time, or late within the grace
+        for late in (timedelta(0), timedelta(minutes=59)):
+            assert ahead.moment_after(fired + late - timedelta(hours=1)) == standup
+
+
 @pytest.fixture
 def scheduler_for(db_engine):
     started = []
@@ -142,7 +158,7 @@ def test_every_jobs_module_registers_and_standup_jobs_follow_the_settings(db_eng
     assert {"standup_jobs", "risk_jobs", "report_jobs"} <= set(found)
     config_id = world.config().id
     job = scheduler.get_job(f"standup:{config_id}")
-    assert job is not None and str(job.trigger.timezone) == "Europe/Berlin"
+    assert job is not None and str(job.trigger.trigger.timezone) == "Europe/Berlin"
     assert scheduler.get_job("standups:sweep") and scheduler.get_job("standups:sync")
     kept = job.next_run_time
     assert standup_jobs.sync_standup_jobs(scheduler, db_engine) == {"added": 0, "replaced": 0, "removed": 0}
@@ -155,7 +171,8 @@ def test_every_jobs_module_registers_and_standup_jobs_follow_the_settings(db_eng
     standup_jobs.sync_job()  # what the worker runs every minute: the settings changed, so it syncs
     assert scheduler.get_job(f"standup:{config_id}").name.startswith(f"standup {config_id} 10:00")
     ny = scheduler.get_job(f"standup:{config_id}:America/New_York")
-    assert ny.args == (config_id, "America/New_York") and ny.trigger.fields[5].expressions  # hour set
+    assert ny.args[:3] == (config_id, "America/New_York", "10:00")  # and the days
+    assert ny.trigger.trigger.fields[5].expressions  # hour set
     world.cmd("standup pause")
     assert standup_jobs.sync_standup_jobs(scheduler, db_engine)["removed"] == 2
     assert not [j for j in scheduler.get_jobs() if j.id.startswith("standup:")]
@@ -180,6 +197,41 @@ def test_the_scheduled_job_opens_the_run_through_the_job_store(db_engine, schedu
     assert run.state == "open" and run.run_date == now.date()
 
 
+def test_the_scheduled_job_opens_the_run_ahead_and_its_prompts_wait_for_the_standup_time(
+        db_engine, scheduler_for, monkeypatch):
+    now = datetime.now(UTC).replace(microsecond=0)
+    standup_at = (now + timedelta(minutes=2)).replace(second=0)
+    world = World(db_engine, now, timezone="UTC", people=["U0ANNA"])
+    world.cmd(f"standup set {standup_at:%H:%M} daily")
+    kicks: list[datetime] = []
+    monkeypatch.setattr(standup_jobs, "kick_delivery_at", lambda moment: kicks.append(moment))
+    scheduler = scheduler_for()
+    register_all(scheduler, Settings())
+    job_id = f"standup:{world.config().id}"
+    assert scheduler.get_job(job_id).next_run_time == standup_at - standup_jobs.OPEN_AHEAD
+    scheduler.modify_job(job_id, next_run_time=now)  # fire now, as it would a minute ahead
+    scheduler.resume()
+    assert wait_until(lambda: world.runs() and world.runs()[0].state == "open")
+    (run,) = world.runs()
+    assert run.run_date == standup_at.date() and run.scheduled_at == standup_at
+    with Session(db_engine) as s:
+        prompts = s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("standup:%"))).all()
+    assert {m.user_id for m in prompts} == {world.project.owner_user_id, "U0ANNA"}
+    assert {m.next_attempt_at for m in prompts} == {standup_at} and kicks == [standup_at]
+    assert deliver_pending(db_engine, world.notifier, now=standup_at - timedelta(seconds=1)) == 0
+    assert deliver_pending(db_engine, world.notifier, now=standup_at) == 2
+
+
+def test_a_timed_kick_wakes_the_dispatchers_at_its_moment():
+    seen = dispatcher.wait_for_kick(0, 0)
+    moment = datetime.now(UTC) + timedelta(seconds=0.3)
+    dispatcher.kick_delivery_at(moment)
+    dispatcher.kick_delivery_at(moment)  # the same moment twice: one timer
+    assert dispatcher.wait_for_kick(0.1, seen) == seen  # not yet
+    woke = dispatcher.wait_for_kick(5, seen)
+    assert woke == seen + 1 and datetime.now(UTC) >= moment
+
+
 def test_a_resync_with_one_standup_retimed_rewrites_only_that_job_without_unpickling_any(
         db_engine, scheduler_for, monkeypatch):
     world = World(db_engine, datetime(2026, 12, 1, 7, tzinfo=UTC), people=["U0ANNA"])
@@ -201,8 +253,9 @@ def test_a_resync_with_one_standup_retimed_rewrites_only_that_job_without_unpick
     assert unpickled == []  # compared against the stored rows, never unpickled
     assert scheduler.get_job(other.id) is None
     job = scheduler.get_job(f"standup:{config_id}")
-    assert job.name == f"standup {config_id} 10:15 mon-fri Europe/Berlin" and job.next_run_time != kept
-    assert job.next_run_time.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == "10:15"
+    assert job.name == f"standup {config_id} 10:15 mon-fri Europe/Berlin {standup_jobs.AHEAD_NAME}"
+    assert job.next_run_time != kept
+    assert job.next_run_time.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == "10:14"  # a minute ahead
 
 
 def test_jobs_added_in_a_batch_are_written_together_and_fire_like_any_other(db_engine, scheduler_for):

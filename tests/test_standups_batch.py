@@ -60,7 +60,7 @@ def test_a_batch_opens_each_standup_exactly_as_opening_it_alone_would(db_engine,
         world.cmd("standup set 09:30")
         world.cmd(f"ooo <@{DORA}> 2026-12-01")
     alone.fire()
-    results = open_standups(db_engine, due=[(together.config().id, None)], now=PROMPT)
+    results = open_standups(db_engine, due=[(together.config().id, None, None)], now=PROMPT)
     result = results[together.config().id]
     assert result.created and sorted(result.prompted) == sorted([OWNER, *PEOPLE[:3], PEOPLE[4]])
 
@@ -69,6 +69,31 @@ def test_a_batch_opens_each_standup_exactly_as_opening_it_alone_would(db_engine,
     assert batch["people"] == single["people"] and ("U0DORA", "away", PROMPT, None) in batch["people"]
     assert [p[:3] for p in batch["prompts"]] == [p[:3] for p in single["prompts"]]
     assert len(batch["prompts"]) == 5  # the owner and four members; not Dora (away) nor the stakeholder
+
+
+def test_a_batch_opened_a_minute_ahead_is_the_run_opened_on_time_with_its_prompts_held_till_then(
+        db_engine, monkeypatch):
+    on_time, ahead = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
+    member_time = second_world(db_engine, monkeypatch, "shop")  # each person at their own 09:30
+    for world in (on_time, ahead, member_time):
+        world.cmd(f"ooo <@{DORA}> 2026-12-01")
+    on_time.cmd("standup set 09:30")
+    ahead.cmd("standup set 09:30")
+    member_time.cmd("standup set 09:30 member-time")
+    early = PROMPT - timedelta(seconds=60)
+    open_standups(db_engine, due=[(on_time.config().id, None, None)], now=PROMPT)
+    results = open_standups(db_engine, due=[(ahead.config().id, None, PROMPT),
+                                            (member_time.config().id, "Europe/Berlin", PROMPT)], now=early)
+    assert results[ahead.config().id].created and len(results[ahead.config().id].prompted) == 5
+    opened, expected = snapshot(ahead), snapshot(on_time)
+    assert opened["run"] == expected["run"] and opened["people"] == expected["people"]  # prompted at 09:30
+    assert [p[:3] + p[4:] for p in opened["prompts"]] == [p[:3] + p[4:] for p in expected["prompts"]]
+    held = snapshot(member_time)["prompts"]
+    assert len(held) == 5 and {p[-1] for p in held} == {PROMPT}
+    with Session(db_engine) as s:
+        due_early = s.exec(select(OutboxMessage).where(OutboxMessage.project_id != on_time.project.id,
+                                                       OutboxMessage.next_attempt_at <= early)).all()
+    assert due_early == []
 
 
 def test_a_batch_skips_paused_standups_days_off_and_holidays_with_the_same_reasons(db_engine, monkeypatch):
@@ -81,9 +106,9 @@ def test_a_batch_skips_paused_standups_days_off_and_holidays_with_the_same_reaso
     holiday.cmd("standup set 09:30 daily holidays DE-BY")
     christmas_eve = datetime(2026, 12, 24, 8, 30, tzinfo=UTC)
     christmas = christmas_eve + timedelta(days=1)
-    due = [(w.config().id, None) for w in (paused, day_off)]
+    due = [(w.config().id, None, None) for w in (paused, day_off)]
     reasons = {c: r.reason for c, r in open_standups(db_engine, due=due, now=christmas_eve).items()}
-    holiday_reason = open_standups(db_engine, due=[(holiday.config().id, None)], now=christmas)
+    holiday_reason = open_standups(db_engine, due=[(holiday.config().id, None, None)], now=christmas)
     assert reasons == {paused.config().id: "paused", day_off.config().id: "company day off"}
     assert holiday_reason[holiday.config().id].reason == "Christmas Day"
     with Session(db_engine) as s:
@@ -110,7 +135,8 @@ def test_standups_fired_from_many_threads_at_once_open_once_and_prompt_each_pers
             keys = s.exec(select(OutboxMessage.idempotency_key).where(
                 OutboxMessage.project_id == world.project.id)).all()
         assert sorted(keys) == sorted(f"standup:{run.id}:prompt:{u}" for u in [OWNER, *PEOPLE])
-    again = open_standups(db_engine, due=[(w.config().id, None) for w in worlds], now=PROMPT + timedelta(minutes=1))
+    again = open_standups(db_engine, due=[(w.config().id, None, None) for w in worlds],
+                          now=PROMPT + timedelta(minutes=1))
     assert {r.created for r in again.values()} == {False} and all(r.prompted == [] for r in again.values())
 
 
@@ -122,7 +148,7 @@ def test_opening_a_batch_takes_the_same_statements_for_2_standups_as_for_20(db_e
     counts = []
     statements: list[str] = []
     for batch in (worlds[:2], worlds[2:]):
-        due = [(w.config().id, None) for w in batch]
+        due = [(w.config().id, None, None) for w in batch]
         statements.clear()
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(db_engine, "before_cursor_execute", listener)
@@ -141,8 +167,8 @@ def test_the_minute_sweep_visits_only_runs_with_something_due(db_engine, monkeyp
     quiet, late = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
     quiet.cmd("standup set 09:30")
     late.cmd("standup set 10:00")
-    open_standups(db_engine, due=[(quiet.config().id, None)], now=PROMPT)
-    open_standups(db_engine, due=[(late.config().id, None)], now=PROMPT + timedelta(minutes=30))
+    open_standups(db_engine, due=[(quiet.config().id, None, None)], now=PROMPT)
+    open_standups(db_engine, due=[(late.config().id, None, None)], now=PROMPT + timedelta(minutes=30))
     (first,), (second,) = quiet.runs(), late.runs()
     with Session(db_engine) as s:
         assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=31)) == []  # all prompted, none late

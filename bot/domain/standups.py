@@ -382,9 +382,10 @@ def user_timezones(*, session: Session, team_id: str, user_ids: list[str]) -> di
 
 
 def start_run(*, session: Session, config: StandupConfig, now: datetime, run_date: date | None = None,
-              manual: bool = False) -> StartResult:
+              manual: bool = False, until: datetime | None = None) -> StartResult:
     """Open the run for `run_date` (default: today in the standup's zone) and
-    send the prompts that are due. Idempotent: a second call finds the run.
+    queue the prompts due by `until` (default `now`; a later moment queues them
+    ahead, each held until its time). Idempotent: a second call finds the run.
     Scheduled calls skip paused standups, non-standup days, holidays and
     company days off; `manual` (`standup now`) runs regardless."""
     project = session.get(Project, config.project_id)
@@ -402,29 +403,38 @@ def start_run(*, session: Session, config: StandupConfig, now: datetime, run_dat
     run, created = _get_or_create_run(session=session, config=config, run_date=run_date, now=now)
     if run.state == "pending":
         _open(session=session, config=config, project=project, run=run, now=now, manual=manual)
-    prompted = advance_run(session=session, run=run, now=now)
+    prompted = advance_run(session=session, run=run, now=now, until=until)
     return StartResult(run, created=created, prompted=prompted.prompted)
 
 
-def start_runs(*, session: Session, due: list[tuple[int, str | None]], now: datetime) -> dict[int, StartResult]:
-    """`start_run` for many standups due at `now` at once (the scheduler's busy
-    minute): (config id, zone whose clock names the run date, or None for the
-    standup's own) -> the same result, in a few statements for all of them.
-    Standups that prompt each member at their own time, and runs already
-    open, go through `start_run`/`advance_run` one by one."""
+Due = tuple[int, str | None, datetime | None]
+
+
+def start_runs(*, session: Session, due: list[Due], now: datetime) -> dict[int, StartResult]:
+    """`start_run` for many standups at once (the scheduler's busy minute):
+    (config id, zone whose clock names the run date or None for the standup's
+    own, the moment the standup is for or None for `now`) -> the same result,
+    in a few statements for all of them. A moment after `now` opens the run
+    ahead: its prompts are queued, each held until its time. Standups that
+    prompt each member at their own time, and runs already open, go through
+    `start_run`/`advance_run` one by one."""
     rows = session.exec(select(StandupConfig, Project).join(Project, Project.id == StandupConfig.project_id)
-                        .where(StandupConfig.id.in_({c for c, _ in due}))).all()
+                        .where(StandupConfig.id.in_({c for c, _, _ in due}))).all()
     found = {config.id: (config, project) for config, project in rows}
     results: dict[int, StartResult] = {}
     todo: dict[tuple[int, date], tuple[StandupConfig, Project]] = {}
-    for config_id, zone in due:
+    until: dict[tuple[int, date], datetime] = {}
+    for config_id, zone, moment in due:
         if config_id not in found:
             continue
         config, project = found[config_id]
         tz = config_timezone(config, project)
-        run_date = now.astimezone(ZoneInfo(zone or tz)).date()
+        moment = max(moment or now, now)
+        run_date = moment.astimezone(ZoneInfo(zone or tz)).date()
+        until[(config_id, run_date)] = moment
         if config.per_member_timezone:
-            results[config_id] = start_run(session=session, config=config, now=now, run_date=run_date)
+            results[config_id] = start_run(session=session, config=config, now=now, run_date=run_date,
+                                           until=moment)
         elif project.state not in (ProjectState.ACTIVE, ProjectState.ON_HOLD):
             results[config_id] = StartResult(None, reason="the project is closed")
         elif config.paused:
@@ -447,10 +457,10 @@ def start_runs(*, session: Session, due: list[tuple[int, str | None]], now: date
         return results
     runs, created = _get_or_create_runs(session=session, keys=todo, now=now)
     pending = {key: run for key, run in runs.items() if run.state == "pending"}
-    prompted = _open_many(session=session, runs=pending, configs=todo, now=now)
+    prompted = _open_many(session=session, runs=pending, configs=todo, now=now, until=until)
     for key, run in runs.items():
         if key not in pending:  # already open: whatever is due, as `start_run` would
-            prompted[run.id] = advance_run(session=session, run=run, now=now).prompted
+            prompted[run.id] = advance_run(session=session, run=run, now=now, until=until[key]).prompted
         results[key[0]] = StartResult(run, created=run.id in created, prompted=prompted.get(run.id, []))
     return results
 
@@ -482,9 +492,10 @@ def _get_or_create_runs(*, session: Session, keys: dict[tuple[int, date], tuple[
 
 def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
                configs: dict[tuple[int, date], tuple[StandupConfig, Project]],
-               now: datetime) -> dict[int, list[str]]:
-    """`_open` (scheduled, in the standup's own zone) then `advance_run` for many
-    pending runs, with a few statements for all: run id -> users newly prompted."""
+               now: datetime, until: dict[tuple[int, date], datetime]) -> dict[int, list[str]]:
+    """`_open` (scheduled, in the standup's own zone) then `advance_run` (with
+    prompts due by `until[key]` queued) for many pending runs, with a few
+    statements for all: run id -> users newly prompted."""
     if not runs:
         return {}
     projects = {configs[key][1].id: configs[key][1] for key in runs}
@@ -526,21 +537,22 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
         for user_id in people:
             status = "away" if user_id in away else "asked"
             part = existing.get((run.id, user_id))
-            due = (status == "asked" and (run.id, user_id) not in answered and at <= now < run.closes_at
-                   and (part is None or part.prompted_at is None))
+            due = (status == "asked" and (run.id, user_id) not in answered and at <= until[key]
+                   and now < run.closes_at and (part is None or part.prompted_at is None))
+            send_at = max(at, now)
             if part is None:
                 new_parts.append({"team_id": run.team_id, "run_id": run.id, "user_id": user_id,
-                                  "status": status, "prompt_at": at, "prompted_at": now if due else None})
+                                  "status": status, "prompt_at": at, "prompted_at": send_at if due else None})
             else:
                 part.status, part.prompt_at = status, at
-                part.prompted_at = now if due else part.prompted_at
+                part.prompted_at = send_at if due else part.prompted_at
                 session.add(part)
             if due:
                 reply = reply or prompt_reply(config=config, project=project, run=run, tz=tz)
                 messages.append(OutboxMessage(
                     team_id=run.team_id, idempotency_key=f"standup:{run.id}:prompt:{user_id}", kind=str(Kind.DM),
                     user_id=user_id, project_id=project.id, payload={"reply": reply_to_dict(reply)},
-                    next_attempt_at=now))
+                    next_attempt_at=send_at))
                 prompted.setdefault(run.id, []).append(user_id)
     if new_parts:
         session.execute(sa_insert(StandupParticipant.__table__), new_parts)
@@ -610,9 +622,10 @@ class Progress:
     closed: bool = False
 
 
-def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress:
-    """Send what is due for an open run: prompts, reminders, and the summary at
-    close. Safe to call any number of times."""
+def advance_run(*, session: Session, run: StandupRun, now: datetime, until: datetime | None = None) -> Progress:
+    """Send what is due for an open run: prompts (those due by `until`, default
+    `now`, each held until its time), reminders, and the summary at close.
+    Safe to call any number of times."""
     progress = Progress()
     if run.state != "open":
         return progress
@@ -623,16 +636,18 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime) -> Progress
     parts = _participants(session=session, run=run)
     zones = user_timezones(session=session, team_id=run.team_id, user_ids=[p.user_id for p in parts]) \
         if config.per_member_timezone else {}
+    horizon = max(until or now, now)
     for part in parts:
         if part.status != "asked" or part.user_id in answered or part.prompt_at is None:
             continue
         tz = zones.get(part.user_id, config_timezone(config, project))
-        if part.prompted_at is None and part.prompt_at <= now and now < run.closes_at:
-            _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
+        if part.prompted_at is None and part.prompt_at <= horizon and now < run.closes_at:
+            send_at = max(part.prompt_at, now)
+            _, sent = enqueue(session=session, not_before=send_at, team_id=run.team_id,
                               key=f"standup:{run.id}:prompt:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
                               reply=prompt_reply(config=config, project=project, run=run, tz=tz))
-            part.prompted_at = now
+            part.prompted_at = send_at
             session.add(part)
             if sent:
                 progress.prompted.append(part.user_id)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import delete, func, select
@@ -209,6 +210,27 @@ class WallClockTrigger(CronTrigger):
             later = (fire.astimezone(UTC) + timedelta(seconds=1)).astimezone(fire.tzinfo)
             fire = super().get_next_fire_time(fire, later)
         return fire
+
+
+class Ahead(BaseTrigger):
+    """Fires `seconds` before `trigger` does (a standup opens ahead of its time).
+    `moment_after(now - grace)` is the time of `trigger` a firing is for."""
+
+    def __init__(self, trigger: BaseTrigger, seconds: float):
+        self.trigger, self.seconds = trigger, seconds
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        lead = timedelta(seconds=self.seconds)
+        previous = previous_fire_time + lead if previous_fire_time else None
+        fire = self.trigger.get_next_fire_time(previous, now + lead)
+        return fire - lead if fire else None
+
+    def moment_after(self, earliest: datetime) -> datetime | None:
+        """The first time of the inner trigger at or after `earliest`."""
+        return self.trigger.get_next_fire_time(None, earliest)
+
+    def __str__(self) -> str:
+        return f"{self.seconds:g}s before {self.trigger}"
 
 
 def _is_repeat(moment: datetime) -> bool:

@@ -1,8 +1,10 @@
 """Standup jobs: thin wrappers that take `now` and call `bot.domain.standups`.
 
 - `standup:{config_id}` (or `standup:{config_id}:{zone}` with per-member
-  times): a wall-clock cron in the standup's (or a member's) zone that opens
-  the day's run and sends the prompts due.
+  times): a wall-clock cron in the standup's (or a member's) zone that fires
+  `OPEN_AHEAD` before the standup time and opens the day's run, its prompts
+  queued and held until that time; the dispatchers are woken at that time, so
+  500 standups at 09:00 cost nothing at 09:00 but sending.
 - `standups:sweep` every minute: prompts not yet sent, reminders, closes and
   summaries; opens a run the scheduler fired but never committed (a crash).
 - `standups:sync` every minute: keeps the cron jobs equal to the standup
@@ -15,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -27,12 +29,21 @@ from sqlmodel import Session, func, select
 from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import standups
-from bot.jobs.dispatcher import kick_delivery
-from bot.jobs.scheduler import current_scheduler, daily_trigger, job_engine, job_settings, sync_jobs
+from bot.jobs.dispatcher import kick_delivery, kick_delivery_at
+from bot.jobs.scheduler import (
+    Ahead,
+    current_scheduler,
+    daily_trigger,
+    job_engine,
+    job_settings,
+    sync_jobs,
+)
 from bot.models import Member, Project, ProjectState, StandupConfig, StandupRun, User, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "standup:"
+OPEN_AHEAD = timedelta(seconds=60)  # runs open this long before their time; prompts wait for it
+AHEAD_NAME = f"opens {OPEN_AHEAD.total_seconds():g}s ahead"  # in each job's name: a new lead re-creates the jobs
 
 
 @dataclass
@@ -44,33 +55,34 @@ class SweepResult:
 
 
 def open_standup(engine: Engine, *, config_id: int, now: datetime, zone: str | None = None,
-                 run_date: date | None = None) -> standups.StartResult | None:
-    """Open the run of `config_id` due at `now` (its own transaction)."""
+                 run_date: date | None = None, until: datetime | None = None) -> standups.StartResult | None:
+    """Open the run of `config_id` due at `now`, or ahead for the moment
+    `until` (its own transaction)."""
     with session_scope(engine) as session:
         config = session.get(StandupConfig, config_id)
         if config is None:
             return None
         if run_date is None and zone:
-            run_date = now.astimezone(ZoneInfo(zone)).date()
-        result = standups.start_run(session=session, config=config, now=now, run_date=run_date)
+            run_date = max(until or now, now).astimezone(ZoneInfo(zone)).date()
+        result = standups.start_run(session=session, config=config, now=now, run_date=run_date, until=until)
     if result.run is None:
         log.info("standup %s not run at %s: %s", config_id, now.isoformat(), result.reason)
     return result
 
 
-def open_standups(engine: Engine, *, due: list[tuple[int, str | None]],
-                  now: datetime) -> dict[int, standups.StartResult]:
-    """Open the runs of many standups due at `now` in one transaction; if that
-    fails, each in its own, so one bad standup does not hold back the others."""
+def open_standups(engine: Engine, *, due: list[standups.Due], now: datetime) -> dict[int, standups.StartResult]:
+    """Open the runs of many standups (config id, zone, moment it is for) in one
+    transaction; if that fails, each in its own, so one bad standup does not
+    hold back the others. Wakes the dispatchers when the prompts fall due."""
     try:
         with session_scope(engine) as session:
             results = standups.start_runs(session=session, due=due, now=now)
     except Exception:
         log.exception("opening %d standups together failed; opening them one by one", len(due))
         results = {}
-        for config_id, zone in due:
+        for config_id, zone, moment in due:
             try:
-                result = open_standup(engine, config_id=config_id, zone=zone, now=now)
+                result = open_standup(engine, config_id=config_id, zone=zone, now=now, until=moment)
             except Exception:
                 log.exception("standup %s could not be opened; the sweep retries it", config_id)
                 continue
@@ -80,6 +92,8 @@ def open_standups(engine: Engine, *, due: list[tuple[int, str | None]],
     if skipped:
         log.info("standups not run at %s: %s", now.isoformat(), skipped)
     kick_delivery()
+    for moment in {m for _, _, m in due if m is not None and m > now}:
+        kick_delivery_at(moment)
     return results
 
 
@@ -94,11 +108,11 @@ class Opener:
     def __init__(self):
         self._lock = threading.Lock()
         self._busy = threading.Lock()
-        self._queue: list[tuple[int, str | None]] = []
+        self._queue: list[standups.Due] = []
 
-    def open(self, engine: Engine, config_id: int, zone: str | None) -> None:
+    def open(self, engine: Engine, config_id: int, zone: str | None, moment: datetime | None = None) -> None:
         with self._lock:
-            self._queue.append((config_id, zone))
+            self._queue.append((config_id, zone, moment))
         while self._busy.acquire(blocking=False):
             try:
                 with self._lock:
@@ -161,14 +175,14 @@ def desired_jobs(engine: Engine) -> dict[str, tuple[str, Callable[[], dict]]]:
                                                      user_ids=people).values())
             for zone in sorted(zones):
                 job_id = f"{PREFIX}{config.id}" if zone == tz else f"{PREFIX}{config.id}:{zone}"
-                name = f"standup {config.id} {config.time_local} {config.days} {zone}"
+                name = f"standup {config.id} {config.time_local} {config.days} {zone} {AHEAD_NAME}"
                 jobs[job_id] = (name, partial(_job_spec, config.id, config.time_local, config.days, zone, name))
     return jobs
 
 
 def _job_spec(config_id: int, time_local: str, days: str, zone: str, name: str) -> dict:
-    return {"func": start_standup_job, "args": [config_id, zone], "name": name,
-            "trigger": daily_trigger(time_local, days, zone)}
+    return {"func": start_standup_job, "args": [config_id, zone, time_local, days], "name": name,
+            "trigger": Ahead(daily_trigger(time_local, days, zone), OPEN_AHEAD.total_seconds())}
 
 
 def settings_signature(engine: Engine) -> tuple:
@@ -185,11 +199,12 @@ def settings_signature(engine: Engine) -> tuple:
 # --- job functions (module level: the job store pickles a reference) ---------
 
 
-def start_standup_job(config_id: int, zone: str | None = None, now: datetime | None = None) -> None:
-    if now is not None:
-        open_standup(job_engine(), config_id=config_id, zone=zone, now=now)
-    else:
-        _opener.open(job_engine(), config_id, zone)
+def start_standup_job(config_id: int, zone: str, time_local: str, days: str) -> None:
+    """Fired `OPEN_AHEAD` before the standup time (or late, within the misfire
+    grace): open the run for that time, which is found from the trigger."""
+    grace = timedelta(seconds=job_settings().scheduler_misfire_grace_seconds)
+    moment = daily_trigger(time_local, days, zone).get_next_fire_time(None, utcnow() - grace)
+    _opener.open(job_engine(), config_id, zone, moment.astimezone(UTC) if moment else None)
 
 
 def sweep_job(now: datetime | None = None) -> None:
