@@ -3,6 +3,7 @@ jobs discovered from every module and kept in step with the settings."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +15,14 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.jobs import dispatcher, standup_jobs
 from bot.jobs.dispatcher import deliver_pending
-from bot.jobs.scheduler import Ahead, JobStore, build_scheduler, daily_trigger, register_all
+from bot.jobs.scheduler import (
+    Ahead,
+    JobStore,
+    WallClockTrigger,
+    build_scheduler,
+    daily_trigger,
+    register_all,
+)
 from bot.models import OutboxMessage, StandupParticipant, StandupRun
 from tests.test_standups_world import World
 
@@ -88,6 +96,16 @@ def test_a_standup_inside_the_spring_gap_opens_once_and_prompts_once(db_engine, 
         assert {p.prompted_at is not None for p in parts} == {True}
     prompts = [m for m in world.notifier.dms() if m.key.startswith(f"standup:{gap_run.id}:prompt:")]
     assert len(prompts) == 2  # owner and Anna, once each
+
+
+def test_triggers_copied_from_a_compiled_one_fire_as_one_built_for_their_zone():
+    start = datetime(2026, 3, 20, tzinfo=UTC)
+    for zone in ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"):
+        copied = daily_trigger("02:30", "mon-fri", zone)
+        built = WallClockTrigger(hour=2, minute=30, day_of_week="mon,tue,wed,thu,fri", timezone=zone)
+        assert fire_times(copied, start, 12) == fire_times(built, start, 12), zone
+        assert str(copied.timezone) == zone and pickle.loads(pickle.dumps(copied)).timezone == copied.timezone
+    assert daily_trigger("02:30", "mon-fri", "UTC").fields is daily_trigger("02:30", "mon-fri", "Asia/Tokyo").fields
 
 
 @pytest.mark.parametrize("zone, hhmm, start", [
