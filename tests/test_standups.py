@@ -75,6 +75,31 @@ def test_prompts_go_to_members_at_their_time_not_to_stakeholders_or_people_away(
     assert prompt.reply.sections[0].buttons[0].label == "Answer standup"
 
 
+def test_someone_added_while_the_standup_is_open_is_asked_from_then_and_counted(world):
+    world.at(PROMPT).fire()
+    world.at(PROMPT + timedelta(minutes=20))
+    reply = world.cmd("member add <@U0FRED> <@U0GRETA>").plain()
+    assert "will get its questions now (answers until 11:30 (Europe/Berlin))" in reply
+    world.cmd("ooo <@U0HUGO> 2026-12-01")
+    world.cmd("member add <@U0HUGO>")  # away today: counted as away, not asked
+    world.cmd("member add <@U0IDA> role stakeholder")  # a stakeholder is not asked at all
+    world.deliver()
+    assert [s.to for s in world.notifier.dms() if s.to in ("U0FRED", "U0GRETA", "U0HUGO", "U0IDA")] == [
+        "U0FRED", "U0GRETA"]
+    answer(world, "U0FRED")
+    world.at(CLOSE + timedelta(minutes=1)).tick()
+    (run,) = world.runs()
+    with Session(world.engine) as s:
+        parts = {p.user_id: p.status for p in s.exec(select(StandupParticipant).where(
+            StandupParticipant.run_id == run.id))}
+    assert parts["U0FRED"] == parts["U0GRETA"] == "asked" and parts["U0HUGO"] == "away"
+    assert "U0IDA" not in parts
+    world.at(CLOSE + timedelta(hours=1))
+    assert "joined" in world.cmd("member add <@U0JAN>").plain()  # the run has closed: nothing to ask
+    world.deliver()
+    assert not world.notifier.dms("U0JAN")
+
+
 def test_firing_twice_and_sweeping_often_never_prompts_anyone_twice(world):
     world.at(PROMPT).fire()
     world.fire()

@@ -7,6 +7,7 @@ import re
 from bot.commands.grammar import UsageError, parse_duration, shown
 from bot.commands.registry import Args, Context, command
 from bot.domain import members as svc
+from bot.domain import standups
 from bot.domain.format import money
 from bot.domain.replies import Reply, Section
 from bot.models import Role
@@ -25,16 +26,26 @@ def member_add(ctx: Context, args: Args) -> Reply:
         users.append(u)
     args.expect_end()
     role = Role(_role(str(opts.get("role") or opts.get("as") or "member")))
-    added, already = [], []
+    added, already, asked = [], [], []
+    run = None
     for u in users:
         _, created = svc.add_member(session=ctx.session, project=project, actor=ctx.user_id,
                                     user_id=u, role=role)
         (added if created else already).append(f"<@{u}>")
+        if created and (joined := standups.join_open_run(session=ctx.session, project=project,
+                                                         user_id=u, now=ctx.now)) is not None:
+            run = joined
+            asked.append(f"<@{u}>")
     parts = []
     if added:
         parts.append(f"{', '.join(added)} joined *{project.name}* as {role}.")
     if already:
         parts.append(f"{', '.join(already)} already on the project.")
+    if run is not None:
+        closes = standups.local_time(run.closes_at, standups.config_timezone(
+            standups.require_config(session=ctx.session, project=project), project))
+        parts.append(f"Today's standup is open: {', '.join(asked)} will get its questions now "
+                     f"(answers until {closes}).")
     return Reply.text(" ".join(parts))
 
 

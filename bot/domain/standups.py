@@ -576,6 +576,27 @@ def _enqueue_all(*, session: Session, messages: list[OutboxMessage]) -> set[str]
     return queued
 
 
+def join_open_run(*, session: Session, project: Project, user_id: str, now: datetime) -> StandupRun | None:
+    """Someone who joins the project while today's standup is open is asked
+    too, from now (unless away, or in a role a standup does not ask); the run
+    they were added to, if their prompt was queued."""
+    config = get_config(session=session, project=project)
+    if config is None or user_id not in participants_for(session=session, project=project):
+        return None
+    run = session.exec(select(StandupRun).where(StandupRun.standup_id == config.id, StandupRun.state == "open",
+                                                StandupRun.closes_at > now)
+                       .order_by(StandupRun.run_date.desc())).first()
+    if run is None or session.exec(select(StandupParticipant.id).where(
+            StandupParticipant.run_id == run.id, StandupParticipant.user_id == user_id)).first():
+        return None
+    away = user_id in calendar.away_users(session=session, team_id=project.team_id, project_id=project.id,
+                                          day=run.run_date)
+    session.add(StandupParticipant(team_id=run.team_id, run_id=run.id, user_id=user_id,
+                                   status="away" if away else "asked", prompt_at=now))
+    session.flush()
+    return run if user_id in advance_run(session=session, run=run, now=now).prompted else None
+
+
 def start_now(*, session: Session, project: Project, actor: str, now: datetime) -> StartResult:
     """`standup now`: open today's run immediately (owner/manager)."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
