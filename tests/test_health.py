@@ -28,6 +28,13 @@ def test_a_project_with_nothing_wrong_is_green_and_says_so():
     assert h.summary == "Green: on track (SPI 1.02, CPI 1.10)"
 
 
+def test_an_empty_plan_is_not_called_on_track_but_its_risks_still_count():
+    empty = assess(Signals(today=D, planned=False))
+    assert empty.summary == "Green: nothing planned yet to judge it by (add tasks or milestones)"
+    risky = assess(Signals(today=D, planned=False, risk_bands={"critical": 1}))
+    assert risky.summary == "Red: 1 critical risk open"
+
+
 def test_cpi_under_amber_and_high_risks_make_amber_with_both_reasons():
     h = assess(Signals(today=D, spi=1.0, cpi=0.87, days_since_start=30, risk_bands={"high": 2, "low": 3}))
     assert h.summary == "Amber: CPI 0.87 (under 0.90); 2 high risks open"

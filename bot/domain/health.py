@@ -14,7 +14,8 @@ defaults in `DEFAULTS`):
 | risks | a high risk (score 12-19) open | a critical risk (20-25) open |
 | blockers | a task blocked over `blocker_amber_days` (2) | over `blocker_red_days` (5) |
 
-A project with no signal firing is green. SPI and CPI only count once they
+A project with no signal firing is green ("on track", or "nothing planned yet"
+while it has no tasks and no milestones). SPI and CPI only count once they
 exist (some planned value, some cost) and, for SPI, after `min_progress_days`
 (5) days of the project, so day one is not judged on noise.
 
@@ -70,6 +71,7 @@ class Signals:
     risk_bands: dict[str, int] = field(default_factory=dict)  # open risks per band
     blocker_ages: list[tuple[int, int]] = field(default_factory=list)  # (task number, days)
     finished: bool = False
+    planned: bool = True  # False while the project has no tasks and no milestones
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
     if amber_blocked:
         found.append((AMBER, f"{_plural(len(amber_blocked), 'task')} blocked over "
                              f"{t['blocker_amber_days']:g} days"))
+    if not found and not s.planned:
+        return Health(GREEN, ["nothing planned yet to judge it by (add tasks or milestones)"])
     if not found:
         bits = []
         if s.spi is not None:

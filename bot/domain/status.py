@@ -363,7 +363,7 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
         overdue_milestones=[(m.name, (today - m.due_date).days) for m in overdue_ms],  # type: ignore[operator]
         risk_bands=dict(bands),
         blocker_ages=[(n, (today - (_local_day(at, tz) or today)).days) for n, at in block_times],
-        finished=finished_all,
+        finished=finished_all, planned=work_total > 0 or bool(milestones),
     )
     return StatusReport(
         project=p, today=today, counts=dict(counts), estimate_total=est_sum, estimate_done=est_done,
