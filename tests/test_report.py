@@ -139,6 +139,32 @@ def test_report_time_is_a_project_setting(db_engine):
     assert not report_due(project, datetime(2026, 11, 27, 16, 5, tzinfo=UTC))
 
 
+def test_report_schedule_command_sets_shows_and_turns_off_the_weekly_report(db_engine):
+    run = Runner(db_engine, NOW)
+    run('new "Web" key web tz Europe/Berlin', channel="C0WEB")
+    assert "posted Fridays at 16:00 (Europe/Berlin) in <#C0WEB>" in run("report schedule", channel="C0WEB").plain()
+    assert "Saved. " in run("report schedule mon 09:00", channel="C0WEB").plain()
+    assert "Mondays at 17:30" in run("report schedule web 17:30", channel="C0WEB").plain()  # the day stays
+    refused = run("report schedule fri", user="U0ANNA", channel="C0WEB")
+    assert refused.error and "owner or a manager" in refused.plain()
+    for bad, says in (("report schedule funday", "Expected a day like fri"),
+                      ("report schedule fri 25:00", "Expected a time like 09:30")):
+        reply = run(bad, channel="C0WEB")
+        assert reply.error and says in reply.plain() and "Usage: `/project report schedule" in reply.plain()
+
+    def project() -> Project:
+        with Session(db_engine) as s:
+            return s.exec(select(Project).where(Project.key == "web")).one()
+
+    monday_1730_berlin = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+    assert project().settings["report"] == {"weekday": "mon", "time": "17:30"}
+    assert report_due(project(), monday_1730_berlin)
+    assert "is off" in run("report schedule off", channel="C0WEB").plain()
+    assert not report_due(project(), monday_1730_berlin)
+    assert weekly_reports(engine=db_engine, now=monday_1730_berlin) == []
+    assert "Fridays at 16:00" in run("report schedule fri", channel="C0WEB").plain()  # on again, default time
+
+
 def test_jobs_are_registered_with_stable_ids_and_picklable_arguments():
     import pkgutil
 

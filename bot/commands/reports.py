@@ -39,6 +39,32 @@ def report(ctx: Context, args: Args) -> Reply:
                       "(details and the burn-up chart in its thread).")
 
 
+@command("report schedule", usage="report schedule [PROJECT] [DAY] [HH:MM] | off",
+         examples=["report schedule", "report schedule mon 09:00", "report schedule website off"])
+def report_schedule(ctx: Context, args: Args) -> Reply:
+    """When the weekly report is posted to the channel (project time), or off."""
+    project = args.take_project()
+    first = args.take_word(what="a day like fri, a time like 16:00, or off", required=False)
+    changed = first is not None
+    if first == "off":
+        args.expect_end()
+        report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id, off=True)
+    elif first is not None:
+        weekday, hhmm = (None, first) if ":" in first else (first, None)
+        if hhmm is None:
+            hhmm = args.take_word(what="a time like 16:00", required=False)
+        args.expect_end()
+        report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id,
+                                    weekday=weekday, hhmm=hhmm)
+    where = f" in <#{project.channel_id}>" if project.channel_id else " (link a channel first: `/project link`)"
+    phrase = report_service.schedule_phrase(project)
+    if phrase == "off":
+        text = f"The weekly report of *{project.name}* is off; `/project report schedule fri 16:00` turns it on."
+    else:
+        text = f"The weekly report of *{project.name}* is posted {phrase}{where}."
+    return Reply.text(("Saved. " if changed else "") + text)
+
+
 @command("chart", usage="chart [PROJECT] burnup|budget", examples=["chart burnup", "chart website budget"])
 def chart(ctx: Context, args: Args) -> Reply:
     """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart."""

@@ -13,16 +13,71 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.domain import audit
+from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import bar, day, mention, money, truncate
 from bot.domain.health import thresholds, trend, trend_phrase
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.standups import parse_hhmm
 from bot.domain.status import StatusReport, build_status
-from bot.models import Milestone, OutboxMessage, Project, Task, TaskStatus
+from bot.models import Milestone, OutboxMessage, Project, Task, TaskStatus, utcnow
 
 WEEK = 7
 LIST_LIMIT = 15
+DEFAULT_SCHEDULE = ("fri", "16:00")  # project time
+DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays", "fri": "Fridays",
+             "sat": "Saturdays", "sun": "Sundays"}
+
+
+def schedule_of(project: Project) -> tuple[str, str] | None:
+    """(weekday, HH:MM) in project time when the weekly report is posted, from
+    `settings["report"]` (the default for anything unreadable); None when off."""
+    custom = (project.settings or {}).get("report", {}) if isinstance(project.settings, dict) else {}
+    if not isinstance(custom, dict):
+        custom = {}
+    if custom.get("off"):
+        return None
+    weekday = str(custom.get("weekday", DEFAULT_SCHEDULE[0]))[:3].lower()
+    try:
+        hhmm = parse_hhmm(str(custom.get("time", DEFAULT_SCHEDULE[1])))
+    except Invalid:
+        hhmm = DEFAULT_SCHEDULE[1]
+    return (weekday if weekday in DAY_NAMES else DEFAULT_SCHEDULE[0]), hhmm
+
+
+def schedule_phrase(project: Project) -> str:
+    """`Fridays at 16:00 (Europe/Berlin)`, or `off`."""
+    schedule = schedule_of(project)
+    if schedule is None:
+        return "off"
+    return f"{DAY_NAMES[schedule[0]]} at {schedule[1]} ({project.timezone or 'UTC'})"
+
+
+def set_schedule(*, session: Session, project: Project, actor: str, weekday: str | None = None,
+                 hhmm: str | None = None, off: bool = False) -> None:
+    """Post the weekly report on `weekday` at `hhmm` (project time; what is not
+    given stays), or turn it off (owner/manager; audited)."""
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="change when the weekly report is posted")
+    current = schedule_of(project) or DEFAULT_SCHEDULE
+    if off:
+        after: dict = {"off": True}
+    else:
+        day_ = (weekday or current[0])[:3].lower()
+        if day_ not in DAY_NAMES:
+            raise Invalid(f"Expected a day like fri or monday (got `{truncate(weekday or '', 20)}`).")
+        after = {"weekday": day_, "time": parse_hhmm(hhmm) if hhmm else current[1]}
+    settings = dict(project.settings or {})
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="project.report",
+                 entity="project", entity_id=project.id, project_id=project.id,
+                 before=settings.get("report", {}), after=after)
+    settings["report"] = after
+    project.settings = settings  # a new dict, so the JSON column is saved
+    project.updated_at = utcnow()
+    session.add(project)
+    session.flush()
 
 
 @dataclass

@@ -5,7 +5,7 @@
   reports can show the trend.
 - `weekly_reports` (every 15 minutes): posts each project's weekly report once
   its local report time has come (default Friday 16:00 project time; per
-  project in `settings["report"] = {"weekday": "fri", "time": "16:00"}`), at
+  project with `/project report schedule mon 09:00` or `off`), at
   most once per ISO week: the outbox key names the week, so a rerun, a second
   worker or a restart never posts twice. A report missed on its day (worker
   down) is not posted late on another day.
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 SNAPSHOT_JOB_ID = "health-snapshots"
 REPORT_JOB_ID = "weekly-reports"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_REPORT = {"weekday": "fri", "time": "16:00"}
 BATCH = 50
 
 
@@ -72,17 +71,16 @@ def snapshot_all(*, engine: Engine | None = None,
 
 
 def report_due(project: Project, now: datetime) -> bool:
-    """True once the project's weekly report time has come today (local)."""
-    custom = (project.settings or {}).get("report", {}) if isinstance(project.settings, dict) else {}
-    weekday = str(custom.get("weekday", DEFAULT_REPORT["weekday"]))[:3].lower()
-    hhmm = str(custom.get("time", DEFAULT_REPORT["time"]))
-    local = _local_now(project, now)
-    try:
-        hour, minute = (int(x) for x in hhmm.split(":"))
-    except ValueError:
-        hour, minute = 16, 0
-    if weekday not in WEEKDAYS or local.weekday() != WEEKDAYS.index(weekday):
+    """True once the project's weekly report time has come today (local);
+    never when its report is turned off."""
+    schedule = report_service.schedule_of(project)
+    if schedule is None:
         return False
+    weekday, hhmm = schedule
+    local = _local_now(project, now)
+    if local.weekday() != WEEKDAYS.index(weekday):
+        return False
+    hour, minute = (int(x) for x in hhmm.split(":"))
     return (local.hour, local.minute) >= (hour, minute)
 
 
