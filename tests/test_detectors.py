@@ -9,11 +9,13 @@ import pytest
 from sqlmodel import Session
 
 from bot.domain.detectors import DEFAULTS, DETECTORS, Finding, load_snapshot
+from bot.domain.status import build_status
 from bot.models import (
     CostEntry,
     DayOff,
     Member,
     Milestone,
+    Project,
     Risk,
     StandupAnswer,
     StandupConfig,
@@ -178,14 +180,36 @@ def test_spend_ahead_of_work_fires_with_costs_and_time_at_rates(db_engine, histo
         s.get(Member, member.id).hourly_rate_cents = 10_000
         s.commit()
     h.add(CostEntry(team_id=TEAM, project_id=h.project.id, amount_cents=300_000, spent_on=TODAY))
-    h.add(TimeEntry(team_id=TEAM, project_id=h.project.id, user_id=MEMBER, minutes=20 * 60,
-                    worked_on=TODAY))  # 20h at the member's $100 = $2,000
+    h.add(TimeEntry(team_id=TEAM, project_id=h.project.id, user_id=MEMBER, minutes=20 * 60, rate_cents=10_000,
+                    worked_on=TODAY))  # 20h at the member's $100 when logged = $2,000
     for i in range(10):
         h.task(done=date(2026, 11, 20) if i < 3 else None)
     [f] = h.findings("budget_burn")
     assert f.reason == ("50% of the budget is spent ($5,000 of $10,000) for 30% of the work: "
                         "20 points ahead, CPI 0.60.")
     assert f.severity == "warning"
+
+
+def test_the_budget_alert_measures_work_and_cpi_exactly_as_status_does(db_engine, history):
+    """Milestone budgets and unestimated tasks (at the average) count alike in the
+    alert and in `/project status`, so the two never show different CPIs."""
+    h = history(budget_cents=1_000_000)
+    with Session(db_engine) as s:
+        design = Milestone(team_id=TEAM, project_id=h.project.id, number=1, name="Design",
+                           due_date=date(2026, 11, 20), planned_budget_cents=600_000)
+        s.add(design)
+        s.commit()
+        design_id = design.id
+    h.task(done=date(2026, 11, 19), estimate=8, milestone=design_id)
+    h.task(estimate=8, milestone=design_id)
+    h.task(done=date(2026, 11, 19))  # unestimated: counts as the 8 h average
+    h.task()
+    h.add(CostEntry(team_id=TEAM, project_id=h.project.id, amount_cents=700_000, spent_on=TODAY))
+    [f] = h.findings("budget_burn")
+    with Session(db_engine) as s:
+        status = build_status(session=s, project=s.get(Project, h.project.id), today=TODAY)
+    assert status.evm.ev == 500_000 and f.numbers["cpi"] == round(status.evm.cpi, 2) == 0.71
+    assert f.reason.startswith("70% of the budget is spent ($7,000 of $10,000) for 50% of the work")
 
 
 def test_spend_in_step_with_work_is_quiet(history):

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.domain.calendar import WorkCalendar, user_days_away, work_calendar
+from bot.domain.evm import TaskGroup, measure_work, project_earned_value
 from bot.domain.format import day, hours, mention, money, truncate
 from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
@@ -108,12 +109,10 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
     tasks = list(session.exec(select(Task).where(Task.project_id == pid)))
     members = list(session.exec(select(Member).where(Member.project_id == pid,
                                                      Member.active == True)))  # noqa: E712
-    rates = {m.user_id: m.hourly_rate_cents for m in members}
     costs = sum(session.exec(select(CostEntry.amount_cents).where(CostEntry.project_id == pid)))
-    for minutes, rate, user in session.exec(
-            select(TimeEntry.minutes, TimeEntry.rate_cents, TimeEntry.user_id)
-            .where(TimeEntry.project_id == pid)):
-        costs += round(minutes / 60 * (rate if rate is not None else rates.get(user) or 0))
+    labour = session.exec(select(func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0)))
+                          .where(TimeEntry.project_id == pid)).one()
+    costs += round((labour or 0) / 60)  # at the rate when logged, as status and `costs` count it
     runs = list(session.exec(select(StandupRun).where(StandupRun.project_id == pid,
                                                       StandupRun.run_date <= today)
                              .order_by(StandupRun.run_date)))
@@ -228,20 +227,27 @@ def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
 # --- 3. budget burn --------------------------------------------------------------
 
 
-def work_done_share(tasks: list[Task]) -> float | None:
-    """Done share by estimate when every task is estimated, else by count."""
-    if not tasks:
+def earned_share(s: Snapshot) -> float | None:
+    """EV / BAC, measured as `/project status` measures it (`bot.domain.evm`):
+    milestone budgets, unestimated tasks at the average estimate."""
+    if not s.tasks or not s.project.budget_cents:
         return None
-    if all(t.estimate_hours for t in tasks):
-        total = sum(t.estimate_hours or 0 for t in tasks)
-        return sum(t.estimate_hours or 0 for t in tasks if not _open(t)) / total
-    return sum(1 for t in tasks if not _open(t)) / len(tasks)
+    groups: dict[tuple[int | None, bool], list[float]] = {}
+    for t in s.tasks:
+        g = groups.setdefault((t.milestone_id, not _open(t)), [0, 0.0, 0])
+        g[0] += 1
+        g[1] += t.estimate_hours or 0.0
+        g[2] += 1 if t.estimate_hours is not None else 0
+    work = measure_work([TaskGroup(ms, done, int(n), est, int(n_est))
+                         for (ms, done), (n, est, n_est) in groups.items()])
+    ev = project_earned_value(bac=s.project.budget_cents, work=work, milestones=s.milestones)
+    return ev / s.project.budget_cents
 
 
 def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
-    """Budget spent runs ahead of work done, or CPI (work / spend) is low."""
+    """Budget spent runs ahead of the work earned, or CPI (EV / AC) is low."""
     p = s.project
-    work = work_done_share(s.tasks)
+    work = earned_share(s)
     if not p.budget_cents or work is None or s.cost_cents <= 0:
         return []
     spent = s.cost_cents / p.budget_cents

@@ -172,3 +172,62 @@ def earned_value(*, bac: int, milestones: list[PlannedMilestone], other_total: f
         done = sum(m.estimate_done for m in milestones)
         ev += rest * (done / total) if total else 0.0
     return round(ev)
+
+
+@dataclass(frozen=True)
+class TaskGroup:
+    """Tasks counted together: a milestone (or none), done or not."""
+
+    milestone_id: int | None
+    done: bool
+    count: int
+    estimate_hours: float  # the sum of the estimates the group has
+    estimated: int  # how many of its tasks have an estimate
+
+
+@dataclass(frozen=True)
+class Work:
+    """A project's work: in hours when any task is estimated (the others at the
+    average estimate), else in tasks; per milestone id, [total, done]."""
+
+    per_milestone: dict[int | None, tuple[float, float]]
+    hours: bool
+    average: float  # hours of an unestimated task (1.0 when counting tasks)
+
+    @property
+    def total(self) -> float:
+        return sum(t for t, _ in self.per_milestone.values())
+
+    @property
+    def done(self) -> float:
+        return sum(d for _, d in self.per_milestone.values())
+
+
+def measure_work(groups: list[TaskGroup]) -> Work:
+    """`Work` from task groups; status and the budget alert measure it alike."""
+    estimated = sum(g.estimated for g in groups)
+    hours = estimated > 0
+    average = sum(g.estimate_hours for g in groups) / estimated if hours else 1.0
+    per: dict[int | None, list[float]] = {}
+    for g in groups:
+        amount = g.estimate_hours + (g.count - g.estimated) * average if hours else float(g.count)
+        totals = per.setdefault(g.milestone_id, [0.0, 0.0])
+        totals[0] += amount
+        if g.done:
+            totals[1] += amount
+    return Work({k: (t, d) for k, (t, d) in per.items()}, hours, average)
+
+
+def planned_milestones(work: Work, milestones: list) -> list[PlannedMilestone]:
+    """`PlannedMilestone`s of milestone rows (`id`, `planned_budget_cents`,
+    `due_date`, `done_at`) with their share of `work`."""
+    return [PlannedMilestone(m.planned_budget_cents, m.due_date, *work.per_milestone.get(m.id, (0.0, 0.0)),
+                             done=m.done_at is not None) for m in milestones]
+
+
+def project_earned_value(*, bac: int, work: Work, milestones: list) -> int:
+    """EV of a project from its `Work` and milestone rows."""
+    known = {m.id for m in milestones}
+    other = [v for k, v in work.per_milestone.items() if k not in known]
+    return earned_value(bac=bac, milestones=planned_milestones(work, milestones),
+                        other_total=sum(t for t, _ in other), other_done=sum(d for _, d in other))

@@ -27,7 +27,14 @@ from sqlmodel import Session, select
 from bot.domain import forecast as fc
 from bot.domain import status_cache
 from bot.domain.calendar import MON_FRI, WorkCalendar, expand
-from bot.domain.evm import EarnedValue, PlannedMilestone, earned_value, planned_value
+from bot.domain.evm import (
+    EarnedValue,
+    TaskGroup,
+    measure_work,
+    planned_milestones,
+    planned_value,
+    project_earned_value,
+)
 from bot.domain.health import Health, Signals, assess, thresholds
 from bot.domain.risks import RiskState, band
 from bot.models import (
@@ -296,29 +303,17 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
     tz = ZoneInfo(p.timezone or "UTC")
     counts: dict[str, int] = defaultdict(int)
     est_sum = est_done = 0.0
-    est_count = 0
     overdue = 0
-    for _, _, status, n, est, n_est, late in rows:
+    for _, _, status, n, est, _, late in rows:
         counts[str(status)] += int(n)
         est_sum += float(est)
-        est_count += int(n_est)
         overdue += int(late or 0)
         if status == TaskStatus.DONE:
             est_done += float(est)
-    hours_mode = est_count > 0
-    avg = est_sum / est_count if est_count else 1.0
-
-    def work(n: int, est: float, n_est: int) -> float:
-        return float(est) + (n - n_est) * avg if hours_mode else float(n)
-
-    per_ms: dict[int | None, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for _, ms_id, status, n, est, n_est, _ in rows:
-        w = work(int(n), float(est), int(n_est))
-        per_ms[ms_id][0] += w
-        if status == TaskStatus.DONE:
-            per_ms[ms_id][1] += w
-    work_total = sum(v[0] for v in per_ms.values())
-    work_done = sum(v[1] for v in per_ms.values())
+    work = measure_work([TaskGroup(ms_id, status == TaskStatus.DONE, int(n), float(est), int(n_est))
+                         for _, ms_id, status, n, est, n_est, _ in rows])
+    hours_mode, avg = work.hours, work.average
+    work_total, work_done = work.total, work.done
 
     open_ms = [m for m in milestones if m.done_at is None]
     overdue_ms = [m for m in open_ms if m.due_date and m.due_date < today]
@@ -328,16 +323,11 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
     evm = None
     actual = cost_cents + round(labour[0] / 60)
     if p.budget_cents:
-        planned = [PlannedMilestone(m.planned_budget_cents, m.due_date, *per_ms.get(m.id, [0.0, 0.0]),
-                                    done=m.done_at is not None) for m in milestones]
-        known = {m.id for m in milestones}
-        other = [v for k, v in per_ms.items() if k not in known]
         evm = EarnedValue(
             bac=p.budget_cents,
             pv=planned_value(bac=p.budget_cents, start=start, due=p.due_date, today=today,
-                             milestones=planned),
-            ev=earned_value(bac=p.budget_cents, milestones=planned,
-                            other_total=sum(v[0] for v in other), other_done=sum(v[1] for v in other)),
+                             milestones=planned_milestones(work, milestones)),
+            ev=project_earned_value(bac=p.budget_cents, work=work, milestones=milestones),
             ac=actual,
         )
 
