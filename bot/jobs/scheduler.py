@@ -215,7 +215,8 @@ class WallClockTrigger(CronTrigger):
 
 
 class Ahead(BaseTrigger):
-    """Fires `seconds` before `trigger` does (a standup opens ahead of its time).
+    """Fires `seconds` before `trigger` does (a standup opens ahead of its time);
+    a job added less than `seconds` before a time fires at once for it.
     `moment_after(now - grace)` is the time of `trigger` a firing is for."""
 
     def __init__(self, trigger: BaseTrigger, seconds: float):
@@ -223,7 +224,10 @@ class Ahead(BaseTrigger):
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         lead = timedelta(seconds=self.seconds)
-        previous = previous_fire_time + lead if previous_fire_time else None
+        if previous_fire_time is None:  # just added: a time under a minute away is still today's
+            fire = self.trigger.get_next_fire_time(None, now)
+            return max(fire - lead, now) if fire else None
+        previous = previous_fire_time + lead
         fire = self.trigger.get_next_fire_time(previous, now + lead)
         return fire - lead if fire else None
 
