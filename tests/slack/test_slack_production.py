@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.factories import make_project
 from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
@@ -68,6 +70,53 @@ def test_procfile_web_line_runs_gunicorn_on_port(fake, sqlite_template, sqlite_e
         output, _ = server.communicate(timeout=20)
     assert "gunicorn" in output.lower() or "Booting worker" in output
     assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+
+
+@pytest.mark.slow
+def test_run_scheduler_in_web_runs_the_scheduler_and_the_outbox_in_the_gunicorn_worker(fake, sqlite_template,
+                                                                                       tmp_path):
+    """A one-process HTTP deployment: `RUN_SCHEDULER_IN_WEB=true` starts the
+    worker (scheduler and outbox senders) inside the gunicorn worker."""
+    from sqlmodel import Session, select
+
+    from bot.db import make_engine
+    from bot.domain.outbox import Kind, enqueue
+    from bot.domain.replies import Reply
+    from bot.models import StandupConfig
+    from tests.helpers import Runner
+
+    db = tmp_path / "bot.sqlite3"
+    shutil.copy(sqlite_template, db)
+    engine = make_engine(f"sqlite:///{db}")
+    project = make_project(engine)
+    assert not Runner(engine, datetime.now(UTC))("standup set 09:30", channel=project.channel_id).error
+    with Session(engine) as s:
+        config_id = s.exec(select(StandupConfig.id)).one()
+    port = _free_port()
+    env = _env(tmp_path, PORT=str(port), DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN,
+               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, RUN_SCHEDULER_IN_WEB="true")
+    server = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def stored_jobs() -> set[str]:
+            with engine.connect() as conn:
+                return set(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
+
+        deadline = time.monotonic() + 30
+        while not {"standups:sweep", f"standup:{config_id}"} <= stored_jobs():
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "the scheduler did not start in the web process"
+            time.sleep(0.2)
+        with Session(engine) as s:  # queued by something other than a web request: the worker sends it
+            enqueue(session=s, team_id=project.team_id, key="in-web-worker", kind=Kind.POST,
+                    channel_id=project.channel_id, reply=Reply.text("sent by the worker inside the web process"))
+            s.commit()
+        (call,) = fake.wait_for("chat.postMessage", timeout=15)
+        assert "sent by the worker inside the web process" in call.text()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=20)
+    assert "scheduler running" in output and BOT_TOKEN not in output and SIGNING_SECRET not in output
 
 
 @pytest.mark.parametrize(("command", "env", "message"), [
