@@ -119,6 +119,47 @@ def test_run_scheduler_in_web_runs_the_scheduler_and_the_outbox_in_the_gunicorn_
     assert "scheduler running" in output and BOT_TOKEN not in output and SIGNING_SECRET not in output
 
 
+@pytest.mark.slow
+def test_socket_mode_answers_a_slash_command_over_a_real_websocket(fake, sqlite_template, tmp_path):
+    """`python -m bot run` with SLACK_APP_TOKEN: it opens a Socket Mode
+    connection (apps.connections.open, then the websocket), answers a slash
+    command inside the acknowledgement, and runs the worker in the process."""
+    from sqlmodel import Session
+
+    from bot.db import make_engine
+    from bot.domain.outbox import Kind, enqueue
+    from bot.domain.replies import Reply
+    from tests.fakesocket import FakeSocketMode
+
+    app_token = "xapp-1-A0FAKE-1-socketsecret"
+    db = tmp_path / "bot.sqlite3"
+    shutil.copy(sqlite_template, db)
+    engine = make_engine(f"sqlite:///{db}")
+    project = make_project(engine, task_titles=("Choose hosting",))
+    with FakeSocketMode(fake) as socket_mode:
+        env = _env(tmp_path, DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=app_token,
+                   SLACK_API_URL=fake.api_url)
+        server = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            socket_mode.wait_connected()
+            ack = socket_mode.request("slash_commands", {
+                "token": "x", "team_id": project.team_id, "channel_id": project.channel_id,
+                "user_id": project.owner_user_id, "command": "/project", "text": "status website",
+                "response_url": fake.response_url("socket"), "trigger_id": "trigger.socket", "api_app_id": "A0FAKE"})
+            assert "Website relaunch: status" in ack["text"] and ack["blocks"]
+            assert fake.last("apps.connections.open").token == app_token
+            with Session(engine) as s:  # the worker runs in the same process
+                enqueue(session=s, team_id=project.team_id, key="socket-worker", kind=Kind.POST,
+                        channel_id=project.channel_id, reply=Reply.text("from the in-process worker"))
+                s.commit()
+            assert "from the in-process worker" in fake.wait_for("chat.postMessage", timeout=15)[0].text()
+        finally:
+            server.terminate()
+            output, _ = server.communicate(timeout=20)
+    assert "Socket Mode" in output and app_token not in output and BOT_TOKEN not in output
+
+
 @pytest.mark.parametrize(("command", "env", "message"), [
     ("web", {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is required to serve Slack over HTTP"),
     ("run", {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is required to serve Slack over HTTP"),
