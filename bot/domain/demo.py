@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.domain import members, milestones, projects, tasks
+from bot.domain import costs, members, milestones, projects, tasks
 from bot.models import Project, Role, Task, TaskStatus
 
 DEMO_TEAM = "T0DEMO"
@@ -77,6 +77,18 @@ def seed_demo(*, session: Session, now: datetime, team_id: str = DEMO_TEAM) -> P
             tasks.set_status(session=session, project=project, actor=owner, task=task, status=status,
                              reason=reason if status is TaskStatus.BLOCKED else "")
             _backdate(task, now, due)
+    spending = [  # euro cents, category, what, days ago
+        (240_000, "design", "Design agency: layouts and mood board", 18),
+        (18_000, "hosting", "Hosting, first three months", 2),
+        (25_000, "services", "Payment provider setup fee", 1),
+    ]
+    for cents, category, what, ago in spending:
+        costs.record_spend(session=session, project=project, actor=owner, amount_cents=cents,
+                           category=category, description=what, spent_on=today - timedelta(days=ago),
+                           today=today, now=now)
+    for uid, hours, ago in [("U0CAROL", 16, 20), ("U0BOB", 8, 12), ("U0CAROL", 8, 4), ("U0DAN", 14, 2)]:
+        costs.log_time(session=session, project=project, actor=owner, user_id=uid, hours=hours,
+                       worked_on=today - timedelta(days=ago), today=today, now=now)
     session.flush()
     return project
 
