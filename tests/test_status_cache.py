@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from benchmarks.querycount import count_statements
 from bot.domain import status_cache
+from bot.domain.replies import Section
 from bot.domain.status import build_status
 from bot.models import CostEntry, Project, StandupParticipant, StandupRun, Task
 from tests.helpers import Runner, ok
@@ -68,6 +69,14 @@ def test_status_of_an_unchanged_project_is_its_earlier_reply_after_one_small_que
     assert changed.cache_key != first.cache_key
     tomorrow = Runner(db_engine, NOW + timedelta(days=1))
     assert tomorrow("status web").cache_key != changed.cache_key  # a new day is a new picture
+
+
+def test_a_button_changing_its_copy_of_a_status_leaves_the_kept_reply_alone(run):
+    first = run("status web")
+    first.sections.insert(0, Section(text="#1 *Design* is done"))  # as a button's confirmation does
+    first.buttons.clear()
+    again = run("status web")
+    assert "is done" not in again.plain() and again.buttons and again.cache_key is not None
 
 
 @pytest.mark.parametrize(("command", "before", "after"), [

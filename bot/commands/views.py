@@ -36,7 +36,10 @@ def unchanged_status_reply(cache_key: Hashable | None) -> Reply | None:
 
 
 def _keyed_copy(reply: Reply, cache_key: Hashable | None) -> Reply:
-    return dataclasses.replace(reply, cache_key=None if cache_key is None else (STATUS_REPLY, cache_key))
+    """A copy whose section and button lists the caller may change (the kept
+    reply stays as built); whoever changes more than the footer clears `cache_key`."""
+    return dataclasses.replace(reply, sections=list(reply.sections), buttons=list(reply.buttons),
+                               cache_key=None if cache_key is None else (STATUS_REPLY, cache_key))
 
 
 def status_reply(report: StatusReport) -> Reply:

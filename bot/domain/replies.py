@@ -72,7 +72,8 @@ class Reply:
     modal_context: dict = field(default_factory=dict)
     image_path: str | None = None  # a chart the transport uploads or prints
     # set when everything but `footer` is a function of this key, so a transport
-    # may reuse what it rendered for an equal key (never stored in the outbox)
+    # may reuse what it rendered for an equal key (never stored in the outbox);
+    # code that changes anything else in a reply sets it to None
     cache_key: Hashable | None = field(default=None, compare=False, repr=False)
 
     @classmethod
