@@ -243,6 +243,23 @@ def test_early_answer_counts_for_the_next_run_and_spares_the_prompt(world):
     assert summaries[-1].reply.title == "Standup, Wed 2 Dec: 1 of 6 answered, 0 blockers"
 
 
+def test_an_answer_in_the_minute_before_the_prompt_withdraws_that_prompt(world):
+    from bot.jobs.standup_jobs import open_standups
+
+    world.at(PROMPT - timedelta(seconds=60))
+    open_standups(world.engine, due=[(world.config().id, None, PROMPT)], now=world.now)  # opened ahead
+    world.at(PROMPT - timedelta(seconds=30))
+    answer(world, ANNA)
+    world.deliver()
+    assert world.notifier.dms() == []  # nothing before its time
+    world.at(PROMPT).deliver()
+    prompted = [s.to for s in world.notifier.dms()]
+    assert ANNA not in prompted and sorted(prompted) == sorted(p for p in world.people if p != ANNA)
+    world.at(CLOSE).tick()
+    summary = [p for p in world.notifier.posts() if p.thread_key is None][-1]
+    assert summary.reply.title.startswith("Standup, Tue 1 Dec: 1 of 6 answered")
+
+
 def test_holidays_company_days_off_weekends_and_pause_skip_the_run(world):
     world.cmd("standup set holidays DE-BY")
     world.cmd("standup skip 2026-12-24")

@@ -923,9 +923,15 @@ def _clean_answers(*, config: StandupConfig, answers: dict[str, str], confidence
 
 def _mark_prompt_answered(*, session: Session, config: StandupConfig, project: Project, run: StandupRun,
                           answer: StandupAnswer, now: datetime) -> None:
-    """Turn the person's prompt DM into "answered" (with an edit button while open)."""
+    """Turn the person's prompt DM into "answered" (with an edit button while
+    open); a prompt still held for its time (the run opened ahead) is withdrawn."""
     prompt_key = f"standup:{run.id}:prompt:{answer.user_id}"
-    if session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == prompt_key)).first() is None:
+    prompt = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == prompt_key)).first()
+    if prompt is None:
+        return
+    if prompt.state == "pending" and prompt.attempts == 0 and prompt.next_attempt_at > now:
+        prompt.state = "cancelled"  # answered before being asked: no question, no edit
+        session.add(prompt)
         return
     tz = config_timezone(config, project)
     until = (f" You can edit it until {local_time(run.closes_at, tz)}." if run.state == "open" else "")
