@@ -1,13 +1,16 @@
 """Deliver due outbox rows through a `Notifier`, safely, with retries.
 
-One row at a time, in send order:
-1. claim it in its own short transaction: `pending` (or a `sending` row whose
+Each row, in send order:
+1. claim it in a short transaction: `pending` (or a `sending` row whose
    lease ran out) becomes `sending` with a lease and one more attempt. The
    claim is a compare-and-set on (state, attempts), so two dispatchers never
    both send a row; on PostgreSQL the candidates are also read with
    `FOR UPDATE SKIP LOCKED` so dispatchers do not queue behind each other.
    A row that edits or threads under an earlier message (`update_key`,
-   `thread_key`) is not claimed until that message is sent.
+   `thread_key`) is not claimed until that message is sent. Up to `BATCH`
+   rows for different destinations are claimed in one transaction, the
+   never-tried ones in a single `UPDATE ... RETURNING` that takes a row only
+   while it is still pending and due.
 2. send it, outside any transaction;
 3. record the outcome, again as compare-and-set on the claim, so a dispatcher
    that lost its lease cannot overwrite a newer attempt.
