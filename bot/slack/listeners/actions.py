@@ -140,39 +140,33 @@ def _changed(context: BoltContext, click: Click, text: str) -> tuple[Reply, str]
 # --- handlers -----------------------------------------------------------------------
 
 
-def handle_task_done(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
-    ack()
-    click = Click(body)
-    key, number = click.task_ref()
-    reply, source = _changed(context, click, f"task done {key} {number}")
-    _show(click, reply, respond, client, source=source)
+def command_button(text_for: Callable[[Click], str], *, changes: bool) -> Callable[..., None]:
+    """A button handler that runs `/project <text_for(click)>` as the clicker and
+    shows the answer in place: a change (`changes`) with the view it was
+    clicked on refreshed under its confirmation, a read-only command as itself."""
+
+    def handler(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+        ack()
+        click = Click(body)
+        text = text_for(click)
+        reply, source = _changed(context, click, text) if changes else (_run(context, click, text), text)
+        _show(click, reply, respond, client, source=source)
+
+    return handler
 
 
-def handle_task_assign_me(ack: Ack, body: dict, respond: Respond, client: WebClient,
-                          context: BoltContext) -> None:
-    ack()
-    click = Click(body)
-    key, number = click.task_ref()
-    reply, source = _changed(context, click, f"task assign {key} {number} me")
-    _show(click, reply, respond, client, source=source)
-
-
-def handle_refresh_status(ack: Ack, body: dict, respond: Respond, client: WebClient,
-                          context: BoltContext) -> None:
-    ack()
-    click = Click(body)
-    text = f"status {click.value}"
-    _show(click, _run(context, click, text), respond, client, source=text)
-
-
-def handle_show_more(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
-    ack()
-    click = Click(body)
+def _show_more_text(click: Click) -> str:
+    """The `Show more` value `tasks:website:25` -> `task list website page 2`."""
     what, _, rest = click.value.partition(":")
     key, _, offset = rest.partition(":")
     page = int(offset) // 25 + 1 if offset.isdigit() else 1
-    text = f"task list {key} page {page}" if what == "tasks" else f"{what} {key}"
-    _show(click, _run(context, click, text), respond, client, source=text)
+    return f"task list {key} page {page}" if what == "tasks" else f"{what} {key}"
+
+
+handle_task_done = command_button(lambda c: "task done {} {}".format(*c.task_ref()), changes=True)
+handle_task_assign_me = command_button(lambda c: "task assign {} {} me".format(*c.task_ref()), changes=True)
+handle_refresh_status = command_button(lambda c: f"status {c.value}", changes=False)
+handle_show_more = command_button(_show_more_text, changes=False)
 
 
 def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient,
