@@ -9,13 +9,23 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from bot.db import make_engine
+from bot.domain.outbox import Kind, enqueue
+from bot.domain.replies import Reply
+from bot.models import StandupConfig
 from tests.factories import make_project
+from tests.fakesocket import FakeSocketMode
+from tests.helpers import Runner
 from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,43 +43,60 @@ def _env(tmp_path: Path, **values: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.slow
-def test_procfile_web_line_runs_gunicorn_on_port(fake, sqlite_template, sqlite_engine, tmp_path):
-    procfile = (ROOT / "Procfile").read_text()
-    assert "web: python -m bot web" in procfile
+def _copy_database(sqlite_template: Path, tmp_path: Path) -> tuple[str, Engine]:
+    """A migrated SQLite file of the test's own: its URL and an engine on it."""
     db = tmp_path / "bot.sqlite3"
     shutil.copy(sqlite_template, db)
-    from bot.db import make_engine
+    return f"sqlite:///{db}", make_engine(f"sqlite:///{db}")
 
-    engine = make_engine(f"sqlite:///{db}")
+
+@contextmanager
+def _bot(command: str, tmp_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen, list[str]]]:
+    """`python -m bot <command>` as a deployment runs it; stopped afterwards,
+    its output (stdout and stderr) appended to the yielded list."""
+    process = subprocess.Popen([sys.executable, "-m", "bot", command], cwd=tmp_path, env=_env(tmp_path, **env),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    try:
+        yield process, output
+    finally:
+        process.terminate()
+        output.append(process.communicate(timeout=20)[0])
+
+
+def _wait(condition, process: subprocess.Popen, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return get(base + "/healthz", timeout=1).status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_procfile_web_line_runs_gunicorn_on_port(fake, sqlite_template, tmp_path):
+    procfile = (ROOT / "Procfile").read_text()
+    assert "web: python -m bot web" in procfile
+    url, engine = _copy_database(sqlite_template, tmp_path)
     make_project(engine, task_titles=("Choose hosting",))
     port = _free_port()
-    env = _env(tmp_path, PORT=str(port), DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN,
-               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, LOG_LEVEL="INFO")
-    server = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with _bot("web", tmp_path, PORT=str(port), DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,
+              SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, LOG_LEVEL="INFO") as (server, output):
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if get(base + "/healthz", timeout=1).status == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "gunicorn did not come up"
-            time.sleep(0.2)
+        _wait(lambda: _healthy(base), server, "gunicorn did not come up")
         client = SlackApp(base, fake)
         assert client.slash("status website").status == 200
         reply = client.wait_reply(timeout=10)
         assert "Website relaunch: status" in reply["text"]
         assert client.slash("status", signed=False).status == 401
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
-    assert "gunicorn" in output.lower() or "Booting worker" in output
-    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+    assert "gunicorn" in output[0].lower() or "Booting worker" in output[0]
+    assert BOT_TOKEN not in output[0] and SIGNING_SECRET not in output[0]
 
 
 @pytest.mark.slow
@@ -77,46 +104,25 @@ def test_run_scheduler_in_web_runs_the_scheduler_and_the_outbox_in_the_gunicorn_
                                                                                        tmp_path):
     """A one-process HTTP deployment: `RUN_SCHEDULER_IN_WEB=true` starts the
     worker (scheduler and outbox senders) inside the gunicorn worker."""
-    from sqlmodel import Session, select
-
-    from bot.db import make_engine
-    from bot.domain.outbox import Kind, enqueue
-    from bot.domain.replies import Reply
-    from bot.models import StandupConfig
-    from tests.helpers import Runner
-
-    db = tmp_path / "bot.sqlite3"
-    shutil.copy(sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
+    url, engine = _copy_database(sqlite_template, tmp_path)
     project = make_project(engine)
     assert not Runner(engine, datetime.now(UTC))("standup set 09:30", channel=project.channel_id).error
     with Session(engine) as s:
         config_id = s.exec(select(StandupConfig.id)).one()
-    port = _free_port()
-    env = _env(tmp_path, PORT=str(port), DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN,
-               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url, RUN_SCHEDULER_IN_WEB="true")
-    server = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        def stored_jobs() -> set[str]:
-            with engine.connect() as conn:
-                return set(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
 
-        deadline = time.monotonic() + 30
-        while not {"standups:sweep", f"standup:{config_id}"} <= stored_jobs():
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "the scheduler did not start in the web process"
-            time.sleep(0.2)
-        with Session(engine) as s:  # queued by something other than a web request: the worker sends it
-            enqueue(session=s, team_id=project.team_id, key="in-web-worker", kind=Kind.POST,
-                    channel_id=project.channel_id, reply=Reply.text("sent by the worker inside the web process"))
-            s.commit()
+    def stored_jobs() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
+
+    with _bot("web", tmp_path, PORT=str(_free_port()), DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,
+              SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url,
+              RUN_SCHEDULER_IN_WEB="true") as (server, output):
+        _wait(lambda: {"standups:sweep", f"standup:{config_id}"} <= stored_jobs(), server,
+              "the scheduler did not start in the web process")
+        _queue_post(engine, project, "sent by the worker inside the web process")  # not by a web request
         (call,) = fake.wait_for("chat.postMessage", timeout=15)
         assert "sent by the worker inside the web process" in call.text()
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
-    assert "scheduler running" in output and BOT_TOKEN not in output and SIGNING_SECRET not in output
+    assert "scheduler running" in output[0] and BOT_TOKEN not in output[0] and SIGNING_SECRET not in output[0]
 
 
 @pytest.mark.slow
@@ -124,40 +130,28 @@ def test_socket_mode_answers_a_slash_command_over_a_real_websocket(fake, sqlite_
     """`python -m bot run` with SLACK_APP_TOKEN: it opens a Socket Mode
     connection (apps.connections.open, then the websocket), answers a slash
     command inside the acknowledgement, and runs the worker in the process."""
-    from sqlmodel import Session
-
-    from bot.db import make_engine
-    from bot.domain.outbox import Kind, enqueue
-    from bot.domain.replies import Reply
-    from tests.fakesocket import FakeSocketMode
-
     app_token = "xapp-1-A0FAKE-1-socketsecret"
-    db = tmp_path / "bot.sqlite3"
-    shutil.copy(sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
+    url, engine = _copy_database(sqlite_template, tmp_path)
     project = make_project(engine, task_titles=("Choose hosting",))
-    with FakeSocketMode(fake) as socket_mode:
-        env = _env(tmp_path, DATABASE_URL=f"sqlite:///{db}", SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=app_token,
-                   SLACK_API_URL=fake.api_url)
-        server = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            socket_mode.wait_connected()
-            ack = socket_mode.request("slash_commands", {
-                "token": "x", "team_id": project.team_id, "channel_id": project.channel_id,
-                "user_id": project.owner_user_id, "command": "/project", "text": "status website",
-                "response_url": fake.response_url("socket"), "trigger_id": "trigger.socket", "api_app_id": "A0FAKE"})
-            assert "Website relaunch: status" in ack["text"] and ack["blocks"]
-            assert fake.last("apps.connections.open").token == app_token
-            with Session(engine) as s:  # the worker runs in the same process
-                enqueue(session=s, team_id=project.team_id, key="socket-worker", kind=Kind.POST,
-                        channel_id=project.channel_id, reply=Reply.text("from the in-process worker"))
-                s.commit()
-            assert "from the in-process worker" in fake.wait_for("chat.postMessage", timeout=15)[0].text()
-        finally:
-            server.terminate()
-            output, _ = server.communicate(timeout=20)
-    assert "Socket Mode" in output and app_token not in output and BOT_TOKEN not in output
+    with FakeSocketMode(fake) as socket_mode, _bot("run", tmp_path, DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN,
+                                                   SLACK_APP_TOKEN=app_token, SLACK_API_URL=fake.api_url) as (_, output):
+        socket_mode.wait_connected()
+        ack = socket_mode.request("slash_commands", {
+            "token": "x", "team_id": project.team_id, "channel_id": project.channel_id,
+            "user_id": project.owner_user_id, "command": "/project", "text": "status website",
+            "response_url": fake.response_url("socket"), "trigger_id": "trigger.socket", "api_app_id": "A0FAKE"})
+        assert "Website relaunch: status" in ack["text"] and ack["blocks"]
+        assert fake.last("apps.connections.open").token == app_token
+        _queue_post(engine, project, "from the in-process worker")  # the worker runs in the same process
+        assert "from the in-process worker" in fake.wait_for("chat.postMessage", timeout=15)[0].text()
+    assert "Socket Mode" in output[0] and app_token not in output[0] and BOT_TOKEN not in output[0]
+
+
+def _queue_post(engine: Engine, project, message: str) -> None:
+    with Session(engine) as s:
+        enqueue(session=s, team_id=project.team_id, key=f"post:{message}", kind=Kind.POST,
+                channel_id=project.channel_id, reply=Reply.text(message))
+        s.commit()
 
 
 @pytest.mark.parametrize(("command", "env", "message"), [
