@@ -122,6 +122,8 @@ class User(SQLModel, table=True):
     is_bot: bool = False
     deleted: bool = False
     refreshed_at: datetime | None = ts_field()
+    # their own public holidays (`US-NY`): off on those days in every project
+    holidays: str = Field(default="", sa_column=Column(String(16), nullable=False, server_default=""))
 
 
 # --- projects -----------------------------------------------------------------

@@ -260,6 +260,34 @@ def test_an_answer_in_the_minute_before_the_prompt_withdraws_that_prompt(world):
     assert summary.reply.title.startswith("Standup, Tue 1 Dec: 1 of 6 answered")
 
 
+def test_someone_with_holidays_of_their_own_is_away_on_them_in_every_project(world):
+    from bot.domain.calendar import user_days_away
+    from bot.jobs.standup_jobs import open_standups
+
+    def statuses(run_date: date) -> dict[str, str]:
+        run = next(r for r in world.runs() if r.run_date == run_date)
+        with Session(world.engine) as s:
+            return {p.user_id: p.status for p in s.exec(select(StandupParticipant).where(
+                StandupParticipant.run_id == run.id))}
+
+    assert "public holidays of US-NY" in world.cmd("holidays US-NY", user=ANNA).plain()
+    assert "public holidays of GB-SCT" in world.cmd(f"holidays <@{BEN}> gb-sct").plain()  # the owner sets Ben's
+    refused = world.cmd("holidays <@U0OWNER> off", user=ANNA, ok=False)
+    assert refused.error and "owner or a manager" in refused.plain()
+    thanksgiving = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)  # 09:30 in Berlin, a working day there
+    open_standups(world.engine, due=[(world.config().id, None, None)], now=thanksgiving)  # the batch path
+    world.at(thanksgiving).deliver()
+    assert ANNA not in {s.to for s in world.notifier.dms()}
+    assert statuses(date(2026, 11, 26))[ANNA] == "away" and statuses(date(2026, 11, 26))[BEN] == "asked"
+    st_andrews = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)  # observed on Monday in Scotland
+    world.at(st_andrews).fire()  # one standup on its own
+    assert statuses(date(2026, 11, 30))[BEN] == "away" and statuses(date(2026, 11, 30))[ANNA] == "asked"
+    with Session(world.engine) as s:
+        assert user_days_away(session=s, team_id=world.project.team_id, user_id=ANNA, start=date(2026, 11, 23),
+                              end=date(2026, 11, 29)) == {date(2026, 11, 26)}  # forecasts and alerts too
+    assert "follows each standup's" in world.cmd("holidays off", user=ANNA).plain()
+
+
 def test_holidays_company_days_off_weekends_and_pause_skip_the_run(world):
     world.cmd("standup set holidays DE-BY")
     world.cmd("standup skip 2026-12-24")

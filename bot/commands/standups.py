@@ -348,6 +348,32 @@ def _history_of(*, ctx: Context, project: Project, user: str, stats: svc.Partici
     return Reply(title=f"{title}: <@{user}>", sections=sections)
 
 
+@command("holidays", usage="holidays [@user] [COUNTRY[-REGION] | off]",
+         examples=["holidays", "holidays US-NY", "holidays @dan GB-SCT", "holidays off"])
+def holidays(ctx: Context, args: Args) -> Reply:
+    """Someone's own public holidays (someone abroad): away on those days everywhere."""
+    user = args.take_user(required=False)
+    project = args.take_project(required=False)
+    who = user or ctx.user_id
+    code = args.take_word(what="a region like US-NY, or off", required=False)
+    args.expect_end()
+    if code is not None:
+        svc.set_own_holidays(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id, user_id=who,
+                             code=None if code in {"off", "none", "default"} else code, project=project)
+    region = svc.own_holidays(session=ctx.session, team_id=ctx.team_id, user_id=who)
+    if not region:
+        return Reply.text(f"<@{who}> follows each standup's public holidays (`/project standup set holidays DE-BY`)."
+                          + ("" if code is None else " Saved."))
+    today = ctx.today(project)
+    country, _, subdiv = region.partition("-")
+    upcoming = calendar.holidays_between(today, today + timedelta(days=366), country=country, subdiv=subdiv)
+    nxt = next(iter(upcoming.items()), None)
+    after = f" Next: {nxt[1]}, {day(nxt[0])}." if nxt else ""
+    return Reply.text(("Saved. " if code is not None else "")
+                      + f"<@{who}> is away on the public holidays of {region} in every project: "
+                        f"no standup prompts, listed as away.{after}")
+
+
 @command("ooo", usage='ooo [@user] FROM..TO [reason "..."] | ooo [@user] off | ooo',
          examples=["ooo 2026-12-20..2027-01-03", "ooo @bob 24 Dec..2 Jan", "ooo off", "ooo"])
 def ooo(ctx: Context, args: Args) -> Reply:

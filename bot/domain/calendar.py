@@ -3,7 +3,8 @@
 Pure functions take the facts as arguments (`is_working_day`,
 `working_days_between`, `add_working_days`); `work_calendar` and `away_users`
 load them from the database. Public holidays come from the `holidays` library
-for a country (ISO code, `DE`) and optional subdivision (`BY`).
+for a country (ISO code, `DE`) and optional subdivision (`BY`): a project's
+(its standup's) for the team, and a person's own (`User.holidays`) for them.
 
     cal = work_calendar(session=s, project=p, start=today, end=today + timedelta(days=90))
     cal.is_working_day(day); cal.working_days_between(today, due)
@@ -20,7 +21,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.domain.errors import Invalid
-from bot.models import DayOff, Project, StandupConfig
+from bot.models import DayOff, Project, StandupConfig, User
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MON_FRI: frozenset[int] = frozenset(range(5))
@@ -188,22 +189,41 @@ def company_days_off(*, session: Session, team_id: str, project_id: int, start: 
 
 
 def away_users(*, session: Session, team_id: str, project_id: int | None, day: date) -> set[str]:
-    """People out of office on `day` (absences for every project, or this one)."""
+    """People out of office on `day` (absences for every project, or this one),
+    or on a public holiday of their own region."""
     query = select(DayOff.user_id).where(
         DayOff.team_id == team_id, DayOff.user_id.is_not(None),
         DayOff.start_date <= day, DayOff.end_date >= day)
     if project_id is not None:
         query = query.where(or_(DayOff.project_id.is_(None), DayOff.project_id == project_id))
-    return {u for u in session.exec(query) if u}
+    return {u for u in session.exec(query) if u} | set(on_own_holiday(session=session, team_id=team_id, day=day))
+
+
+def on_own_holiday(*, session: Session, team_id: str, day: date) -> dict[str, str]:
+    """People whose own public-holiday region (`/project holidays US-NY`) has a
+    holiday on `day`: user id -> the holiday's name."""
+    out = {}
+    for user_id, code in session.exec(select(User.user_id, User.holidays).where(
+            User.team_id == team_id, User.holidays != "")):
+        country, _, subdiv = code.partition("-")
+        if name := holiday_name(day, country=country, subdiv=subdiv):
+            out[user_id] = name
+    return out
 
 
 def user_days_away(*, session: Session, team_id: str, user_id: str, start: date,
                    end: date) -> set[date]:
-    """The days between start and end that `user_id` is out of office."""
+    """The days between start and end that `user_id` is out of office or on a
+    public holiday of their own region."""
     rows = session.exec(select(DayOff).where(
         DayOff.team_id == team_id, DayOff.user_id == user_id,
         DayOff.start_date <= end, DayOff.end_date >= start))
-    return {d for d in expand((r.start_date, r.end_date) for r in rows) if start <= d <= end}
+    days = {d for d in expand((r.start_date, r.end_date) for r in rows) if start <= d <= end}
+    code = session.exec(select(User.holidays).where(User.team_id == team_id, User.user_id == user_id)).first()
+    if code:
+        country, _, subdiv = code.partition("-")
+        days |= set(holidays_between(start, end, country=country, subdiv=subdiv))
+    return days
 
 
 @dataclass(frozen=True)

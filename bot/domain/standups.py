@@ -274,6 +274,36 @@ def set_out_of_office(*, session: Session, team_id: str, actor: str, user_id: st
     return row, True
 
 
+def set_own_holidays(*, session: Session, team_id: str, actor: str, user_id: str, code: str | None,
+                     project: Project | None = None) -> str:
+    """Give someone public holidays of their own region (`US-NY`; None clears
+    it): away on those days in every project. Anyone may set their own;
+    setting someone else's takes a manager of `project`. Returns the region."""
+    if user_id != actor:
+        if project is None:
+            raise PermissionDenied("Only a project's owner or manager can set someone else's holidays; "
+                                   "run it in the project's channel or name the project.")
+        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+                what="set someone else's holidays")
+    value = "-".join(p for p in calendar.parse_holidays(code) if p) if code else ""
+    user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first() \
+        or User(team_id=team_id, user_id=user_id)
+    if user.holidays != value:
+        audit.record(session=session, team_id=team_id, user_id=actor, action="user.holidays", entity="user",
+                     entity_id=user.id, project_id=project.id if project else None,
+                     before={"user_id": user_id, "holidays": user.holidays},
+                     after={"user_id": user_id, "holidays": value})
+        user.holidays = value
+        session.add(user)
+        session.flush()
+    return value
+
+
+def own_holidays(*, session: Session, team_id: str, user_id: str) -> str:
+    """Someone's own public-holiday region, or "" (they follow each standup's)."""
+    return session.exec(select(User.holidays).where(User.team_id == team_id, User.user_id == user_id)).first() or ""
+
+
 def absences(*, session: Session, team_id: str, user_id: str | None, today: date) -> list[DayOff]:
     """Current and coming absences (of one person, or everyone)."""
     query = select(DayOff).where(DayOff.team_id == team_id, DayOff.user_id.is_not(None),
@@ -515,6 +545,8 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
     absences = session.exec(select(DayOff).where(DayOff.team_id.in_(teams), DayOff.user_id.is_not(None),
                                                  DayOff.start_date <= max(days),
                                                  DayOff.end_date >= min(days))).all()
+    own_holidays = {(team, d): set(calendar.on_own_holiday(session=session, team_id=team, day=d))
+                    for team in teams for d in set(days)}
     run_ids = {r.id for r in runs.values()}
     existing: dict[tuple[int, str], StandupParticipant] = {(p.run_id, p.user_id): p for p in session.exec(
         select(StandupParticipant).where(StandupParticipant.run_id.in_(run_ids)))}
@@ -527,6 +559,7 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
         people = [u for u in asked[project.id] if (project.team_id, u) not in bots]
         away = {a.user_id for a in absences if a.team_id == project.team_id
                 and a.project_id in (None, project.id) and a.start_date <= run.run_date <= a.end_date}
+        away |= own_holidays[(project.team_id, run.run_date)]
         at = local_to_utc(run.run_date, config.time_local, tz) if people else now
         window = timedelta(minutes=config.close_after_minutes)
         run.scheduled_at, run.closes_at = at, max(at + window, now + window / 4)
