@@ -246,6 +246,17 @@ def skip_day(*, session: Session, project: Project, actor: str, day: date, until
     return row, True
 
 
+def _require_self_or_manager(*, session: Session, project: Project | None, actor: str, user_id: str,
+                             what: str) -> None:
+    """Anyone may change their own availability; someone else's takes an owner or manager of `project`."""
+    if user_id == actor:
+        return
+    if project is None:
+        raise PermissionDenied(f"Only a project's owner or manager can {what}; "
+                               "run it in the project's channel or name the project.")
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
+
+
 def set_out_of_office(*, session: Session, team_id: str, actor: str, user_id: str, start: date,
                       end: date, project: Project | None = None, reason: str = "") -> tuple[DayOff, bool]:
     """Mark someone away (for every project) from start to end; returns (row, created).
@@ -254,12 +265,8 @@ def set_out_of_office(*, session: Session, team_id: str, actor: str, user_id: st
         raise Invalid("An absence ends on or after the day it starts.")
     if (end - start).days > 366:
         raise Invalid("An absence can be at most a year long.")
-    if user_id != actor:
-        if project is None:
-            raise PermissionDenied("Only a project's owner or manager can mark someone else away; "
-                                   "run it in the project's channel or name the project.")
-        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
-                what="mark someone else away")
+    _require_self_or_manager(session=session, project=project, actor=actor, user_id=user_id,
+                             what="mark someone else away")
     existing = session.exec(select(DayOff).where(
         DayOff.team_id == team_id, DayOff.user_id == user_id, DayOff.start_date == start,
         DayOff.end_date == end)).first()
@@ -279,12 +286,8 @@ def set_own_holidays(*, session: Session, team_id: str, actor: str, user_id: str
     """Give someone public holidays of their own region (`US-NY`; None clears
     it): away on those days in every project. Anyone may set their own;
     setting someone else's takes a manager of `project`. Returns the region."""
-    if user_id != actor:
-        if project is None:
-            raise PermissionDenied("Only a project's owner or manager can set someone else's holidays; "
-                                   "run it in the project's channel or name the project.")
-        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
-                what="set someone else's holidays")
+    _require_self_or_manager(session=session, project=project, actor=actor, user_id=user_id,
+                             what="set someone else's holidays")
     value = "-".join(p for p in calendar.parse_holidays(code) if p) if code else ""
     user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first() \
         or User(team_id=team_id, user_id=user_id)
@@ -316,11 +319,8 @@ def absences(*, session: Session, team_id: str, user_id: str | None, today: date
 def cancel_out_of_office(*, session: Session, team_id: str, actor: str, user_id: str, today: date,
                          project: Project | None = None) -> int:
     """End someone's current and future absences today; returns how many changed."""
-    if user_id != actor:
-        if project is None:
-            raise PermissionDenied("Only a project's owner or manager can change someone else's absence.")
-        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
-                what="change someone else's absence")
+    _require_self_or_manager(session=session, project=project, actor=actor, user_id=user_id,
+                             what="change someone else's absence")
     changed = 0
     for row in absences(session=session, team_id=team_id, user_id=user_id, today=today):
         if row.start_date >= today:
