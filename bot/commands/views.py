@@ -37,7 +37,7 @@ def unchanged_status_reply(cache_key: Hashable | None) -> Reply | None:
 
 def _keyed_copy(reply: Reply, cache_key: Hashable | None) -> Reply:
     """A copy whose section and button lists the caller may change (the kept
-    reply stays as built); whoever changes more than the footer clears `cache_key`."""
+    reply stays as built)."""
     return dataclasses.replace(reply, sections=list(reply.sections), buttons=list(reply.buttons),
                                cache_key=None if cache_key is None else (STATUS_REPLY, cache_key))
 

@@ -71,9 +71,9 @@ class Reply:
     open_modal: str | None = None  # e.g. "new_project": Slack opens a modal instead
     modal_context: dict = field(default_factory=dict)
     image_path: str | None = None  # a chart the transport uploads or prints
-    # set when everything but `footer` is a function of this key, so a transport
-    # may reuse what it rendered for an equal key (never stored in the outbox);
-    # code that changes anything else in a reply sets it to None
+    # names what the reply was built from (a project's version and day) on replies
+    # asked for again and again; a transport may keep their rendering (by content).
+    # Never stored in the outbox, never part of equality or repr.
     cache_key: Hashable | None = field(default=None, compare=False, repr=False)
 
     @classmethod

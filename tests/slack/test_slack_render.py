@@ -90,6 +90,8 @@ def test_a_reply_with_a_cache_key_is_rendered_once_per_key_footer_and_source(mon
     uncached_again = render.render_message(Reply(title="Status", sections=[Section(text="Green")]))
     assert "note" in json.dumps(noted) and elsewhere != first and uncached == uncached_again
     assert len(built) == 5  # a new footer, a new source, and every reply without a key are built
+    reply.sections.insert(0, Section(text="#1 *Design* is done"))  # changed after it was built, key kept
+    assert "is done" in json.dumps(render.render_message(reply, source="status web")) and len(built) == 6
 
 
 def test_markup_in_user_text_is_escaped_but_mentions_and_links_stay():

@@ -133,7 +133,6 @@ def _changed(context: BoltContext, click: Click, text: str) -> tuple[Reply, str]
     if fresh.error:
         return result, ""
     fresh.sections.insert(0, Section(text=result.plain()))
-    fresh.cache_key = None  # no longer the reply its key names: render it afresh
     return fresh, source
 
 
@@ -181,7 +180,6 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
         return
     reply.ephemeral = False
     reply.buttons = [b for b in reply.buttons if b.intent is not Intent.POST_STATUS]
-    reply.cache_key = None  # changed: render it afresh
     digest = hashlib.sha1(reply.plain().encode()).hexdigest()[:12]
     with services.session() as session:
         project = project_service.get_project(session=session, team_id=click.team_id, key=click.value)
