@@ -178,3 +178,25 @@ def test_the_minute_sweep_visits_only_runs_with_something_due(db_engine, monkeyp
     quiet.at(PROMPT + timedelta(minutes=96)).tick()
     with Session(db_engine) as s:
         assert due_run_ids(session=s, now=PROMPT + timedelta(minutes=97)) == []  # reminded: nothing until close
+
+
+def test_the_running_standups_and_their_zones_cost_the_same_statements_for_2_as_for_12(db_engine, monkeypatch):
+    """The job list and the minute's catch-up read every standup: member-time
+    ones (with their people's zones) must not cost a query each."""
+    from benchmarks.querycount import count_statements
+    from bot.domain.standups import running_standups
+
+    worlds = [World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "z1")]
+    worlds[0].remember_zone(PEOPLE[0], "America/New_York")
+    counts = []
+    for more in (0, 10):
+        worlds += [second_world(db_engine, monkeypatch, f"y{len(worlds) + n}") for n in range(more)]
+        for world in worlds:
+            world.cmd("standup set 09:30 member-time")
+        with Session(db_engine) as s, count_statements(db_engine) as counter:
+            running = running_standups(session=s)
+        counts.append(counter.count)
+        assert sorted(r.config_id for r in running) == sorted(w.config().id for w in worlds)
+    first = next(r for r in running if r.config_id == worlds[0].config().id)
+    assert first.zone == "Europe/Berlin" and first.zones == ("America/New_York", "Europe/Berlin")
+    assert counts[0] == counts[1] <= 5

@@ -38,7 +38,7 @@ from bot.jobs.scheduler import (
     job_settings,
     sync_jobs,
 )
-from bot.models import Member, Project, ProjectState, StandupConfig, StandupRun, User, utcnow
+from bot.models import Member, Project, StandupConfig, StandupRun, User, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "standup:"
@@ -159,24 +159,12 @@ def desired_jobs(engine: Engine) -> dict[str, tuple[str, Callable[[], dict]]]:
     job id -> (fingerprint name, a builder of its add_job arguments)."""
     jobs: dict[str, tuple[str, Callable[[], dict]]] = {}
     with Session(engine) as session:
-        rows = session.exec(select(StandupConfig.id, StandupConfig.time_local, StandupConfig.days,
-                                   StandupConfig.per_member_timezone, StandupConfig.timezone.label("zone"),
-                                   Project.timezone.label("project_zone"), Project.id.label("project_id"))
-                            .join(Project, Project.id == StandupConfig.project_id)
-                            .where(StandupConfig.paused == False,  # noqa: E712
-                                   Project.state.in_([ProjectState.ACTIVE, ProjectState.ON_HOLD]))).all()
-        for config in rows:  # plain rows: 10,000 standups load in a fraction of a second
-            tz = config.zone or config.project_zone or "UTC"  # as `standups.config_timezone`
-            zones = {tz}
-            if config.per_member_timezone:
-                project = session.get(Project, config.project_id)
-                people = standups.participants_for(session=session, project=project)
-                zones |= set(standups.user_timezones(session=session, team_id=project.team_id,
-                                                     user_ids=people).values())
-            for zone in sorted(zones):
-                job_id = f"{PREFIX}{config.id}" if zone == tz else f"{PREFIX}{config.id}:{zone}"
-                name = f"standup {config.id} {config.time_local} {config.days} {zone} {AHEAD_NAME}"
-                jobs[job_id] = (name, partial(_job_spec, config.id, config.time_local, config.days, zone, name))
+        running = standups.running_standups(session=session)
+    for s in running:
+        for zone in s.zones:
+            job_id = f"{PREFIX}{s.config_id}" if zone == s.zone else f"{PREFIX}{s.config_id}:{zone}"
+            name = f"standup {s.config_id} {s.time_local} {s.days} {zone} {AHEAD_NAME}"
+            jobs[job_id] = (name, partial(_job_spec, s.config_id, s.time_local, s.days, zone, name))
     return jobs
 
 
