@@ -93,7 +93,7 @@ def _show(click: Click, reply: Reply, respond: Respond, client: WebClient, *, so
     or (from the Home tab) open it in a modal. An error never replaces anything:
     it goes to the clicker alone."""
     if reply.error and not (click.in_modal or click.on_home):
-        respond(replace_original=False, response_type="ephemeral", **render_message(reply))
+        tell(respond, reply)
     elif click.in_modal:
         client.views_update(view_id=click.view["id"], view=_reply_modal(reply))
     elif click.on_home:
@@ -199,7 +199,12 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
     note = Reply.text(f"Posted the status of *{name}* to <#{channel}>.")
     if click.in_modal or click.on_home:
         return
-    respond(replace_original=False, response_type="ephemeral", **render_message(note))
+    tell(respond, note)
+
+
+def tell(respond: Respond, reply: Reply) -> None:
+    """Answer the clicker alone, below the message they clicked (which stays)."""
+    respond(replace_original=False, response_type="ephemeral", **render_message(reply))
 
 
 def _open_project_modal(body: dict, client: WebClient, context: BoltContext,

@@ -35,11 +35,10 @@ from bot.domain.format import mention, truncate
 from bot.domain.replies import Intent, Reply
 from bot.models import StandupAnswer, StandupRun
 from bot.slack.ids import INPUT_ACTION
-from bot.slack.listeners.actions import Click, on_intent
+from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.views import Write, submit_view
 from bot.slack.manifest import interactive
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
-from bot.slack.render import render_message
 from bot.slack.services import Services
 
 
@@ -91,7 +90,7 @@ def _command(ack: Ack, body: dict, respond: Respond, context: BoltContext, text:
     services: Services = context["services"]
     reply = services.run(text, team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
                          cause=f"{click.origin}:{click.action.get('action_ts', '')}")
-    respond(replace_original=False, response_type="ephemeral", **render_message(reply))
+    tell(respond, reply)
     services.kick()
 
 
@@ -141,7 +140,7 @@ def handle_blocker_to_risk(ack: Ack, body: dict, respond: Respond, context: Bolt
             except DomainError as exc:
                 session.rollback()
                 reply = Reply.fail(str(exc))
-    respond(replace_original=False, response_type="ephemeral", **render_message(reply))
+    tell(respond, reply)
     services.kick()
 
 
@@ -169,7 +168,7 @@ def handle_assign(ack: Ack, body: dict, client: WebClient, respond: Respond, con
             alert, _ = alert_service.get_alert(session=session, team_id=click.team_id,
                                                alert_id=int(click.value or 0))
         except DomainError as exc:
-            respond(replace_original=False, response_type="ephemeral", **render_message(Reply.fail(str(exc))))
+            tell(respond, Reply.fail(str(exc)))
             return
         view = render_assign_modal(alert_id=alert.id, reason=alert.reason, channel_id=click.channel_id)
     client.views_open(trigger_id=click.trigger_id, view=view)
@@ -241,7 +240,7 @@ def handle_add_risk(ack: Ack, body: dict, client: WebClient, respond: Respond, c
         view = _open_add_risk(context["services"], team_id=click.team_id, channel_id=click.channel_id,
                               context={"project": click.value})
     except DomainError as exc:
-        respond(replace_original=False, response_type="ephemeral", **render_message(Reply.fail(str(exc))))
+        tell(respond, Reply.fail(str(exc)))
         return
     client.views_open(trigger_id=click.trigger_id, view=view)
 

@@ -13,8 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply
-from bot.slack.listeners.actions import Click, on_intent
-from bot.slack.render import render_message
+from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.services import Services
 
 
@@ -29,7 +28,7 @@ def handle_chart(ack: Ack, body: dict, respond: Respond, context: BoltContext) -
     reply = services.run(f"chart {click.value} burnup", team_id=click.team_id, user_id=click.user_id,
                          channel_id=click.channel_id, cause=click.origin)
     if reply.error or not reply.image_path:
-        respond(replace_original=False, response_type="ephemeral", **render_message(reply))
+        tell(respond, reply)
         return
     in_thread = not click.container.get("is_ephemeral", True) and click.container.get("message_ts")
     extra = {"file_path": reply.image_path, "title": reply.title or "Burn-up"}
@@ -43,4 +42,4 @@ def handle_chart(ack: Ack, body: dict, respond: Respond, context: BoltContext) -
     services.kick()
     where = "in this thread" if in_thread else "in this channel"
     note = "Uploading the burn-up chart " + where + "." if created else "The chart is already on its way."
-    respond(replace_original=False, response_type="ephemeral", **render_message(Reply.text(note)))
+    tell(respond, Reply.text(note))

@@ -24,11 +24,11 @@ from bot.domain.format import day
 from bot.domain.replies import Intent, Reply, Section
 from bot.models import Project, StandupConfig, StandupRun, User
 from bot.slack.idempotency import claim
-from bot.slack.listeners.actions import Click, on_intent
+from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.views import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
-from bot.slack.render import cut, render_message
+from bot.slack.render import cut
 from bot.slack.services import Services
 from bot.slack.standup_views import (
     ANSWER_VIEW,
@@ -142,7 +142,7 @@ def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Resp
             session.commit()  # an early answer's run is created here
         except DomainError as exc:
             session.rollback()
-            respond(replace_original=False, response_type="ephemeral", **render_message(Reply.fail(str(exc))))
+            tell(respond, Reply.fail(str(exc)))
             return
     client.views_open(trigger_id=click.trigger_id, view=view)
 
