@@ -321,3 +321,22 @@ def test_estimates_due_next_week_above_capacity_minus_days_away_fire(history):
     assert f.reason == (f"<@{MEMBER}> has 30h of work due by Thu 3 Dec but 24h of capacity "
                         "(40h a week, 2 days away).")
     assert f.numbers["tasks"] == [1, 2] and f.severity == "warning"
+
+
+def test_the_snapshot_reads_a_fixed_number_of_statements_however_many_people(db_engine, now):
+    """What the detectors read is batched: 3 people or 30 cost the same."""
+    from benchmarks.querycount import count_statements
+    from bot.domain.standups import set_own_holidays
+    from bot.models import Role
+
+    counts = []
+    for key, size in (("small", 3), ("large", 30)):
+        project = make_project(db_engine, key=key, people={f"U0P{key}{n}": Role.MEMBER for n in range(size)})
+        with Session(db_engine) as s:
+            set_own_holidays(session=s, team_id=TEAM, actor=f"U0P{key}0", user_id=f"U0P{key}0", code="US")
+            s.commit()
+        with Session(db_engine) as s, count_statements(db_engine) as counter:
+            snapshot = load_snapshot(session=s, project=s.get(Project, project.id), now=now)
+        counts.append(counter.count)
+        assert date(2026, 11, 26) in snapshot.away[f"U0P{key}0"]  # Thanksgiving, their own holiday
+    assert counts[0] == counts[1]

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from bot.domain.calendar import WorkCalendar, user_days_away, work_calendar
+from bot.domain.calendar import WorkCalendar, days_away, work_calendar
 from bot.domain.evm import TaskGroup, measure_work, project_earned_value
 from bot.domain.format import day, hours, mention, money, truncate
 from bot.domain.projects import numeric_settings
@@ -126,8 +126,8 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
         for a in session.exec(select(StandupAnswer).where(StandupAnswer.run_id.in_(run_ids))):
             answers[a.run_id][a.user_id] = a
     start, end = today - timedelta(days=60), today + timedelta(days=14)
-    away = {m.user_id: user_days_away(session=session, team_id=project.team_id, user_id=m.user_id,
-                                      start=start, end=end) for m in members}
+    away = days_away(session=session, team_id=project.team_id, user_ids=[m.user_id for m in members],
+                     start=start, end=end)
     return Snapshot(
         project=project, now=now, today=today, tasks=tasks,
         milestones=list(session.exec(select(Milestone).where(Milestone.project_id == pid))),
