@@ -120,12 +120,14 @@ def test_a_standup_job_fires_a_minute_before_each_standup_time_and_names_that_ti
     assert [e + timedelta(seconds=60) for e in early] == on_time
     half_a_minute_before = on_time[1] - timedelta(seconds=30)  # a job added then fires at once
     assert ahead.get_next_fire_time(None, half_a_minute_before) == half_a_minute_before
-    assert ahead.moment_after(half_a_minute_before - timedelta(hours=1)) == on_time[1]
+    assert standup_jobs.moment_for(hhmm, "daily", zone, fired_at=half_a_minute_before,
+                                   grace=timedelta(hours=1)) == on_time[1].astimezone(UTC)
     after = ahead.get_next_fire_time(half_a_minute_before, half_a_minute_before)
     assert after == on_time[2] - timedelta(seconds=60)  # and then a minute ahead of the next one
     for fired, standup in zip(early, on_time, strict=True):  # on time, or late within the grace
         for late in (timedelta(0), timedelta(minutes=59)):
-            assert ahead.moment_after(fired + late - timedelta(hours=1)) == standup
+            assert standup_jobs.moment_for(hhmm, "daily", zone, fired_at=fired + late,
+                                           grace=timedelta(hours=1)) == standup.astimezone(UTC)
 
 
 @pytest.fixture

@@ -217,7 +217,7 @@ class WallClockTrigger(CronTrigger):
 class Ahead(BaseTrigger):
     """Fires `seconds` before `trigger` does (a standup opens ahead of its time);
     a job added less than `seconds` before a time fires at once for it.
-    `moment_after(now - grace)` is the time of `trigger` a firing is for."""
+    The job finds the time it fired for with `standup_jobs.moment_for`."""
 
     def __init__(self, trigger: BaseTrigger, seconds: float):
         self.trigger, self.seconds = trigger, seconds
@@ -230,10 +230,6 @@ class Ahead(BaseTrigger):
         previous = previous_fire_time + lead
         fire = self.trigger.get_next_fire_time(previous, now + lead)
         return fire - lead if fire else None
-
-    def moment_after(self, earliest: datetime) -> datetime | None:
-        """The first time of the inner trigger at or after `earliest`."""
-        return self.trigger.get_next_fire_time(None, earliest)
 
     def __str__(self) -> str:
         return f"{self.seconds:g}s before {self.trigger}"

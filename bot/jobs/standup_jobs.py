@@ -191,8 +191,14 @@ def start_standup_job(config_id: int, zone: str, time_local: str, days: str) -> 
     """Fired `OPEN_AHEAD` before the standup time (or late, within the misfire
     grace): open the run for that time, which is found from the trigger."""
     grace = timedelta(seconds=job_settings().scheduler_misfire_grace_seconds)
-    moment = daily_trigger(time_local, days, zone).get_next_fire_time(None, utcnow() - grace)
-    _opener.open(job_engine(), config_id, zone, moment.astimezone(UTC) if moment else None)
+    _opener.open(job_engine(), config_id, zone, moment_for(time_local, days, zone, fired_at=utcnow(), grace=grace))
+
+
+def moment_for(time_local: str, days: str, zone: str, *, fired_at: datetime, grace: timedelta) -> datetime | None:
+    """The standup time (UTC) a job firing at `fired_at` is for: the first one
+    from `grace` before it, so a late firing (within the grace) names its own."""
+    moment = daily_trigger(time_local, days, zone).get_next_fire_time(None, fired_at - grace)
+    return moment.astimezone(UTC) if moment else None
 
 
 def sweep_job(now: datetime | None = None) -> None:
