@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.registry import Args, Context, command
-from bot.commands.views import milestone_lines
+from bot.commands.replies import milestone_lines
 from bot.domain import milestones as svc
 from bot.domain.format import day, money
 from bot.domain.replies import Reply, Section

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.dispatch import suggest
 from bot.commands.grammar import Kind, Money, UsageError, shown
 from bot.commands.registry import COMMANDS, Args, Context, command
-from bot.commands.views import cached_status_reply, project_list_reply, unchanged_status_reply
+from bot.commands.replies import cached_status_reply, project_list_reply, unchanged_status_reply
 from bot.domain import projects as svc
 from bot.domain.access import Action, require
 from bot.domain.format import day, money

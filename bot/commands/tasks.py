@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.grammar import UsageError, parse_int
 from bot.commands.registry import Args, Context, command
-from bot.commands.views import LIST_LIMIT, task_list_reply
+from bot.commands.replies import LIST_LIMIT, task_list_reply
 from bot.domain import milestones as ms_service
 from bot.domain import tasks as svc
 from bot.domain.errors import Invalid
