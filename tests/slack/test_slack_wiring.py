@@ -16,7 +16,7 @@ def test_every_listener_module_is_registered_without_editing_a_list(fake):
     app = App(token="xoxb-x", signing_secret="s", token_verification_enabled=False)
     found = listeners.register_listeners(app)
     modules = {m.name for m in pkgutil.iter_modules(listeners.__path__)}
-    assert {"commands", "actions", "views", "events"} <= set(found)
+    assert {"commands", "actions", "submissions", "events"} <= set(found)
     assert set(found) == {m for m in modules if not m.startswith("_")}
 
 

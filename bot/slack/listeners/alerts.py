@@ -36,7 +36,7 @@ from bot.domain.replies import Intent, Reply
 from bot.models import StandupAnswer, StandupRun
 from bot.slack.ids import INPUT_ACTION
 from bot.slack.listeners.actions import Click, on_intent, tell
-from bot.slack.listeners.views import Write, submit_view
+from bot.slack.listeners.submissions import Write, submit_view
 from bot.slack.manifest import interactive
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
 from bot.slack.services import Services

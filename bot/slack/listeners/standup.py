@@ -25,7 +25,7 @@ from bot.domain.replies import Intent, Reply, Section
 from bot.models import Project, StandupConfig, StandupRun, User
 from bot.slack.idempotency import claim
 from bot.slack.listeners.actions import Click, on_intent, tell
-from bot.slack.listeners.views import submit_view
+from bot.slack.listeners.submissions import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
 from bot.slack.render import cut
