@@ -23,7 +23,7 @@ from sqlmodel import Session
 from benchmarks.common import Result, database
 from bot.domain import projects as project_service
 from bot.domain import standups
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Member, OutboxMessage, User
 from bot.slack.notifier import SlackNotifier
 from tests.fakeslack import FakeSlack

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.domain import alerts
 from bot.jobs import risk_jobs
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, Risk, Task
 from tests.factories import MANAGER, MEMBER, OWNER, make_project
 from tests.helpers import TEAM, Runner, ok, refused

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.domain import alerts
 from bot.domain.replies import Intent
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, OutboxMessage, Project, Risk, Task
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.domain.replies import Intent
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.report_jobs import weekly_reports
 from bot.models import CostEntry, OutboxMessage
 from bot.slack.notifier import SlackNotifier

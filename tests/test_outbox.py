@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, cancel, enqueue, sent_ts
 from bot.domain.projects import create_project
 from bot.domain.replies import Reply
-from bot.jobs import dispatcher
-from bot.jobs.dispatcher import GIVE_UP_AFTER, LEASE_SECONDS, deliver_pending
+from bot.jobs import outbox_sender
+from bot.jobs.outbox_sender import GIVE_UP_AFTER, LEASE_SECONDS, deliver_pending
 from bot.models import OutboxMessage
 from tests.helpers import TEAM
 
@@ -111,7 +111,7 @@ def test_server_errors_back_off_and_give_up_only_after_a_day_then_tell_the_owner
                                                                                 monkeypatch):
     assert timedelta(hours=24) == GIVE_UP_AFTER
     give_up = timedelta(hours=1)  # a day of 5-minute retries, shortened for the test's speed
-    monkeypatch.setattr(dispatcher, "GIVE_UP_AFTER", give_up)
+    monkeypatch.setattr(outbox_sender, "GIVE_UP_AFTER", give_up)
     with Session(db_engine) as s:
         p = _project(s)
         _post(s, "flaky", project_id=p.id)
@@ -246,7 +246,7 @@ def test_a_cancelled_message_and_its_edits_are_never_sent(db_engine, now, caplog
 
 
 def test_two_dispatchers_at_once_send_each_message_exactly_once(db_engine, now, monkeypatch):
-    monkeypatch.setattr(dispatcher, "CANDIDATES", 5)
+    monkeypatch.setattr(outbox_sender, "CANDIDATES", 5)
     with Session(db_engine) as s:
         for i in range(60):
             _post(s, f"m{i}", channel=f"C{i % 4}")
@@ -319,12 +319,12 @@ def test_messages_to_different_places_are_claimed_together_but_one_channel_waits
     """A claim takes up to `BATCH` rows (three here) for different destinations
     in one transaction; a second row for the same channel waits for a later
     claim. Rows claimed by a dispatcher that died are sent once their lease ends."""
-    monkeypatch.setattr(dispatcher, "BATCH", 3)
+    monkeypatch.setattr(outbox_sender, "BATCH", 3)
     with Session(db_engine) as s:
         for key, channel in [("a1", "C0A"), ("a2", "C0A"), ("b1", "C0B"), ("c1", "C0C"), ("d1", "C0D")]:
             _post(s, key, channel=channel)
         s.commit()
-    first = dispatcher._claim_next(db_engine, now)
+    first = outbox_sender._claim_next(db_engine, now)
     assert [c.row.idempotency_key for c in first] == ["a1", "b1", "c1"]  # a2 waits behind a1
     assert {r.state for k, r in _rows(db_engine).items() if k in ("a1", "b1", "c1")} == {"sending"}
     slack = ScriptedSlack()  # the dispatcher holding those three died before sending them

@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.domain import alerts
-from bot.jobs.dispatcher import LEASE_SECONDS, deliver_pending
+from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
 from bot.models import OutboxMessage, Project, Task
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW

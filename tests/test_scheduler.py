@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.jobs import dispatcher, standup_jobs
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs import outbox_sender, standup_jobs
+from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.scheduler import (
     Ahead,
     JobStore,
@@ -249,14 +249,14 @@ def test_the_scheduled_job_opens_the_run_ahead_and_its_prompts_wait_for_the_stan
 
 def test_a_timed_kick_wakes_the_dispatchers_at_its_moment(monkeypatch):
     kicked: list[datetime] = []
-    monkeypatch.setattr(dispatcher, "kick_delivery", lambda: kicked.append(datetime.now(UTC)))
+    monkeypatch.setattr(outbox_sender, "kick_delivery", lambda: kicked.append(datetime.now(UTC)))
     moment = datetime.now(UTC) + timedelta(seconds=0.3)
-    dispatcher.kick_delivery_at(moment)
-    dispatcher.kick_delivery_at(moment)  # the same moment twice: one timer
+    outbox_sender.kick_delivery_at(moment)
+    outbox_sender.kick_delivery_at(moment)  # the same moment twice: one timer
     assert wait_until(lambda: kicked, timeout=5)
     time.sleep(0.2)
     assert len(kicked) == 1 and kicked[0] >= moment
-    dispatcher.kick_delivery_at(moment - timedelta(seconds=1))  # a moment already past: at once
+    outbox_sender.kick_delivery_at(moment - timedelta(seconds=1))  # a moment already past: at once
     assert len(kicked) == 2
 
 

@@ -128,7 +128,7 @@ def test_a_restart_in_the_middle_of_prompting_prompts_the_rest_exactly_once(worl
             self.n += 1
             return self.inner.send(message, session=session)
 
-    from bot.jobs.dispatcher import LEASE_SECONDS, deliver_pending
+    from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
     from bot.jobs.standup_jobs import open_standup
 
     world.at(PROMPT)

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from bot.domain import standups
 from bot.domain.replies import Intent
-from bot.jobs.dispatcher import LEASE_SECONDS, deliver_pending
+from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
 from bot.jobs.scheduler import daily_trigger
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun

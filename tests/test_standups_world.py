@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.domain import members
 from bot.domain.outbox import Kind
 from bot.domain.replies import Reply, reply_from_dict
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
 from tests.factories import make_project

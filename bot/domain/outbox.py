@@ -3,7 +3,7 @@
 A caller enqueues in the same transaction as the state change that causes the
 message, with an idempotency key; a second enqueue with the same key is a
 no-op, so retried deliveries and double clicks never send twice. A dispatcher
-(`bot.jobs.dispatcher`) hands due rows to a `Notifier`.
+(`bot.jobs.outbox_sender`) hands due rows to a `Notifier`.
 
 Row states: `pending` (due at `next_attempt_at`), `sending` (claimed by a
 dispatcher; `next_attempt_at` is the end of its lease), `sent`, `failed`,

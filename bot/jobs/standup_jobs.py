@@ -29,7 +29,7 @@ from sqlmodel import Session, func, select
 from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import standups
-from bot.jobs.dispatcher import kick_delivery, kick_delivery_at
+from bot.jobs.outbox_sender import kick_delivery, kick_delivery_at
 from bot.jobs.scheduler import (
     Ahead,
     current_scheduler,

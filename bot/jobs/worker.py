@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.db import make_engine
 from bot.domain.outbox import Notifier
-from bot.jobs.dispatcher import deliver_pending, wait_for_kick
 from bot.jobs.leader import Lease, lease_for
+from bot.jobs.outbox_sender import deliver_pending, wait_for_kick
 from bot.jobs.scheduler import build_scheduler, job_count, register_all
 
 log = logging.getLogger(__name__)

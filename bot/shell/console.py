@@ -131,7 +131,7 @@ class Shell:
     def deliver(self, names: dict[str, str]) -> str:
         """Run the standup steps due at the shell's clock (the shell is its own
         scheduler) and print what the bot sends through the outbox."""
-        from bot.jobs.dispatcher import deliver_pending
+        from bot.jobs.outbox_sender import deliver_pending
         from bot.jobs.standup_jobs import sweep
 
         now = self.clock()

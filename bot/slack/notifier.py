@@ -225,7 +225,7 @@ class OutboxPump:
         self._wake.set()
 
     def _loop(self) -> None:
-        from bot.jobs.dispatcher import deliver_pending
+        from bot.jobs.outbox_sender import deliver_pending
 
         timeout = 60.0
         while (self._wake.wait(timeout=timeout) or timeout < 60) and not self._closed:

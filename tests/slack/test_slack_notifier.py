@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, enqueue
 from bot.domain.replies import Reply
-from bot.jobs.dispatcher import deliver_pending
+from bot.jobs.outbox_sender import deliver_pending
 from bot.models import OutboxMessage
 from bot.slack.notifier import SlackNotifier, make_client
 from tests.factories import make_project
