@@ -28,9 +28,7 @@ from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals import OPENERS, FieldErrors, Submitted
-from bot.slack.render import cut
-from bot.slack.services import Services
-from bot.slack.standup_views import (
+from bot.slack.modals.standups import (
     ANSWER_VIEW,
     SETTINGS_VIEW,
     read_answer,
@@ -38,6 +36,8 @@ from bot.slack.standup_views import (
     render_answer_modal,
     render_settings_modal,
 )
+from bot.slack.render import cut
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 ZONE_MAX_AGE = timedelta(hours=20)
