@@ -18,10 +18,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
+import bot
 from bot.db import make_engine
 from bot.jobs.leader import FileLease, PostgresLease
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(bot.__file__).resolve().parents[1]  # the repository
+HERE = Path(__file__).resolve().parent  # where pytest imports this module from (`record_firing`)
 WORKER = """
 import os
 from bot.config import Settings
@@ -107,7 +109,7 @@ def test_two_workers_one_leader_failover_and_each_job_fires_exactly_once(pg_data
     setup.shutdown(wait=False)
 
     env = {**os.environ, "DATABASE_URL": pg_database_url,  # the jobs name this module as pytest does
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
     logs = [open(tmp_path / f"worker{i}.log", "w") for i in (1, 2)]  # noqa: SIM115
     workers = [subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT) for log in logs]

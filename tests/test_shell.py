@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+import bot
 from bot.config import Settings
 from bot.domain.demo import DEMO_TEAM
 from bot.domain.replies import Button, Field, Intent, Reply, Section
@@ -18,7 +19,7 @@ from bot.shell.console import Shell, seed_if_empty
 from bot.shell.render import render_text
 from tests.factories import make_project
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(bot.__file__).resolve().parents[1]  # the repository, wherever this file sits
 
 
 @pytest.fixture
