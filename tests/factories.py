@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.domain import members, milestones, projects, tasks
 from bot.models import Project, Role, Task
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 OWNER, MANAGER, MEMBER, STAKEHOLDER, OUTSIDER = "U0OWNER", "U0MGR", "U0MEMB", "U0STAKE", "U0OUT"
 TEAM_ROLES = {MANAGER: Role.MANAGER, MEMBER: Role.MEMBER, STAKEHOLDER: Role.STAKEHOLDER}

@@ -42,7 +42,7 @@ from bot.config import Settings
 from bot.domain.replies import Intent
 from bot.slack.ids import action_id
 from tests.fakeslack import FakeSlack
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -14,7 +14,7 @@ from bot.jobs import risk_jobs
 from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, Risk, Task
 from tests.factories import MANAGER, MEMBER, OWNER, make_project
-from tests.helpers import TEAM, Runner, ok, refused
+from tests.support.helpers import TEAM, Runner, ok, refused
 
 
 class Scene:

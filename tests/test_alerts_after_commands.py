@@ -9,7 +9,7 @@ from bot.domain.alerts import after_audited_changes
 from bot.domain.audit import last_id
 from bot.models import Alert
 from tests.factories import make_project
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 
 
 def test_moving_a_task_due_date_into_the_past_raises_the_past_due_alert(db_engine, now):

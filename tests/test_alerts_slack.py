@@ -20,8 +20,8 @@ from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
 from tests.factories import MANAGER, MEMBER, OWNER, make_project
 from tests.fakeslack import FakeSlack
-from tests.helpers import TEAM
 from tests.slackhttp import BOT_TOKEN, SlackApp, settings_for
+from tests.support.helpers import TEAM
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bot.domain import calendar
 from bot.domain.errors import Invalid
 from bot.models import DayOff
 from tests.factories import make_project
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 
 def test_weekends_are_not_working_days():

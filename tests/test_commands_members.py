@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Member
 from tests.factories import MANAGER, MEMBER, OWNER, fresh, make_project
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 
 def member(engine, user_id: str) -> Member | None:

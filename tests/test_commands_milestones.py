@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.models import Milestone
 from tests.factories import make_project
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 
 def milestones(engine) -> list[Milestone]:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.commands.registry import COMMANDS
 from bot.models import AuditEntry, Project
 from tests.factories import MANAGER, MEMBER, OWNER, add_milestone, fresh, make_project
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 
 def test_help_lists_every_command_with_its_usage(db_engine, now):

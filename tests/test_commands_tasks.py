@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.domain import tasks as svc_tasks
 from bot.models import AuditEntry, TaskStatus
 from tests.factories import MEMBER, OWNER, add_milestone, make_project, task
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 
 def test_add_a_task_with_assignee_due_date_estimate_and_milestone(db_engine, now):

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, CostEntry, TimeEntry
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 
 OWNER, BOB, CAROL, ERIN = "U0OWNER", "U0BOB", "U0CAROL", "U0ERIN"
 

@@ -25,7 +25,7 @@ from bot.models import (
     TimeEntry,
 )
 from tests.factories import MEMBER, OWNER, make_project
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 TODAY = date(2026, 11, 27)
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.commands import COMMANDS, Context, dispatch
 from bot.commands.dispatch import _leading_command
 from tests.factories import MEMBER, OWNER, STAKEHOLDER, add_milestone, make_project
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 GRAMMARISH = sorted({w for path in COMMANDS for w in path}) + [
     "website", "crm", "due", "budget", "estimate", "est", "milestone", "effort", "role", "as", "key",

@@ -116,7 +116,7 @@ def test_snapshot_is_one_row_per_day_and_the_trend_reads_well(db_engine):
 
 
 def test_health_command_shows_and_changes_thresholds(db_engine, now):
-    from tests.helpers import Runner
+    from tests.support.helpers import Runner
 
     run = Runner(db_engine, now)
     run('new "Intranet" key intranet budget 10k')

@@ -20,7 +20,7 @@ from bot.domain.replies import Reply
 from bot.jobs import outbox_sender
 from bot.jobs.outbox_sender import GIVE_UP_AFTER, LEASE_SECONDS, deliver_pending
 from bot.models import OutboxMessage
-from tests.helpers import TEAM
+from tests.support.helpers import TEAM
 
 
 class Crash(BaseException):

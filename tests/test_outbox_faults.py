@@ -24,8 +24,8 @@ from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
 from tests.factories import OWNER, make_project
 from tests.fakeslack import FakeSlack
-from tests.helpers import TEAM
 from tests.slackhttp import BOT_TOKEN
+from tests.support.helpers import TEAM
 
 PEOPLE = [f"U0P{i:02d}" for i in range(24)]
 

@@ -16,7 +16,7 @@ from tests.factories import (
     make_project,
     task,
 )
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 MANAGE_ONLY = [  # (command, what the refusal names), in an order that works when allowed
     ("edit budget 30k", "change budget"),

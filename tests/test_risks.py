@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from bot.domain.risks import Band, band
 from bot.models import Alert, AuditEntry, Risk
 from tests.factories import MEMBER, OWNER, STAKEHOLDER, make_project
-from tests.helpers import Runner, ok, refused
+from tests.support.helpers import Runner, ok, refused
 
 
 def _risks(engine) -> dict[int, Risk]:

@@ -1,6 +1,6 @@
 """Given a new workspace, a project can be started, tasked and reported on."""
 
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 
 
 def test_new_project_then_status_shows_progress(db_engine, now):

@@ -14,7 +14,7 @@ from bot.jobs.standup_jobs import Opener, open_standups
 from bot.models import OutboxMessage, StandupParticipant, StandupRun
 from tests import test_standups_world
 from tests.factories import make_project
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 from tests.test_standups_world import OWNER, PEOPLE
 from tests.test_standups_world import World as TeamWorld
 

@@ -16,7 +16,7 @@ from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
 from tests.factories import make_project
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 
 OWNER = "U0OWNER"
 PEOPLE = ["U0ANNA", "U0BEN", "U0CARL", "U0DORA", "U0EMIL"]  # with the owner: six people

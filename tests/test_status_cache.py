@@ -15,7 +15,7 @@ from bot.domain import status_cache
 from bot.domain.replies import Section
 from bot.domain.status import build_status
 from bot.models import CostEntry, Project, StandupParticipant, StandupRun, Task
-from tests.helpers import Runner, ok
+from tests.support.helpers import Runner, ok
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()

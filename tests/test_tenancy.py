@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import OWNER, add_milestone, fresh, make_project, task
-from tests.helpers import OTHER_TEAM, TEAM, Runner, ok, refused
+from tests.support.helpers import OTHER_TEAM, TEAM, Runner, ok, refused
 
 
 @pytest.fixture

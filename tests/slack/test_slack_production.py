@@ -25,8 +25,8 @@ from bot.domain.replies import Reply
 from bot.models import StandupConfig
 from tests.factories import make_project
 from tests.fakesocket import FakeSocketMode
-from tests.helpers import Runner
 from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
+from tests.support.helpers import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ from bot.slack.modals import (
 )
 from tests.conftest import FROZEN_NOW
 from tests.factories import OWNER, make_project
-from tests.helpers import Runner
+from tests.support.helpers import Runner
 
 NASTY = "Fix <b>bold</b> & <!channel> 🚀👩🏽‍💻 ünïcödé > \"quotes\" `code` *stars* _under_ "
 LONG = (NASTY * 200)[:3000]

@@ -1,0 +1,1 @@
+"""Test helpers: command runner, factories, the fake Slack, and the HTTP driver."""
