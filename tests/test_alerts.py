@@ -13,7 +13,7 @@ from bot.domain import alerts
 from bot.jobs import risk_jobs
 from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, Risk, Task
-from tests.factories import MANAGER, MEMBER, OWNER, make_project
+from tests.support.factories import MANAGER, MEMBER, OWNER, make_project
 from tests.support.helpers import TEAM, Runner, ok, refused
 
 

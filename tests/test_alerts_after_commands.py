@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.domain.alerts import after_audited_changes
 from bot.domain.audit import last_id
 from bot.models import Alert
-from tests.factories import make_project
+from tests.support.factories import make_project
 from tests.support.helpers import Runner
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.domain import calendar
 from bot.domain.errors import Invalid
 from bot.models import DayOff
-from tests.factories import make_project
+from tests.support.factories import make_project
 from tests.support.helpers import TEAM
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Member
-from tests.factories import MANAGER, MEMBER, OWNER, fresh, make_project
+from tests.support.factories import MANAGER, MEMBER, OWNER, fresh, make_project
 from tests.support.helpers import Runner, ok, refused
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from bot.models import Milestone
-from tests.factories import make_project
+from tests.support.factories import make_project
 from tests.support.helpers import Runner, ok, refused
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.commands.registry import COMMANDS
 from bot.models import AuditEntry, Project
-from tests.factories import MANAGER, MEMBER, OWNER, add_milestone, fresh, make_project
+from tests.support.factories import MANAGER, MEMBER, OWNER, add_milestone, fresh, make_project
 from tests.support.helpers import Runner, ok, refused
 
 

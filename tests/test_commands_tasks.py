@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.domain import tasks as svc_tasks
 from bot.models import AuditEntry, TaskStatus
-from tests.factories import MEMBER, OWNER, add_milestone, make_project, task
+from tests.support.factories import MEMBER, OWNER, add_milestone, make_project, task
 from tests.support.helpers import Runner, ok, refused
 
 

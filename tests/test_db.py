@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
 from bot.models import OutboxMessage
-from tests.factories import make_project
+from tests.support.factories import make_project
 
 
 def test_a_message_queued_first_in_a_transaction_is_undone_with_it(db_engine):

@@ -24,7 +24,7 @@ from bot.models import (
     Task,
     TimeEntry,
 )
-from tests.factories import MEMBER, OWNER, make_project
+from tests.support.factories import MEMBER, OWNER, make_project
 from tests.support.helpers import TEAM
 
 TODAY = date(2026, 11, 27)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.commands import COMMANDS, Context, dispatch
 from bot.commands.dispatch import _leading_command
-from tests.factories import MEMBER, OWNER, STAKEHOLDER, add_milestone, make_project
+from tests.support.factories import MEMBER, OWNER, STAKEHOLDER, add_milestone, make_project
 from tests.support.helpers import TEAM
 
 GRAMMARISH = sorted({w for path in COMMANDS for w in path}) + [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import (
+from tests.support.factories import (
     MANAGER,
     MEMBER,
     OUTSIDER,

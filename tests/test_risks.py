@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot.domain.risks import Band, band
 from bot.models import Alert, AuditEntry, Risk
-from tests.factories import MEMBER, OWNER, STAKEHOLDER, make_project
+from tests.support.factories import MEMBER, OWNER, STAKEHOLDER, make_project
 from tests.support.helpers import Runner, ok, refused
 
 

@@ -17,7 +17,7 @@ from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Project
 from bot.shell.console import Shell, seed_if_empty
 from bot.shell.render import render_text
-from tests.factories import make_project
+from tests.support.factories import make_project
 
 ROOT = Path(bot.__file__).resolve().parents[1]  # the repository, wherever this file sits
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.jobs.standup_jobs import Opener, open_standups
 from bot.models import OutboxMessage, StandupParticipant, StandupRun
 from tests import test_standups_world
-from tests.factories import make_project
+from tests.support.factories import make_project
 from tests.support.helpers import Runner
 from tests.test_standups_world import OWNER, PEOPLE
 from tests.test_standups_world import World as TeamWorld

@@ -15,7 +15,7 @@ from bot.domain.replies import Reply, reply_from_dict
 from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
-from tests.factories import make_project
+from tests.support.factories import make_project
 from tests.support.helpers import Runner
 
 OWNER = "U0OWNER"

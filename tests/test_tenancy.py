@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import OWNER, add_milestone, fresh, make_project, task
+from tests.support.factories import OWNER, add_milestone, fresh, make_project, task
 from tests.support.helpers import OTHER_TEAM, TEAM, Runner, ok, refused
 
 

@@ -7,7 +7,7 @@ import json
 from sqlmodel import Session, select
 
 from bot.models import Project, Task
-from tests.factories import MEMBER, OWNER, make_project
+from tests.support.factories import MEMBER, OWNER, make_project
 
 
 def _buttons(message: dict) -> list[str]:

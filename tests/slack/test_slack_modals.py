@@ -6,7 +6,7 @@ from sqlmodel import Session, func, select
 
 from bot.domain.replies import Intent
 from bot.models import Milestone, Project, Task
-from tests.factories import MEMBER, OWNER, make_project
+from tests.support.factories import MEMBER, OWNER, make_project
 
 
 def _count(engine, model) -> int:

@@ -13,7 +13,7 @@ from bot.domain.replies import Reply
 from bot.jobs.outbox_sender import deliver_pending
 from bot.models import OutboxMessage
 from bot.slack.notifier import SlackNotifier, make_client
-from tests.factories import make_project
+from tests.support.factories import make_project
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from bot.slack.modals import (
     render_new_project_modal,
 )
 from tests.conftest import FROZEN_NOW
-from tests.factories import OWNER, make_project
+from tests.support.factories import OWNER, make_project
 from tests.support.helpers import Runner
 
 NASTY = "Fix <b>bold</b> & <!channel> 🚀👩🏽‍💻 ünïcödé > \"quotes\" `code` *stars* _under_ "
