@@ -26,7 +26,7 @@ from bot.domain import standups
 from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Member, OutboxMessage, User
 from bot.slack.notifier import SlackNotifier
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 MEMBERS = int(os.environ.get("BENCH_FANOUT_MEMBERS", "1000"))
 CAP_PER_MINUTE = int(os.environ.get("BENCH_FANOUT_CAP", "600"))

@@ -10,7 +10,7 @@ import time
 from benchmarks.common import Result, database
 from benchmarks.http import Client, free_port, ours, rss_mb, server_env, wait_response
 from benchmarks.seed import OWNER, TEAM, seed_project
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 TARGET_MB = 150.0
 REQUESTS = 200

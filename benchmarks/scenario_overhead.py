@@ -14,7 +14,7 @@ import time
 from benchmarks.common import Result, database, median
 from benchmarks.http import Client, bare, free_port, ours, wait_response
 from benchmarks.seed import OWNER, TEAM, seed_project
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 THREADS = 8
 PER_THREAD = 40

@@ -25,7 +25,7 @@ from benchmarks.common import Result, database, percentile
 from benchmarks.http import ROOT, server_env
 from bot.jobs.standup_jobs import OPEN_AHEAD
 from bot.models import Member, OutboxMessage, Project, StandupConfig, User
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 PROJECTS = 10_000
 SAME_MINUTE = 500

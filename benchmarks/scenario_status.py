@@ -12,7 +12,7 @@ import time
 from benchmarks.common import Result, database, percentile
 from benchmarks.http import Client, free_port, ours, wait_response
 from benchmarks.seed import OWNER, TEAM, seed_project
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 SAMPLES = 200
 WARMUP = 20

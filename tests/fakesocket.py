@@ -22,7 +22,7 @@ import struct
 import threading
 from typing import Any
 
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA

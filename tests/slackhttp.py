@@ -41,7 +41,7 @@ from werkzeug.serving import make_server
 from bot.config import Settings
 from bot.domain.replies import Intent
 from bot.slack.ids import action_id
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import TEAM
 
 SIGNING_SECRET = "test-signing-secret"
