@@ -23,9 +23,9 @@ from bot.db import make_engine
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
 from bot.models import StandupConfig
-from tests.fakesocket import FakeSocketMode
 from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
 from tests.support.factories import make_project
+from tests.support.fakesocket import FakeSocketMode
 from tests.support.helpers import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
