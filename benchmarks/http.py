@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.slackhttp import sign
 from tests.support.fakeslack import FakeSlack
+from tests.support.slackhttp import sign
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"

@@ -18,10 +18,10 @@ from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, OutboxMessage, Project, Risk, Task
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
-from tests.slackhttp import BOT_TOKEN, SlackApp, settings_for
 from tests.support.factories import MANAGER, MEMBER, OWNER, make_project
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import TEAM
+from tests.support.slackhttp import BOT_TOKEN, SlackApp, settings_for
 
 
 @pytest.fixture

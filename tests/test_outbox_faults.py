@@ -22,10 +22,10 @@ from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
 from bot.models import OutboxMessage, Project, Task
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
-from tests.slackhttp import BOT_TOKEN
 from tests.support.factories import OWNER, make_project
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import TEAM
+from tests.support.slackhttp import BOT_TOKEN
 
 PEOPLE = [f"U0P{i:02d}" for i in range(24)]
 

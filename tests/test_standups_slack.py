@@ -86,7 +86,7 @@ def test_slack_timezones_are_cached_and_refreshed_at_most_daily(week, db_engine)
 def test_the_worker_job_refreshes_zones_for_member_time_standups(week, db_engine):
     from bot.jobs.scheduler import build_scheduler
     from bot.jobs.standup_jobs import refresh_zones_job
-    from tests.slackhttp import settings_for
+    from tests.support.slackhttp import settings_for
 
     week.fake.add_user(BEN, name="ben", tz="America/New_York")
     build_scheduler(settings_for(week.fake), db_engine)  # what the worker sets up for its jobs

@@ -27,9 +27,9 @@ from bot.jobs.scheduler import daily_trigger
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
 from bot.slack.notifier import SlackNotifier
-from tests.slackhttp import BOT_TOKEN, SlackApp, settings_for
 from tests.support.factories import make_project
 from tests.support.fakeslack import FakeSlack
+from tests.support.slackhttp import BOT_TOKEN, SlackApp, settings_for
 
 OWNER, ANNA, BEN, CARL, DORA, EMIL = "U0OLGA", "U0ANNA", "U0BEN", "U0CARL", "U0DORA", "U0EMIL"
 EVERYONE = [OWNER, ANNA, BEN, CARL, DORA, EMIL]

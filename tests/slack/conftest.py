@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import FROZEN_NOW
-from tests.slackhttp import SlackApp, settings_for
 from tests.support.fakeslack import FakeSlack
+from tests.support.slackhttp import SlackApp, settings_for
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from bot.domain.replies import Intent
 from bot.models import AuditEntry, Task
-from tests.slackhttp import press, wait_for_outbox
 from tests.support.factories import MEMBER, make_project, task
+from tests.support.slackhttp import press, wait_for_outbox
 
 
 def test_mark_done_button_finishes_the_task_and_replaces_the_message(slack, fake, db_engine):

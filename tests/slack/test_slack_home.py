@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from bot.domain import tasks as task_service
 from bot.domain.replies import Intent
 from bot.models import ProcessedRequest
-from tests.slackhttp import press, wait_for_outbox
 from tests.support.factories import MEMBER, OWNER, make_project
+from tests.support.slackhttp import press, wait_for_outbox
 
 
 def _assign(engine, project, number: int, user: str, due: date | None = None) -> None:

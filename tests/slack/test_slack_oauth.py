@@ -8,7 +8,7 @@ from urllib.request import Request, urlopen
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from tests.slackhttp import SlackApp, get, settings_for
+from tests.support.slackhttp import SlackApp, get, settings_for
 
 
 def _get(url: str, cookie: str = "") -> tuple[int, str, str]:

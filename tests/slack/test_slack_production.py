@@ -23,10 +23,10 @@ from bot.db import make_engine
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
 from bot.models import StandupConfig
-from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
 from tests.support.factories import make_project
 from tests.support.fakesocket import FakeSocketMode
 from tests.support.helpers import Runner
+from tests.support.slackhttp import BOT_TOKEN, SIGNING_SECRET, SlackApp, get, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.models import Project
-from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, get, sign
+from tests.support.slackhttp import BOT_TOKEN, SIGNING_SECRET, get, sign
 
 
 def _projects(engine) -> int:
@@ -78,7 +78,7 @@ def test_healthz_checks_the_database(slack, db_engine):
 
 def test_healthz_reports_an_unreachable_database(fake):
     from bot.db import make_engine
-    from tests.slackhttp import SlackApp, settings_for
+    from tests.support.slackhttp import SlackApp, settings_for
 
     broken = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with SlackApp.start(settings_for(fake), broken, fake) as app:
