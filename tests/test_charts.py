@@ -11,8 +11,8 @@ from sqlmodel import Session
 from bot.domain import charts
 from bot.domain.status import build_status
 from bot.shell.render import render_text
-from tests.judgement_history import NOW, TODAY, build_history
 from tests.support.helpers import Runner
+from tests.support.judgement_history import NOW, TODAY, build_history
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

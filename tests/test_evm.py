@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.domain.evm import EarnedValue, PlannedMilestone, earned_value, planned_value
 from bot.domain.status import build_status
-from tests.judgement_history import EXPECTED, TODAY, build_history
+from tests.support.judgement_history import EXPECTED, TODAY, build_history
 
 DOLLAR = 100
 

@@ -13,7 +13,7 @@ from bot.domain import status_cache
 from bot.domain.calendar import WorkCalendar
 from bot.domain.forecast import TRIALS, daily_throughput, forecast, simulate_days
 from bot.domain.status import build_status
-from tests.judgement_history import DUE, TODAY, build_history
+from tests.support.judgement_history import DUE, TODAY, build_history
 
 FRIDAY = date(2026, 11, 27)
 CAL = WorkCalendar()

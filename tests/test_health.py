@@ -18,7 +18,7 @@ from bot.domain.health import (
 )
 from bot.domain.status import build_status
 from bot.models import HealthSnapshot, Project
-from tests.judgement_history import EXPECTED_HEALTH, TODAY, build_history
+from tests.support.judgement_history import EXPECTED_HEALTH, TODAY, build_history
 
 D = date(2026, 11, 27)
 

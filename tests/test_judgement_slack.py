@@ -15,8 +15,8 @@ from bot.jobs.report_jobs import weekly_reports
 from bot.models import CostEntry, OutboxMessage
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
-from tests.judgement_history import BOB, CHANNEL, build_history
 from tests.support.fakeslack import FakeSlack
+from tests.support.judgement_history import BOB, CHANNEL, build_history
 from tests.support.slackhttp import BOT_TOKEN, SlackApp, settings_for, wait_for_outbox
 
 TEAM = "T0TEST"

@@ -15,8 +15,8 @@ from bot.__main__ import cli
 from bot.domain.report import build_weekly_report, report_reply, to_csv, to_markdown
 from bot.jobs.report_jobs import report_due, snapshot_all, weekly_reports
 from bot.models import HealthSnapshot, OutboxMessage, Project
-from tests.judgement_history import EXPECTED_HEALTH, NOW, TEAM, TODAY, build_history
 from tests.support.helpers import Runner
+from tests.support.judgement_history import EXPECTED_HEALTH, NOW, TEAM, TODAY, build_history
 
 DECISION = "Forecast cost $115,000 overruns the budget by $15,000: approve more budget or cut scope?"
 

@@ -12,8 +12,8 @@ from bot.commands import Context, dispatch
 from bot.domain.replies import Intent
 from bot.domain.status import build_status
 from bot.models import StandupAnswer, StandupConfig, StandupParticipant, StandupRun, Task
-from tests.judgement_history import NOW, TODAY, build_history
 from tests.support.helpers import Runner
+from tests.support.judgement_history import NOW, TODAY, build_history
 
 TEAM = "T0TEST"
 ALICE = "U0ALICE"
