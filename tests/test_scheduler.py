@@ -24,7 +24,7 @@ from bot.jobs.scheduler import (
     register_all,
 )
 from bot.models import OutboxMessage, StandupParticipant, StandupRun
-from tests.test_standups_world import World
+from tests.support.standup_world import World
 
 FIRINGS: list[tuple[str, datetime]] = []
 _lock = threading.Lock()

@@ -13,7 +13,7 @@ from bot.domain import standups
 from bot.domain.errors import Invalid
 from bot.models import StandupAnswer, StandupParticipant
 from bot.shell.console import Shell
-from tests.test_standups_world import OWNER, PEOPLE, STAKEHOLDER, World
+from tests.support.standup_world import OWNER, PEOPLE, STAKEHOLDER, World
 
 ANNA, BEN, CARL, DORA, EMIL = PEOPLE
 TUE = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tue 1 Dec 2026, 08:00 in Berlin

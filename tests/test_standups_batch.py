@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 
 from bot.jobs.standup_jobs import Opener, open_standups
 from bot.models import OutboxMessage, StandupParticipant, StandupRun
-from tests import test_standups_world
+from tests.support import standup_world
 from tests.support.factories import make_project
 from tests.support.helpers import Runner
-from tests.test_standups_world import OWNER, PEOPLE
-from tests.test_standups_world import World as TeamWorld
+from tests.support.standup_world import OWNER, PEOPLE
+from tests.support.standup_world import World as TeamWorld
 
 PROMPT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # Tuesday 09:30 in Berlin
 DORA = PEOPLE[3]
@@ -32,7 +32,7 @@ class World(TeamWorld):
 
 
 def second_world(engine, monkeypatch, key: str) -> World:
-    monkeypatch.setattr(test_standups_world, "make_project",
+    monkeypatch.setattr(standup_world, "make_project",
                         partial(make_project, key=key, name=f"Project {key}", channel_id=f"C0{key.upper()}"))
     return World(engine, PROMPT)
 
