@@ -13,7 +13,7 @@ from bot.domain.replies import Intent
 from bot.models import StandupAnswer, StandupConfig, User
 from bot.slack.listeners.standup import refresh_user_zones
 from bot.slack.notifier import make_client
-from tests.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
+from tests.slack.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
 
 TUE = datetime(2027, 3, 30, 7, 30, tzinfo=UTC)  # 09:30 in Berlin
 
