@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.test_shell import ROOT, clean_env
+from tests.shell.test_shell import ROOT, clean_env
 
 
 def bot(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
