@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.grammar import Kind, UsageError, parse_date, parse_int
 from bot.commands.registry import Args, Context, command
-from bot.domain import calendar
+from bot.domain import availability, calendar
 from bot.domain import standups as svc
 from bot.domain.errors import Invalid
 from bot.domain.format import day
@@ -358,9 +358,10 @@ def holidays(ctx: Context, args: Args) -> Reply:
     code = args.take_word(what="a region like US-NY, or off", required=False)
     args.expect_end()
     if code is not None:
-        svc.set_own_holidays(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id, user_id=who,
-                             code=None if code in {"off", "none", "default"} else code, project=project)
-    region = svc.own_holidays(session=ctx.session, team_id=ctx.team_id, user_id=who)
+        availability.set_own_holidays(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
+                                      user_id=who, project=project,
+                                      code=None if code in {"off", "none", "default"} else code)
+    region = availability.own_holidays(session=ctx.session, team_id=ctx.team_id, user_id=who)
     if not region:
         return Reply.text(f"<@{who}> follows each standup's public holidays (`/project standup set holidays DE-BY`)."
                           + ("" if code is None else " Saved."))
@@ -386,23 +387,24 @@ def ooo(ctx: Context, args: Args) -> Reply:
     if args.tokens and args.tokens[0].lower in {"off", "back", "cancel"}:
         args.tokens.pop(0)
         args.expect_end()
-        changed = svc.cancel_out_of_office(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
-                                           user_id=who, today=today, project=project)
+        changed = availability.cancel_out_of_office(session=ctx.session, team_id=ctx.team_id,
+                                                    actor=ctx.user_id, user_id=who, today=today,
+                                                    project=project)
         return Reply.text(f"<@{who}> is back: {changed} absence{'s' if changed != 1 else ''} ended."
                           if changed else f"<@{who}> had no absence to end.")
     span = _take_range(args, what="dates", required=False)
     args.expect_end()
     if span is None:
-        rows = svc.absences(session=ctx.session, team_id=ctx.team_id, user_id=user, today=today)
+        rows = availability.absences(session=ctx.session, team_id=ctx.team_id, user_id=user, today=today)
         if not rows:
             return Reply.text("Nobody is marked away." if not user else f"<@{user}> is not marked away.")
         lines = [f"• <@{r.user_id}>: {day(r.start_date)} – {day(r.end_date)}"
                  + (f" ({r.reason})" if r.reason else "") for r in rows[:40]]
         return Reply(title="Out of office", sections=[Section(text="\n".join(lines))])
     start, end = span
-    _, created = svc.set_out_of_office(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
-                                       user_id=who, start=start, end=end, project=project,
-                                       reason=str(opts.get("reason", "")))
+    _, created = availability.set_out_of_office(session=ctx.session, team_id=ctx.team_id,
+                                                actor=ctx.user_id, user_id=who, start=start, end=end,
+                                                project=project, reason=str(opts.get("reason", "")))
     cal = calendar.work_calendar(session=ctx.session, project=project, start=start, end=end) \
         if project else calendar.WorkCalendar()
     days = cal.working_days_between(start, end + timedelta(days=1))

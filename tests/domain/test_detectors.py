@@ -326,7 +326,7 @@ def test_estimates_due_next_week_above_capacity_minus_days_away_fire(history):
 def test_the_snapshot_reads_a_fixed_number_of_statements_however_many_people(db_engine, now):
     """What the detectors read is batched: 3 people or 30 cost the same."""
     from benchmarks.querycount import count_statements
-    from bot.domain.standups import set_own_holidays
+    from bot.domain.availability import set_own_holidays
     from bot.models import Role
 
     counts = []
