@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.commands.dispatch import suggest
 from bot.commands.grammar import Kind, Money, UsageError, shown
 from bot.commands.registry import COMMANDS, Args, Context, command
-from bot.commands.replies import cached_status_reply, project_list_reply, unchanged_status_reply
+from bot.commands.replies import project_list_reply, status_for
 from bot.domain import projects as svc
 from bot.domain.access import Action, require
 from bot.domain.format import day, money
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.domain.status import build_status, status_key
 from bot.models import ProjectState
 
 GROUPS = [
@@ -126,27 +123,10 @@ def list_(ctx: Context, args: Args) -> Reply:
 @command("status", usage="status [PROJECT]", examples=["status", "status website"])
 def status(ctx: Context, args: Args) -> Reply:
     """One honest picture: progress, milestones, due date, blockers."""
-    found = _named_project_version(ctx, args)
-    if found is not None:
-        project_id, version, timezone = found
-        today = ctx.now.astimezone(ZoneInfo(timezone)).date()
-        unchanged = unchanged_status_reply(status_key(ctx.session, project_id, version, today))
-        if unchanged is not None:  # the command people run most: one small query when nothing changed
-            return unchanged
-    project = args.take_project()
-    args.expect_end()
-    report = build_status(session=ctx.session, project=project, today=args.today(),
-                          versions={found[0]: found[1]} if found else None)
-    return cached_status_reply(report)
-
-
-def _named_project_version(ctx: Context, args: Args) -> tuple[int, int, str] | None:
-    """(id, version, zone) of the project `status` names by key or by channel;
-    None for anything `take_project` must resolve."""
     if len(args.tokens) > 1 or (args.tokens and args.tokens[0].kind is not Kind.WORD):
-        return None
-    return svc.project_version(session=ctx.session, team_id=ctx.team_id,
-                               key=args.tokens[0].value if args.tokens else None, channel_id=ctx.channel_id)
+        args.take_project()  # more than a project key: say what was not understood, as always
+        args.expect_end()
+    return status_for(ctx, args.tokens[0].value if args.tokens else None)
 
 
 @command("link", usage="link [PROJECT] #channel", examples=["link website #website"])

@@ -1,4 +1,5 @@
-"""Reply builders shared by commands, buttons and the App Home."""
+"""Reply builders shared by commands, buttons and the App Home, and
+`status_for`, the one way a command asks for a project's status."""
 
 from __future__ import annotations
 
@@ -6,18 +7,44 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Hashable
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.commands.grammar import Kind, Token
+from bot.commands.registry import Args, Context
+from bot.domain import projects as project_service
 from bot.domain import status_cache
 from bot.domain.format import bar, day, days_phrase, hours, mention, money, truncate
 from bot.domain.replies import Button, Field, Intent, Reply, Section
-from bot.domain.status import StatusReport, build_statuses
+from bot.domain.status import StatusReport, build_status, build_statuses, status_key
 from bot.models import Milestone, Project, Task, TaskStatus
 
 LIST_LIMIT = 25
 STATUS_REPLY = "status_reply"
 STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●"}
+
+
+def status_for(ctx: Context, ref: str | None) -> Reply:
+    """The status reply of the project `ref` names (a key as typed; None: the
+    channel's project, else the workspace's only one), as of today in its zone.
+    A project unchanged since its reply was built is answered after one small
+    query; a `ref` that is no project key is read as every command reads a
+    leading word (the channel's project, then "Did not understand")."""
+    found = project_service.project_version(session=ctx.session, team_id=ctx.team_id, key=ref,
+                                            channel_id=ctx.channel_id)
+    if found is not None:
+        project_id, version, timezone = found
+        today = ctx.now.astimezone(ZoneInfo(timezone)).date()
+        unchanged = unchanged_status_reply(status_key(ctx.session, project_id, version, today))
+        if unchanged is not None:
+            return unchanged
+    args = Args([Token(Kind.WORD, ref)] if ref else [], ctx)
+    project = args.take_project()
+    args.expect_end()
+    report = build_status(session=ctx.session, project=project, today=args.today(),
+                          versions={found[0]: found[1]} if found else None)
+    return cached_status_reply(report)
 
 
 def cached_status_reply(report: StatusReport) -> Reply:

@@ -4,9 +4,11 @@ blockers, standup participation, and the red/amber/green that sums it up.
 `build_statuses` gathers everything for any number of projects with the same
 eleven aggregate queries (grouped by project, never one query per task,
 milestone or member); `build_status` is the one-project case. Open risks
-(banded by `bot.domain.risks.band`), the holiday calendar and standup
-participation are read straight from their tables here, for all projects at
-once, so the query count stays constant for a portfolio of 50 projects.
+(banded by `bot.domain.risks.band`) and the holiday calendar are read
+straight from their tables here, standup participation through
+`standups.answer_counts`, for all projects at once, so the query count stays
+constant for a portfolio of 50 projects. The rows read for one project go to
+`_assemble` as one `ProjectRows`.
 
 Assembled reports are kept in `bot.domain.status_cache` under each project's
 version (`bot.domain.versions`), checked with one more query per call, so an
@@ -37,6 +39,7 @@ from bot.domain.evm import (
 )
 from bot.domain.health import Health, Signals, assess, thresholds
 from bot.domain.risks import RiskState, band
+from bot.domain.standups.insights import answer_counts
 from bot.models import (
     CostEntry,
     DayOff,
@@ -45,17 +48,13 @@ from bot.models import (
     Project,
     ProjectState,
     Risk,
-    StandupAnswer,
     StandupConfig,
-    StandupParticipant,
-    StandupRun,
     Task,
     TaskStatus,
     TimeEntry,
 )
 
 PARTICIPATION_DAYS = 7
-RUN_STATES = ("open", "closed")
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,24 @@ class RiskLine:
     def band(self) -> str:
         return str(band(self.score))
 
+
+
+@dataclass
+class ProjectRows:
+    """What the status queries read for one project, before any arithmetic."""
+
+    project: Project
+    task_groups: list  # (project, milestone, status, count, estimate sum, estimated count, overdue) rows
+    milestones: list[Milestone]
+    blocked: list[Task]  # the first few blocked tasks, oldest block first
+    block_times: list[tuple[int, datetime | None]]  # (number, blocked at) of every blocked task
+    finished: list[tuple[datetime, float | None]]  # (done at, estimate) of recent completions
+    cost_cents: int
+    labour: tuple[int, int]  # (minutes x rate in cents, minutes) logged
+    risks: list[RiskLine]  # open, highest score first
+    participation: tuple[int, int]  # standups (asked, answered) in the last week
+    calendar: WorkCalendar
+    snapshot_dates: tuple | None  # (p50, p85, p95) of today's snapshot at this version, if any
 
 @dataclass
 class StatusReport:
@@ -245,20 +262,9 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
         .order_by((Risk.likelihood * Risk.impact).desc(), Risk.number)
     ):
         risks[pid].append(RiskLine(number, title, int(score), owner))
-    # 8. standup participation over the last 7 days, counted as
-    #    `bot.domain.standups.participation` does: away without an answer is not asked
-    window = today - timedelta(days=PARTICIPATION_DAYS - 1)
-    participation = {pid: (int(asked or 0), int(answered or 0)) for pid, asked, answered in session.exec(
-        select(StandupRun.project_id,
-               func.sum(case((and_(StandupParticipant.status == "away", StandupAnswer.id.is_(None)), 0),
-                             else_=1)),
-               func.count(StandupAnswer.id))
-        .join(StandupParticipant, StandupParticipant.run_id == StandupRun.id)
-        .outerjoin(StandupAnswer, and_(StandupAnswer.run_id == StandupRun.id,
-                                       StandupAnswer.user_id == StandupParticipant.user_id))
-        .where(StandupRun.project_id.in_(ids), StandupRun.state.in_(RUN_STATES),
-               StandupRun.run_date >= window, StandupRun.run_date <= today)
-        .group_by(StandupRun.project_id))}
+    # 8. standup participation over the last 7 days, counted as `standups.participation` counts
+    participation = answer_counts(session=session, project_ids=ids,
+                                  start=today - timedelta(days=PARTICIPATION_DAYS - 1), end=today)
     # 9-10. working calendar: holiday region and company days off
     regions = {pid: (c or "", s or "") for pid, c, s in session.exec(
         select(StandupConfig.project_id, StandupConfig.holidays_country, StandupConfig.holidays_subdiv)
@@ -285,33 +291,34 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
     reports = {}
     for p in projects:
         country, subdiv = regions.get(p.id, ("", ""))
-        cal = WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
-                           days_off=frozenset(days_off.get(p.id, ())))
-        reports[p.id] = _assemble(
-            p, today, by_project.get(p.id, []), milestones.get(p.id, []), blocked.get(p.id, []),
-            block_times.get(p.id, []),
-            finished.get(p.id, []), int(costs.get(p.id) or 0), labour.get(p.id, (0, 0)),
-            risks.get(p.id, []), participation.get(p.id, (0, 0)), cal, blocked_limit,
-            history_weeks, trials, known.get(p.id))
+        rows = ProjectRows(
+            project=p, task_groups=by_project.get(p.id, []), milestones=milestones.get(p.id, []),
+            blocked=blocked.get(p.id, []), block_times=block_times.get(p.id, []),
+            finished=finished.get(p.id, []), cost_cents=int(costs.get(p.id) or 0),
+            labour=labour.get(p.id, (0, 0)), risks=risks.get(p.id, []),
+            participation=participation.get(p.id, (0, 0)),
+            calendar=WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
+                                  days_off=frozenset(days_off.get(p.id, ()))),
+            snapshot_dates=known.get(p.id))
+        reports[p.id] = _assemble(rows, today=today, history_weeks=history_weeks, trials=trials)
     return reports
 
 
-def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], blocked: list[Task],
-              block_times: list[tuple[int, datetime | None]], finished: list, cost_cents: int, labour: tuple[int, int], risks: list[RiskLine],
-              participation: tuple[int, int], cal: WorkCalendar, blocked_limit: int,
-              history_weeks: int, trials: int, snapshot_dates: tuple | None) -> StatusReport:
+def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int) -> StatusReport:
+    """One project's report from what the queries read for it."""
+    p, milestones, cal = rows.project, rows.milestones, rows.calendar
     tz = ZoneInfo(p.timezone or "UTC")
     counts: dict[str, int] = defaultdict(int)
     est_sum = est_done = 0.0
     overdue = 0
-    for _, _, status, n, est, _, late in rows:
+    for _, _, status, n, est, _, late in rows.task_groups:
         counts[str(status)] += int(n)
         est_sum += float(est)
         overdue += int(late or 0)
         if status == TaskStatus.DONE:
             est_done += float(est)
     work = measure_work([TaskGroup(ms_id, status == TaskStatus.DONE, int(n), float(est), int(n_est))
-                         for _, ms_id, status, n, est, n_est, _ in rows])
+                         for _, ms_id, status, n, est, n_est, _ in rows.task_groups])
     hours_mode, avg = work.hours, work.average
     work_total, work_done = work.total, work.done
 
@@ -321,7 +328,7 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
 
     start = p.start_date or _local_day(p.created_at, tz) or today
     evm = None
-    actual = cost_cents + round(labour[0] / 60)
+    actual = rows.cost_cents + round(rows.labour[0] / 60)
     if p.budget_cents:
         evm = EarnedValue(
             bac=p.budget_cents,
@@ -332,7 +339,7 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
         )
 
     done_days = [(_local_day(at, tz), est if hours_mode and est is not None else (avg if hours_mode else 1.0))
-                 for at, est in finished]
+                 for at, est in rows.finished]
     history = fc.daily_throughput(finished=done_days, calendar=cal, today=today, start=start,
                                   weeks=history_weeks)
     unit = "hours" if hours_mode else "tasks"
@@ -342,9 +349,9 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
     else:
         forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
                                calendar=cal, unit=unit, trials=trials, seed=fc.SEED + (p.id or 0),
-                               known=snapshot_dates)
+                               known=rows.snapshot_dates)
     bands: dict[str, int] = defaultdict(int)
-    for r in risks:
+    for r in rows.risks:
         bands[r.band] += 1
     finished_all = p.state == ProjectState.DONE or (work_total > 0 and work_done >= work_total)
     signals = Signals(
@@ -352,16 +359,17 @@ def _assemble(p: Project, today: date, rows: list, milestones: list[Milestone], 
         p50=forecast.p50, p85=forecast.p85, days_since_start=(today - start).days,
         overdue_milestones=[(m.name, (today - m.due_date).days) for m in overdue_ms],  # type: ignore[operator]
         risk_bands=dict(bands),
-        blocker_ages=[(n, (today - (_local_day(at, tz) or today)).days) for n, at in block_times],
+        blocker_ages=[(n, (today - (_local_day(at, tz) or today)).days) for n, at in rows.block_times],
         finished=finished_all, planned=work_total > 0 or bool(milestones),
     )
     return StatusReport(
         project=p, today=today, counts=dict(counts), estimate_total=est_sum, estimate_done=est_done,
         overdue_tasks=overdue, next_milestones=upcoming, overdue_milestones=overdue_ms,
-        blocked=blocked, blocked_count=len(block_times), milestones=milestones,
+        blocked=rows.blocked, blocked_count=len(rows.block_times), milestones=milestones,
         work_unit="hours" if hours_mode else "tasks", work_total=work_total, work_done=work_done,
-        cost_cents=cost_cents, labour_cents=round(labour[0] / 60), logged_hours=labour[1] / 60,
+        cost_cents=rows.cost_cents, labour_cents=round(rows.labour[0] / 60),
+        logged_hours=rows.labour[1] / 60,
         evm=evm, forecast=forecast, health=assess(signals, thresholds(p)), risk_bands=dict(bands),
-        top_risks=risks[:3], standup_expected=participation[0], standup_answered=participation[1],
-        calendar=cal,
+        top_risks=rows.risks[:3], standup_expected=rows.participation[0],
+        standup_answered=rows.participation[1], calendar=cal,
     )
