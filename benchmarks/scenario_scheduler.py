@@ -84,11 +84,12 @@ from bot.db import make_engine
 from bot.jobs import worker
 from bot.jobs.leader import lease_for
 from bot.jobs.scheduler import job_count
+from bot.slack.notifier import notifier_for
 
 settings = load_settings(env_file=None)
 engine = make_engine(settings.database_url)
 sent = {}
-inner = worker.slack_notifier(settings, engine)
+inner = notifier_for(settings, engine)
 
 class Timing:
     def send(self, message, *, session):

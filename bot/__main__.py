@@ -1,14 +1,27 @@
-"""Command line: `python -m bot run|shell|web|worker|db|manifest|report`."""
+"""Command line: `python -m bot run|shell|web|worker|db|manifest|report`.
+
+This is where transports are wired to jobs: a worker (its own process, or a
+thread of the Slack process) gets the Slack notifier and the Slack jobs
+here, so `bot.jobs` never imports a transport.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from bot.domain.outbox import Notifier
 
 log = logging.getLogger("bot")
 
@@ -45,7 +58,21 @@ def run() -> None:
     _require_slack(settings)
     from bot.slack.runner import run_slack
 
-    run_slack(settings)
+    run_slack(settings, start_worker=partial(_worker_in_process, settings))
+
+
+def _slack_jobs(settings: Settings) -> Callable[[BaseScheduler], None]:
+    """What the Slack transport adds to a worker's jobs (the users' time zones)."""
+    from bot.slack.users import register_jobs
+
+    return partial(register_jobs, settings=settings)
+
+
+def _worker_in_process(settings: Settings, notifier: Notifier) -> None:
+    """The worker in a thread of the Slack process, sending through its app's notifier."""
+    from bot.jobs.worker import start_in_process
+
+    start_in_process(settings, notifier=notifier, register=_slack_jobs(settings))
 
 
 def _require_slack(settings: Settings) -> None:
@@ -97,7 +124,7 @@ def web() -> None:
     _require_slack(settings)
     from bot.slack.server import serve
 
-    serve(settings)
+    serve(settings, start_worker=partial(_worker_in_process, settings))
 
 
 @cli.command()
@@ -123,8 +150,12 @@ def worker() -> None:
     settings = _settings()
     _setup_logging(settings)
     from bot.jobs.worker import run_worker
+    from bot.slack.notifier import notifier_for
 
-    run_worker(settings)
+    if not settings.oauth_enabled and not settings.slack_bot_token:
+        log.warning("no SLACK_BOT_TOKEN: messages stay in the outbox as failed")
+    notifier = notifier_for(settings, make_engine(settings.database_url))
+    run_worker(settings, notifier=notifier, register=_slack_jobs(settings))
 
 
 @cli.command()

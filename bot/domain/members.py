@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, select
 
 from bot.domain import audit
@@ -117,8 +119,10 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
 
 
 def remember_user(*, session: Session, team_id: str, user_id: str, name: str = "",
-                  timezone: str = "") -> User:
-    """Create or refresh the cached name/timezone of a Slack user."""
+                  timezone: str = "", is_bot: bool | None = None, deleted: bool | None = None,
+                  refreshed_at: datetime | None = None) -> User:
+    """Create or refresh the cached name/timezone of a Slack user (and, from
+    a users.info answer, whether they are a bot or deleted, and when it came)."""
     user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first()
     if user is None:
         user = User(team_id=team_id, user_id=user_id)
@@ -126,9 +130,22 @@ def remember_user(*, session: Session, team_id: str, user_id: str, name: str = "
         user.name = name
     if timezone:
         user.timezone = timezone
+    if is_bot is not None:
+        user.is_bot = is_bot
+    if deleted is not None:
+        user.deleted = deleted
+    if refreshed_at is not None:
+        user.refreshed_at = refreshed_at
     session.add(user)
     session.flush()
     return user
+
+
+def fresh_users(*, session: Session, team_id: str, user_ids: list[str], since: datetime) -> set[str]:
+    """Of `user_ids`, those whose cached Slack profile was refreshed after `since`."""
+    return set(session.exec(select(User.user_id).where(
+        User.team_id == team_id, User.user_id.in_(user_ids), User.refreshed_at.is_not(None),
+        User.refreshed_at > since)))
 
 
 def user_names(*, session: Session, team_id: str) -> dict[str, str]:

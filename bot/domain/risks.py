@@ -16,8 +16,9 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.format import mention, truncate
 from bot.domain.numbering import next_number
-from bot.models import Project, Risk, utcnow
+from bot.models import Project, Risk, StandupAnswer, StandupRun, utcnow
 
 MAX_TITLE = 300
 MAX_TEXT = 2000
@@ -150,6 +151,24 @@ def add_risk_once(*, session: Session, project: Project, source: str, **kwargs) 
         return existing, False
     return add_risk(session=session, project=project, source=source, **kwargs), True
 
+
+
+def add_blocker_risk(*, session: Session, team_id: str, run_id: int, user_id: str, actor: str,
+                     now: datetime) -> tuple[Project, Risk, bool]:
+    """File the blocker `user_id` reported at standup run `run_id` as a risk they
+    own, once (a second call finds it): (project, risk, created). `NotFound`
+    when that answer is gone or has no blocker."""
+    run = session.get(StandupRun, run_id)
+    answer = session.exec(select(StandupAnswer).where(StandupAnswer.run_id == run_id,
+                                                      StandupAnswer.user_id == user_id)).first()
+    project = session.get(Project, run.project_id) if run is not None else None
+    if run is None or project is None or run.team_id != team_id or answer is None or not answer.blocker:
+        raise NotFound("That standup answer is gone or has no blocker any more.")
+    risk, created = add_risk_once(
+        session=session, project=project, actor=actor, title=f"Blocker: {truncate(answer.blocker, 280)}",
+        likelihood=3, impact=3, owner=user_id, source=f"standup:{run.id}:{user_id}",
+        description=f"Reported by {mention(user_id)} in the standup of {run.run_date:%a %d %b}.", now=now)
+    return project, risk, created
 
 def _response(value: str) -> str:
     try:

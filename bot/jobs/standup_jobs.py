@@ -209,25 +209,6 @@ def sweep_job(now: datetime | None = None) -> None:
                  result.prompted, result.reminded, result.closed)
 
 
-def refresh_zones_job(now: datetime | None = None) -> None:
-    """Refresh the cached Slack timezones of people prompted at their own time."""
-    from bot.jobs.worker import slack_notifier
-    from bot.slack.listeners.standup import refresh_user_zones
-
-    engine, now = job_engine(), now or utcnow()
-    notifier = slack_notifier(job_settings(), engine)
-    with Session(engine) as session:
-        teams = sorted(set(session.exec(select(StandupConfig.team_id).where(
-            StandupConfig.per_member_timezone == True))))  # noqa: E712
-    for team_id in teams:
-        try:
-            with session_scope(engine) as session:
-                refresh_user_zones(session=session, client=notifier.client(team_id), team_id=team_id,
-                                   now=now)
-        except Exception:  # one workspace's failure must not stop the others
-            log.exception("timezone refresh failed for %s", team_id)
-
-
 _last_signature: tuple | None = None
 
 
@@ -255,7 +236,4 @@ def register_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
                       replace_existing=True)
     scheduler.add_job(sync_job, IntervalTrigger(minutes=1), id="standups:sync", name="standups sync",
                       replace_existing=True)
-    scheduler.add_job(refresh_zones_job, IntervalTrigger(hours=6), id="standups:zones",
-                      name="standups timezones", replace_existing=True,
-                      next_run_time=utcnow() + timedelta(minutes=1))
     sync_standup_jobs(scheduler, job_engine())

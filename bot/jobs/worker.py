@@ -1,10 +1,13 @@
-"""`python -m bot worker`: the scheduler and the outbox dispatcher, on one leader.
+"""`python -m bot worker`: the scheduler and the outbox senders, on one leader.
 
 Start as many workers as you like: each waits for the lease
 (`bot.jobs.leader`); the leader starts the APScheduler scheduler (jobs from
-every `register_jobs` in bot/jobs/) and delivers the outbox every
-`poll_seconds`; a standby retries the lease every `standby_seconds` and takes
-over when the leader dies. SIGTERM/SIGINT stop it cleanly.
+every `register_jobs` in bot/jobs/, plus the transport's own through
+`register`) and delivers the outbox every `poll_seconds`; a standby retries
+the lease every `standby_seconds` and takes over when the leader dies.
+SIGTERM/SIGINT stop it cleanly. The notifier and `register` are handed in
+where transports are wired to jobs (`bot/__main__.py`): jobs never import a
+transport.
 """
 
 from __future__ import annotations
@@ -29,31 +32,9 @@ log = logging.getLogger(__name__)
 SENDERS = 8  # outbox senders in parallel on PostgreSQL (each owns a share of the destinations)
 
 
-def slack_notifier(settings: Settings, engine: Engine) -> Notifier:
-    """The Slack notifier with the bot token (or each workspace's, with OAuth)."""
-    from bot.slack.notifier import SlackNotifier
-
-    if settings.oauth_enabled:
-        from bot.slack.oauth import installation_store
-
-        store = installation_store(settings, engine)
-
-        def token_for(team_id: str) -> str | None:
-            bot = store.find_bot(enterprise_id=None, team_id=team_id)
-            return bot.bot_token if bot else None
-    else:
-        if not settings.slack_bot_token:
-            log.warning("no SLACK_BOT_TOKEN: messages stay in the outbox as failed")
-
-        def token_for(team_id: str) -> str | None:
-            return settings.slack_bot_token or None
-
-    return SlackNotifier(base_url=settings.slack_api_url, token_for=token_for)
-
-
 def lead(settings: Settings, engine: Engine, lease: Lease, notifier: Notifier, stop: threading.Event, *,
          register: Callable[[BaseScheduler], None] | None = None, poll_seconds: float = 1.0) -> None:
-    """Run the scheduler and the dispatcher while the lease holds (or until `stop`)."""
+    """Run the scheduler and the outbox senders while the lease holds (or until `stop`)."""
     scheduler = build_scheduler(settings, engine)
     senders: list[threading.Thread] = []
     done = threading.Event()
@@ -96,8 +77,8 @@ def _send(engine: Engine, notifier: Notifier, done: threading.Event, poll_second
             seen = wait_for_kick(poll_seconds, seen)
 
 
-def run_worker(settings: Settings, *, stop: threading.Event | None = None,
-               notifier: Notifier | None = None, register: Callable[[BaseScheduler], None] | None = None,
+def run_worker(settings: Settings, *, notifier: Notifier, stop: threading.Event | None = None,
+               register: Callable[[BaseScheduler], None] | None = None,
                poll_seconds: float = 1.0, standby_seconds: float = 5.0) -> None:
     """Wait to lead, then lead until stopped; a lost lease goes back to waiting."""
     stop = stop or threading.Event()
@@ -105,7 +86,6 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None,
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     engine = make_engine(settings.database_url)
-    notifier = notifier or slack_notifier(settings, engine)
     lease = lease_for(settings.database_url)
     waiting_logged = False
     try:
@@ -132,13 +112,14 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None,
         engine.dispose()
 
 
-def start_in_process(settings: Settings, *, notifier: Notifier | None = None) -> tuple[threading.Thread,
-                                                                                       threading.Event]:
+def start_in_process(settings: Settings, *, notifier: Notifier,
+                     register: Callable[[BaseScheduler], None] | None = None,
+                     ) -> tuple[threading.Thread, threading.Event]:
     """Run the worker in a daemon thread (Socket Mode: one process does it all).
     Returns the thread and the event that stops it."""
     stop = threading.Event()
     thread = threading.Thread(target=run_worker, args=(settings,),
-                              kwargs={"stop": stop, "notifier": notifier}, name="pm-bot-worker",
-                              daemon=True)
+                              kwargs={"stop": stop, "notifier": notifier, "register": register},
+                              name="pm-bot-worker", daemon=True)
     thread.start()
     return thread, stop

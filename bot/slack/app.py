@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.models import utcnow
 from bot.slack.listeners import register_listeners
 from bot.slack.manifest import declared, needs_scopes
-from bot.slack.notifier import NOTIFIER_SCOPES, OutboxPump, SlackNotifier, make_client
+from bot.slack.notifier import NOTIFIER_SCOPES, OutboxPump, make_client, notifier_for
 from bot.slack.services import Services
 
 _SECRETS = re.compile(r"(xox[abpsre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https://hooks\.slack[^\s'\"]+)")
@@ -70,6 +70,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         # or, for a slow command, to a thread that answers on the response_url).
         process_before_response=True,
     )
+    store = None
     if settings.oauth_enabled:
         from bot.slack.oauth import build_oauth_settings, installation_store
 
@@ -77,17 +78,10 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         app = App(oauth_settings=build_oauth_settings(settings, engine, store), **common)
         app.enable_token_revocation_listeners()
         declared(app).events.update({"app_uninstalled", "tokens_revoked"})
-
-        def token_for(team_id: str) -> str | None:
-            bot = store.find_bot(enterprise_id=None, team_id=team_id)
-            return bot.bot_token if bot else None
     else:
         app = App(token_verification_enabled=verify_token, **common)  # the token is in `client`
 
-        def token_for(team_id: str) -> str | None:
-            return settings.slack_bot_token
-
-    notifier = SlackNotifier(base_url=settings.slack_api_url, token_for=token_for, clock=clock)
+    notifier = notifier_for(settings, engine, store=store, clock=clock)
     pump = OutboxPump(engine, notifier)
     services = Services(settings=settings, engine=engine, kick=pump.kick, clock=clock)
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -30,11 +31,15 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.config import Settings
 from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, sent_ts
 from bot.domain.replies import reply_from_dict
 from bot.models import OutboxMessage, utcnow
 from bot.slack.home import home_reply
 from bot.slack.render import render_home, render_message
+
+if TYPE_CHECKING:
+    from bot.slack.oauth import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
 NOTIFIER_SCOPES = (  # what send() and find_sent() call
@@ -70,6 +75,28 @@ def make_client(base_url: str, token: str | None = None, *, retries: int = RETRI
         handlers.append(ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval))
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
 
+
+
+def notifier_for(settings: Settings, engine: Engine, *, store: EncryptedInstallationStore | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> SlackNotifier:
+    """The Slack notifier of every process (the app, the worker): the bot token,
+    or with OAuth each workspace's from the installation store (`store`, else
+    one on `engine`)."""
+    if settings.oauth_enabled:
+        if store is None:
+            from bot.slack.oauth import installation_store
+
+            store = installation_store(settings, engine)
+        installed = store
+
+        def token_for(team_id: str) -> str | None:
+            bot = installed.find_bot(enterprise_id=None, team_id=team_id)
+            return bot.bot_token if bot else None
+    else:
+        def token_for(team_id: str) -> str | None:
+            return settings.slack_bot_token or None
+
+    return SlackNotifier(base_url=settings.slack_api_url, token_for=token_for, clock=clock)
 
 class SlackNotifier:
     """Sends one outbox row per `send()` with the workspace's bot token."""

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.domain.outbox import Notifier
 from bot.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,10 @@ def wsgi() -> Flask:
     return create_flask_app(settings, make_engine(settings.database_url))
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | None = None) -> None:
     """Run gunicorn on 0.0.0.0:$PORT with threads (Slack calls overlap; the 3 s ack
-    must never wait behind another request)."""
+    must never wait behind another request). With `RUN_SCHEDULER_IN_WEB`,
+    `start_worker(notifier)` runs the worker in the web process."""
     from gunicorn.app.base import BaseApplication
 
     from bot.db import make_engine
@@ -119,10 +121,8 @@ def serve(settings: Settings) -> None:
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
 
         def load(self) -> Flask:
-            if settings.run_scheduler_in_web:  # in the worker process, after the fork
-                from bot.jobs.worker import start_in_process
-
-                start_in_process(settings, notifier=flask.config["bolt_app"].pm_notifier)
+            if settings.run_scheduler_in_web and start_worker is not None:
+                start_worker(flask.config["bolt_app"].pm_notifier)  # in the worker process, after the fork
             return flask
 
     log.info("serving Slack over HTTP on port %s", settings.port)

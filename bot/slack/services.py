@@ -18,10 +18,10 @@ from bot.commands import Context, dispatch
 from bot.config import Settings
 from bot.domain import audit
 from bot.domain.alerts import after_audited_changes
+from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import OUTBOX_QUEUED
 from bot.domain.replies import Reply
 from bot.models import utcnow
-from bot.slack.home import enqueue_home_refreshes
 
 log = logging.getLogger(__name__)
 

@@ -204,10 +204,15 @@ def test_the_app_needs_no_internet(fake, db_engine, monkeypatch):
 
 
 def test_socket_mode_connects_with_the_app_token_and_runs_the_worker_in_process(fake, sqlite_engine, monkeypatch):
-    """With SLACK_APP_TOKEN, `run` uses Socket Mode (no public URL) and one process does it all."""
+    """With SLACK_APP_TOKEN, `run` uses Socket Mode (no public URL) and one process does it all:
+    the worker runs in a thread, sending through the app's notifier, with the Slack jobs."""
+    from functools import partial
+
     import slack_bolt.adapter.socket_mode as socket_mode
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     import bot.jobs.worker as worker
+    from bot.__main__ import _worker_in_process
     from bot.slack.runner import run_slack
 
     started: dict = {}
@@ -220,10 +225,14 @@ def test_socket_mode_connects_with_the_app_token_and_runs_the_worker_in_process(
             started["connected"] = True
 
     monkeypatch.setattr(socket_mode, "SocketModeHandler", RecordingHandler)
-    monkeypatch.setattr(worker, "start_in_process", lambda settings, notifier: started.update(worker=notifier))
+    monkeypatch.setattr(worker, "start_in_process",
+                        lambda settings, notifier, register: started.update(worker=notifier, register=register))
     settings = settings_for(fake, slack_signing_secret="", slack_app_token="xapp-1-test",
                             database_url=str(sqlite_engine.url))
-    run_slack(settings)
+    run_slack(settings, start_worker=partial(_worker_in_process, settings))  # as `python -m bot run` does
     assert started["token"] == "xapp-1-test" and started["connected"]
     assert started["app"].client.base_url == fake.api_url  # every WebClient on SLACK_API_URL
     assert started["worker"] is started["app"].pm_notifier
+    scheduler = BackgroundScheduler()
+    started["register"](scheduler)
+    assert scheduler.get_job("standups:zones") is not None  # the Slack users' time zones, refreshed

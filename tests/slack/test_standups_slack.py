@@ -11,8 +11,8 @@ from sqlmodel import Session, func, select
 
 from bot.domain.replies import Intent
 from bot.models import StandupAnswer, StandupConfig, User
-from bot.slack.listeners.standup import refresh_user_zones
 from bot.slack.notifier import make_client
+from bot.slack.users import refresh_user_zones
 from tests.slack.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
 
 TUE = datetime(2027, 3, 30, 7, 30, tzinfo=UTC)  # 09:30 in Berlin
@@ -85,7 +85,7 @@ def test_slack_timezones_are_cached_and_refreshed_at_most_daily(week, db_engine)
 
 def test_the_worker_job_refreshes_zones_for_member_time_standups(week, db_engine):
     from bot.jobs.scheduler import build_scheduler
-    from bot.jobs.standup_jobs import refresh_zones_job
+    from bot.slack.users import refresh_zones_job
     from tests.support.slackhttp import settings_for
 
     week.fake.add_user(BEN, name="ben", tz="America/New_York")

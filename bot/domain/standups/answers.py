@@ -15,6 +15,7 @@ from bot.domain.access import role_of
 from bot.domain.errors import Invalid, NotFound, PermissionDenied
 from bot.domain.format import day as fmt_day
 from bot.domain.outbox import Kind, enqueue
+from bot.domain.projects import project_for_channel
 from bot.domain.standups.messages import answered_reply, post_late
 from bot.domain.standups.queries import ASKED_ROLES, answered_ids
 from bot.domain.standups.runs import advance_run, get_or_create_run, insert_ignore
@@ -217,3 +218,26 @@ def answer_form(*, session: Session, project: Project, user_id: str, now: dateti
                             .order_by(StandupRun.run_date.desc())).first()
     values = {FINISHED: previous.answers.get(NEXT, "")} if previous and previous.answers.get(NEXT) else {}
     return AnswerForm(run, project, questions_of(config), values, None, editing=False)
+
+
+def answer_form_for(*, session: Session, team_id: str, user_id: str, channel_id: str, run_id: int | None,
+                    now: datetime) -> AnswerForm:
+    """The form an "Answer standup" (or "Edit answer") click opens: for the
+    button's run if it still exists, else for the next run of the channel's
+    project. `NotFound` without a project; `Invalid` when editing a closed run."""
+    run = session.get(StandupRun, run_id) if run_id is not None else None
+    if run is not None:
+        project = session.get(Project, run.project_id)
+        if project is None or project.team_id != team_id:
+            raise NotFound("That standup no longer exists.")
+    else:
+        project = project_for_channel(session=session, team_id=team_id, channel_id=channel_id)
+        if project is None:
+            raise NotFound("Which project? Use the button in your standup DM, or "
+                           "`/project standup answer PROJECT ...`.")
+    form = answer_form(session=session, project=project, user_id=user_id, now=now,
+                       run_id=run.id if run else None)
+    if form.editing and form.run.state == "closed":
+        raise Invalid(f"The standup of {fmt_day(form.run.run_date, year=False)} has closed; "
+                      "your answer is in its summary.")
+    return form

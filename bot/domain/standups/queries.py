@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import Member, Project, Role, StandupAnswer, StandupParticipant, StandupRun, User
+from bot.models import (
+    Member,
+    Project,
+    Role,
+    StandupAnswer,
+    StandupConfig,
+    StandupParticipant,
+    StandupRun,
+    User,
+)
 
 ASKED_ROLES = {Role.OWNER, Role.MANAGER, Role.MEMBER}
 
@@ -58,3 +67,36 @@ def run_answers(*, session: Session, run: StandupRun) -> list[StandupAnswer]:
 def answered_ids(*, session: Session, run: StandupRun) -> set[str]:
     """Who answered a run."""
     return set(session.exec(select(StandupAnswer.user_id).where(StandupAnswer.run_id == run.id)))
+
+
+def run_in_team(*, session: Session, team_id: str, run_id: int) -> tuple[StandupRun, Project] | None:
+    """A run and its project, when both exist and belong to `team_id`."""
+    run = session.get(StandupRun, run_id)
+    project = session.get(Project, run.project_id) if run is not None else None
+    if run is None or project is None or project.team_id != team_id:
+        return None
+    return run, project
+
+
+def _member_time_projects(session: Session, team_id: str | None = None) -> list[Project]:
+    query = (select(Project).join(StandupConfig, StandupConfig.project_id == Project.id)
+             .where(StandupConfig.per_member_timezone == True))  # noqa: E712
+    if team_id is not None:
+        query = query.where(StandupConfig.team_id == team_id)
+    return list(session.exec(query.order_by(StandupConfig.id)))
+
+
+def member_time_users(*, session: Session, team_id: str) -> list[str]:
+    """People asked by the workspace's standups that prompt each member at
+    their own time (whose Slack time zones must be known), each once."""
+    projects = _member_time_projects(session, team_id)
+    asked = participants_of(session=session, projects=projects)
+    people: list[str] = []
+    for project in projects:
+        people += [u for u in asked[project.id] if u not in people]
+    return people
+
+
+def member_time_teams(*, session: Session) -> list[str]:
+    """Workspaces with a standup that prompts each member at their own time."""
+    return sorted({p.team_id for p in _member_time_projects(session)})

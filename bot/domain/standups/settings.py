@@ -13,7 +13,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.projects import validate_timezone
 from bot.domain.standups.schedule import parse_hhmm
-from bot.models import DayOff, Project, StandupConfig, utcnow
+from bot.models import DayOff, Project, StandupConfig, StandupRun, utcnow
 
 FINISHED, NEXT, BLOCKERS, CONFIDENCE = "finished", "next", "blockers", "confidence"
 
@@ -33,6 +33,12 @@ def get_config(*, session: Session, project: Project) -> StandupConfig | None:
 def questions_of(config: StandupConfig) -> list[dict]:
     return list(config.questions) or [dict(q) for q in DEFAULT_QUESTIONS]
 
+
+
+def run_questions(*, session: Session, run: StandupRun) -> list[dict]:
+    """The questions of the standup `run` belongs to (the defaults if it is gone)."""
+    config = session.get(StandupConfig, run.standup_id)
+    return questions_of(config) if config else [dict(q) for q in DEFAULT_QUESTIONS]
 
 def configure(*, session: Session, project: Project, actor: str, time_local: str | None = None,
               days: str | None = None, timezone: str | None = None, channel_id: str | None = None,

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError
+from bot.domain.home import enqueue_home_refresh
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply, Section
-from bot.slack.home import enqueue_home_refresh
 from bot.slack.ids import action_pattern
 from bot.slack.manifest import interactive
 from bot.slack.modals import (

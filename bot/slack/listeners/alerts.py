@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 from slack_sdk.models.views import View
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.domain import alerts as alert_service
 from bot.domain import projects as project_service
@@ -33,7 +33,6 @@ from bot.domain import risks as risk_service
 from bot.domain.errors import DomainError
 from bot.domain.format import mention, truncate
 from bot.domain.replies import Intent, Reply
-from bot.models import StandupAnswer, StandupRun
 from bot.slack.ids import INPUT_ACTION
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import Write, submit_view
@@ -117,29 +116,18 @@ def handle_blocker_to_risk(ack: Ack, body: dict, respond: Respond, context: Bolt
     services: Services = context["services"]
     run_id, _, user_id = click.value.partition(":")
     with services.session() as session:
-        run = session.get(StandupRun, int(run_id)) if run_id.isdigit() else None
-        answer = session.exec(select(StandupAnswer).where(StandupAnswer.run_id == (run.id if run else -1),
-                                                          StandupAnswer.user_id == user_id)).first()
-        if run is None or run.team_id != click.team_id or answer is None or not answer.blocker:
-            reply = Reply.fail("That standup answer is gone or has no blocker any more.")
-        else:
-            project = session.get(project_service.Project, run.project_id)
-            try:
-                risk, created = risk_service.add_risk_once(
-                    session=session, project=project, actor=click.user_id,
-                    title=f"Blocker: {truncate(answer.blocker, 280)}", likelihood=3, impact=3,
-                    owner=user_id, source=f"standup:{run.id}:{user_id}",
-                    description=f"Reported by {mention(user_id)} in the standup of {run.run_date:%a %d %b}.",
-                    now=services.clock())
-                alert_service.after_change(session=session, project=project, now=services.clock(),
-                                           what="risk")
-                session.commit()
-                verb = "Added" if created else "Already tracked as"
-                reply = Reply.text(f"{verb} risk R{risk.number} *{truncate(risk.title, 120)}* "
-                                   f"(owner {mention(user_id)}).")
-            except DomainError as exc:
-                session.rollback()
-                reply = Reply.fail(str(exc))
+        try:
+            project, risk, created = risk_service.add_blocker_risk(
+                session=session, team_id=click.team_id, run_id=int(run_id) if run_id.isdigit() else 0,
+                user_id=user_id, actor=click.user_id, now=services.clock())
+            alert_service.after_change(session=session, project=project, now=services.clock(), what="risk")
+            session.commit()
+            verb = "Added" if created else "Already tracked as"
+            reply = Reply.text(f"{verb} risk R{risk.number} *{truncate(risk.title, 120)}* "
+                               f"(owner {mention(user_id)}).")
+        except DomainError as exc:
+            session.rollback()
+            reply = Reply.fail(str(exc))
     tell(respond, reply)
     services.kick()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App, BoltContext
 
-from bot.slack.home import enqueue_home_refresh
+from bot.domain.home import enqueue_home_refresh
 from bot.slack.idempotency import claim
 from bot.slack.manifest import subscribe
 from bot.slack.services import Services

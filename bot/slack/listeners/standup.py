@@ -1,6 +1,6 @@
 """Standups in Slack: the "Answer standup" button opens the modal, its
-submission stores the answer; and `refresh_user_zones` keeps each person's
-Slack timezone (users.info) cached for per-member standup times.
+submission stores the answer; `/project standup` opens the settings form.
+(Each person's Slack time zone, for per-member times: `bot.slack.users`.)
 
 Prompts, reminders and summaries are outbox messages from
 `bot.domain.standups`; nothing here posts directly.
@@ -8,21 +8,18 @@ Prompts, reminders and summaries are outbox messages from
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot.domain import calendar, members, standups
+from bot.domain import calendar, standups
 from bot.domain import projects as project_service
-from bot.domain.errors import DomainError, Invalid, NotFound
-from bot.domain.format import day
+from bot.domain.errors import DomainError, Invalid
 from bot.domain.replies import Intent, Reply, Section
-from bot.models import Project, StandupConfig, StandupRun, User
+from bot.models import StandupConfig
 from bot.slack.idempotency import claim
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import submit_view
@@ -38,9 +35,6 @@ from bot.slack.modals.standups import (
 )
 from bot.slack.render import cut
 from bot.slack.services import Services
-
-log = logging.getLogger(__name__)
-ZONE_MAX_AGE = timedelta(hours=20)
 
 
 def register(app: App) -> None:
@@ -109,20 +103,6 @@ def handle_settings_submission(ack: Ack, body: dict, context: BoltContext) -> No
     submit_view(ack, body, context, write_settings, error_block="close")
 
 
-def _project_for(session: Session, click: Click, run: StandupRun | None) -> Project:
-    if run is not None:
-        project = session.get(Project, run.project_id)
-        if project is not None and project.team_id == click.team_id:
-            return project
-        raise NotFound("That standup no longer exists.")
-    project = project_service.project_for_channel(session=session, team_id=click.team_id,
-                                                  channel_id=click.channel_id)
-    if project is None:
-        raise NotFound("Which project? Use the button in your standup DM, or "
-                       "`/project standup answer PROJECT ...`.")
-    return project
-
-
 def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Respond,
                           context: BoltContext) -> None:
     """Open the answer modal for the button's run (or the channel project's next one)."""
@@ -131,13 +111,9 @@ def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Resp
     services: Services = context["services"]
     with services.session() as session:
         try:
-            run = session.get(StandupRun, int(click.value)) if click.value.isdigit() else None
-            project = _project_for(session, click, run)
-            form = standups.answer_form(session=session, project=project, user_id=click.user_id,
-                                        now=services.clock(), run_id=run.id if run else None)
-            if form.editing and form.run.state == "closed":
-                raise Invalid(f"The standup of {day(form.run.run_date, year=False)} has closed; "
-                              "your answer is in its summary.")
+            form = standups.answer_form_for(session=session, team_id=click.team_id, user_id=click.user_id,
+                                            channel_id=click.channel_id, now=services.clock(),
+                                            run_id=int(click.value) if click.value.isdigit() else None)
             view = render_answer_modal(form, channel_id=click.channel_id)
             session.commit()  # an early answer's run is created here
         except DomainError as exc:
@@ -155,11 +131,11 @@ def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None
     user_id = (body.get("user") or {}).get("id", "")
     metadata, answers, confidence = read_answer(view)
     with services.session() as session:
-        run = session.get(StandupRun, int(metadata.get("run") or 0))
-        project = session.get(Project, run.project_id) if run else None
-        if run is None or project is None or project.team_id != team_id:
+        found = standups.run_in_team(session=session, team_id=team_id, run_id=int(metadata.get("run") or 0))
+        if found is None:
             ack(response_action="errors", errors={standups.FINISHED: "That standup no longer exists."})
             return
+        run, project = found
         if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:{view.get('hash', '')}"):
             ack()
             return
@@ -169,51 +145,10 @@ def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None
             session.commit()
         except DomainError as exc:
             session.rollback()
-            block = standups.CONFIDENCE if "onfidence" in str(exc) else _first_block(session, run)
+            block = (standups.CONFIDENCE if "onfidence" in str(exc)
+                     else standups.run_questions(session=session, run=run)[0]["id"])
             ack(response_action="errors", errors={block: cut(str(exc), 150)})
             return
     ack()
     services.kick()
 
-
-def _first_block(session: Session, run: StandupRun) -> str:
-    config = session.get(StandupConfig, run.standup_id)
-    return standups.questions_of(config)[0]["id"] if config else standups.FINISHED
-
-
-def refresh_user_zones(*, session: Session, client: WebClient, team_id: str, now: datetime,
-                       user_ids: list[str] | None = None) -> int:
-    """Cache name and timezone from users.info for standup participants whose
-    cache is older than ~a day (all of `user_ids` if given); returns how many."""
-    if user_ids is None:
-        user_ids = zone_users(session=session, team_id=team_id)
-    fresh = {u.user_id for u in session.exec(select(User).where(
-        User.team_id == team_id, User.user_id.in_(user_ids), User.refreshed_at.is_not(None),
-        User.refreshed_at > now - ZONE_MAX_AGE))}
-    refreshed = 0
-    for user_id in [u for u in user_ids if u not in fresh]:
-        try:
-            info = client.users_info(user=user_id)["user"]
-        except SlackApiError as exc:
-            log.warning("users.info %s failed: %s", user_id, exc.response.get("error", ""))
-            continue
-        user = members.remember_user(session=session, team_id=team_id, user_id=user_id,
-                                     name=info.get("name", ""), timezone=info.get("tz") or "")
-        user.is_bot, user.deleted = bool(info.get("is_bot")), bool(info.get("deleted"))
-        user.refreshed_at = now
-        session.add(user)
-        refreshed += 1
-    session.flush()
-    return refreshed
-
-
-def zone_users(*, session: Session, team_id: str) -> list[str]:
-    """People asked by standups that prompt each member at their own time."""
-    people: list[str] = []
-    for config in session.exec(select(StandupConfig).where(StandupConfig.team_id == team_id,
-                                                           StandupConfig.per_member_timezone == True)):  # noqa: E712
-        project = session.get(Project, config.project_id)
-        if project is not None:
-            people += [u for u in standups.participants_for(session=session, project=project)
-                       if u not in people]
-    return people

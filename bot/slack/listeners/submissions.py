@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
+from bot.domain import audit
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
 from bot.domain.errors import Conflict, DomainError
 from bot.domain.format import day, mention, money
+from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.slack.home import audit_mark, enqueue_home_refreshes
 from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
@@ -64,7 +65,7 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
         if not claim(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}"):
             ack()  # a second submission of the same modal: already done
             return
-        mark = audit_mark(session)
+        mark = audit.last_id(session)
         try:
             today = services.clock().astimezone(ZoneInfo(services.settings.default_timezone)).date()
             reply = write(session, values, {**who, "today": today})

@@ -1,0 +1,95 @@
+"""The App Home's data: a person's open tasks and projects, and who needs
+their Home re-published after a change.
+
+`enqueue_home_refreshes()` looks at the audit rows a request wrote and queues
+a `PUBLISH_HOME` outbox row for every person the change concerns (the actor,
+a task's assignee, a project's owner); the transport renders the Home when
+the row is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from bot.domain.outbox import Kind, enqueue
+from bot.models import AuditEntry, Member, OutboxMessage, Project, ProjectState, Task, TaskStatus
+
+OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+
+
+def project_today(project: Project, now: datetime) -> date:
+    """Today in the project's zone."""
+    return now.astimezone(ZoneInfo(project.timezone)).date()
+
+
+def my_open_tasks(*, session: Session, team_id: str, user_id: str, now: datetime) -> list[tuple[Task, Project]]:
+    """Open tasks assigned to the user in open projects: overdue first, then by due date."""
+    rows = session.exec(
+        select(Task, Project).join(Project, Project.id == Task.project_id)
+        .where(Task.team_id == team_id, Task.assignee_user_id == user_id,
+               Task.status != TaskStatus.DONE, Project.state.in_(OPEN_STATES))
+    ).all()
+
+    def order(row: tuple[Task, Project]):
+        task, project = row
+        overdue = task.due_date is not None and task.due_date < project_today(project, now)
+        return (not overdue, task.due_date is None, task.due_date or date.max, project.key, task.number)
+
+    return sorted(rows, key=order)
+
+
+def my_projects(*, session: Session, team_id: str, user_id: str) -> list[Project]:
+    """Open projects the user owns or is an active member of."""
+    member_of = select(Member.project_id).where(Member.team_id == team_id, Member.user_id == user_id,
+                                                Member.active == True)  # noqa: E712
+    return list(session.exec(
+        select(Project).where(Project.team_id == team_id, Project.state.in_(OPEN_STATES),
+                              or_(Project.owner_user_id == user_id, Project.id.in_(member_of)))
+        .order_by(Project.due_date.is_(None), Project.due_date, Project.key)
+    ))
+
+
+def concerned_users(*, session: Session, team_id: str, since_audit_id: int) -> set[str]:
+    """Everyone whose Home a change after `since_audit_id` affects."""
+    users: set[str] = set()
+    entries = session.exec(select(AuditEntry).where(AuditEntry.team_id == team_id,
+                                                    AuditEntry.id > since_audit_id)).all()
+    for entry in entries:
+        if entry.user_id:
+            users.add(entry.user_id)
+        before_after = {**entry.before, **entry.after}
+        if before_after.get("assignee_user_id"):
+            users.add(before_after["assignee_user_id"])
+        if entry.entity == "task" and entry.entity_id:
+            task = session.get(Task, entry.entity_id)
+            if task is not None and task.assignee_user_id:
+                users.add(task.assignee_user_id)
+        if entry.project_id:
+            project = session.get(Project, entry.project_id)
+            if project is not None and project.owner_user_id:
+                users.add(project.owner_user_id)
+    return users
+
+
+def enqueue_home_refresh(*, session: Session, team_id: str, user_id: str, cause: str) -> bool:
+    """Queue a Home re-publish for one user unless one is already pending."""
+    pending = session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id,
+        OutboxMessage.kind == str(Kind.PUBLISH_HOME), OutboxMessage.state == "pending")).first()
+    if pending:
+        return False
+    _, created = enqueue(session=session, team_id=team_id, key=f"home:{team_id}:{user_id}:{cause}"[:200],
+                         kind=Kind.PUBLISH_HOME, user_id=user_id)
+    return created
+
+
+def enqueue_home_refreshes(*, session: Session, team_id: str, since_audit_id: int, cause: str) -> set[str]:
+    """Queue Home re-publishes for everyone a change concerns; returns them."""
+    users = concerned_users(session=session, team_id=team_id, since_audit_id=since_audit_id)
+    for user_id in sorted(users):
+        enqueue_home_refresh(session=session, team_id=team_id, user_id=user_id, cause=cause)
+    return users
