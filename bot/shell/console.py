@@ -14,10 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.commands import Context, dispatch
+from bot.commands.runner import CommandRunner, check_alerts
 from bot.config import Settings
-from bot.domain import audit, members
-from bot.domain.alerts import after_audited_changes
+from bot.domain import members
 from bot.domain.demo import DEMO_CHANNELS, DEMO_TEAM, seed_demo
 from bot.models import Project
 from bot.shell.notifier import ShellNotifier
@@ -48,6 +47,11 @@ class Shell:
         self.user_id = self._user_id(user)
         self.channel_id = self._channel_id(channel)
         self.notifier = ShellNotifier(channels=self.channels)
+        # The shell's command runner: after a change the risk detectors run at
+        # once, so their alerts print with the reply (no App Home to refresh).
+        self.runner = CommandRunner(engine, clock=clock, default_timezone=settings.default_timezone,
+                                    default_currency=settings.default_currency)
+        self.runner.after_change(check_alerts, deferred=True)
 
     # people and channels, created on first mention
     def _names(self) -> dict[str, str]:
@@ -113,16 +117,8 @@ class Shell:
         return self.run_command(self.translate(line))
 
     def run_command(self, text: str) -> str:
-        with Session(self.engine, expire_on_commit=False) as session:
-            ctx = Context(session=session, team_id=self.team_id, user_id=self.user_id,
-                          channel_id=self.channel_id, now=self.clock(),
-                          default_timezone=self.settings.default_timezone,
-                          default_currency=self.settings.default_currency)
-            reply = dispatch(text, ctx)
-            mark = None if reply.error else audit.mark_before_changes(session)
-            if mark is not None and after_audited_changes(session=session, team_id=self.team_id,
-                                                          since_audit_id=mark, now=ctx.now):
-                session.commit()
+        reply = self.runner.run(text, team_id=self.team_id, user_id=self.user_id, channel_id=self.channel_id)
+        with Session(self.engine) as session:
             names = members.user_names(session=session, team_id=self.team_id)
         out = render_text(reply, names, self.channels)
         sent = self.deliver(names)
