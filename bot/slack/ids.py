@@ -42,6 +42,11 @@ class ViewId(StrEnum):
     ADD_TASK = "add_task"
     ADD_MILESTONE = "add_milestone"
     EDIT_PROJECT = "edit_project"
+    ADD_RISK = "add_risk"
+    ALERT_ASSIGN = "alert_assign"
+    STANDUP_ANSWER = "standup_answer"
+    STANDUP_SETTINGS = "standup_settings"
+    REPLY = "reply"  # a reply shown in a modal (it takes no submission)
     HOME = "home"
 
 
@@ -62,6 +67,14 @@ class BlockId(StrEnum):
     ESTIMATE = "estimate"
     MILESTONE = "milestone"
     EFFORT = "effort"
+    RISK_TITLE = "risk_title"
+    LIKELIHOOD = "risk_likelihood"
+    IMPACT = "risk_impact"
+    RISK_OWNER = "risk_owner"
+    MITIGATION = "risk_mitigation"
+    REVIEW = "risk_review"
+    RESPONSE = "risk_response"
+    ALERT_ASSIGNEE = "alert_assignee"
 
 
 class ShortcutId(StrEnum):

@@ -12,12 +12,9 @@ from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Project, Task
 from bot.slack import render
 from bot.slack.home import home_reply
-from bot.slack.modals import (
-    render_add_milestone_modal,
-    render_add_task_modal,
-    render_edit_project_modal,
-    render_new_project_modal,
-)
+from bot.slack.modals.milestones import render_add_milestone_modal
+from bot.slack.modals.projects import render_edit_project_modal, render_new_project_modal
+from bot.slack.modals.tasks import render_add_task_modal
 from tests.conftest import FROZEN_NOW
 from tests.support.factories import OWNER, make_project
 from tests.support.helpers import Runner

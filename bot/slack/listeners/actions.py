@@ -14,23 +14,17 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.views import View
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import projects as project_service
-from bot.domain.errors import DomainError
 from bot.domain.home import enqueue_home_refresh
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply, Section
-from bot.slack.ids import action_pattern
+from bot.slack.ids import ViewId, action_pattern
 from bot.slack.manifest import interactive
-from bot.slack.modals import (
-    render_add_milestone_modal,
-    render_add_task_modal,
-    render_edit_project_modal,
-    render_new_project_modal,
-)
-from bot.slack.render import SURFACE_BLOCKS, render_blocks, render_message, source_of
+from bot.slack.modals.openers import Opening, open_modal
+from bot.slack.modals.replies import render_reply_modal
+from bot.slack.render import render_message, source_of
 from bot.slack.services import Services
 
 
@@ -88,26 +82,21 @@ class Click:
         return key, number
 
 
-def _show(click: Click, reply: Reply, respond: Respond, client: WebClient, *, source: str = "") -> None:
+def _show(click: Click, reply: Reply, respond: Respond, client: WebClient, context: BoltContext, *,
+          source: str = "") -> None:
     """Put `reply` where the click happened: replace the message, update the modal,
     or (from the Home tab) open it in a modal. An error never replaces anything:
     it goes to the clicker alone."""
     if reply.error and not (click.in_modal or click.on_home):
         tell(respond, reply)
     elif click.in_modal:
-        client.views_update(view_id=click.view["id"], view=_reply_modal(reply))
+        client.views_update(view_id=click.view["id"], view=render_reply_modal(reply))
     elif click.on_home:
-        client.views_open(trigger_id=click.trigger_id, view=_reply_modal(reply))
+        open_modal(client, context["services"], ViewId.REPLY, trigger_id=click.trigger_id,
+                   opening=Opening(team_id=click.team_id, user_id=click.user_id, context={"reply": reply}),
+                   tell=lambda text: tell(respond, Reply.fail(text)))
     else:
         respond(replace_original=True, response_type="ephemeral", **render_message(reply, source=source))
-
-
-def _reply_modal(reply: Reply) -> View:
-    from slack_sdk.models.blocks import PlainTextObject
-
-    title = (reply.title or "Project")[:24]
-    return View(type="modal", title=PlainTextObject(text=title), close=PlainTextObject(text="Close"),
-                blocks=render_blocks(reply, limit=SURFACE_BLOCKS))
 
 
 def _run(context: BoltContext, click: Click, text: str) -> Reply:
@@ -149,7 +138,7 @@ def command_button(text_for: Callable[[Click], str], *, changes: bool) -> Callab
         click = Click(body)
         text = text_for(click)
         reply, source = _changed(context, click, text) if changes else (_run(context, click, text), text)
-        _show(click, reply, respond, client, source=source)
+        _show(click, reply, respond, client, context, source=source)
 
     return handler
 
@@ -176,7 +165,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
     services: Services = context["services"]
     reply = _run(context, click, f"status {click.value}")
     if reply.error:
-        _show(click, reply, respond, client)
+        _show(click, reply, respond, client, context)
         return
     reply.ephemeral = False
     reply.buttons = [b for b in reply.buttons if b.intent is not Intent.POST_STATUS]
@@ -186,7 +175,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
         channel, name = project.channel_id or click.channel_id, project.name
         if not channel:
             _show(click, Reply.fail("This project has no channel yet: `/project link #channel` first."),
-                  respond, client)
+                  respond, client, context)
             return
         try:
             enqueue(session=session, team_id=click.team_id, kind=Kind.POST, channel_id=channel,
@@ -207,48 +196,27 @@ def tell(respond: Respond, reply: Reply) -> None:
     respond(replace_original=False, response_type="ephemeral", **render_message(reply))
 
 
-def _open_project_modal(body: dict, client: WebClient, context: BoltContext,
-                        build: Callable[..., View], **extra: object) -> None:
-    click = Click(body)
-    services: Services = context["services"]
-    with services.session() as session:
-        try:
-            project = project_service.get_project(session=session, team_id=click.team_id, key=click.value)
-        except DomainError as exc:
-            client.chat_postEphemeral(channel=click.channel_id, user=click.user_id, text=str(exc))
-            return
-        kwargs = {k: v(project) if callable(v) else v for k, v in extra.items()}
-        client.views_open(trigger_id=click.trigger_id,
-                          view=build(project=project, channel_id=click.channel_id, **kwargs))
+def _open(modal: ViewId) -> Callable[..., None]:
+    """A button that opens `modal` for the project in its value; a project
+    that is gone is said to the clicker alone."""
+
+    def handler(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ack()
+        click = Click(body)
+        context_of = {} if modal is ViewId.NEW_PROJECT else {"project": click.value}
+        open_modal(client, context["services"], modal, trigger_id=click.trigger_id,
+                   opening=Opening(team_id=click.team_id, user_id=click.user_id,
+                                   channel_id=click.channel_id, context=context_of),
+                   tell=lambda text: client.chat_postEphemeral(channel=click.channel_id, user=click.user_id,
+                                                               text=text))
+
+    return handler
 
 
-def handle_add_task(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    ack()
-    _open_project_modal(body, client, context, render_add_task_modal)
-
-
-def handle_add_milestone(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    ack()
-    _open_project_modal(body, client, context, render_add_milestone_modal)
-
-
-def handle_edit_project(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    ack()
-    _open_project_modal(body, client, context, render_edit_project_modal, budget_text=_plain_amount)
-
-
-def _plain_amount(project) -> str:
-    """The budget as a bare number ("25000", "1200.50") that reads back unchanged in any currency."""
-    if project.budget_cents is None:
-        return ""
-    whole, cents = divmod(project.budget_cents, 100)
-    return f"{whole}.{cents:02d}" if cents else str(whole)
-
-
-def handle_new_project(ack: Ack, body: dict, client: WebClient) -> None:
-    ack()
-    click = Click(body)
-    client.views_open(trigger_id=click.trigger_id, view=render_new_project_modal(channel_id=click.channel_id))
+handle_add_task = _open(ViewId.ADD_TASK)
+handle_add_milestone = _open(ViewId.ADD_MILESTONE)
+handle_edit_project = _open(ViewId.EDIT_PROJECT)
+handle_new_project = _open(ViewId.NEW_PROJECT)
 
 
 def handle_refresh_home(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -19,7 +19,7 @@ from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.manifest import slash_command
-from bot.slack.modals import OPENERS
+from bot.slack.modals.openers import OPENERS, Opening, open_modal
 from bot.slack.render import render_message
 from bot.slack.services import Services
 
@@ -68,13 +68,14 @@ def _answer(reply: Reply, *, services: Services, command: dict, send: Callable[.
     acknowledgement, or the response_url once acknowledged); charts follow."""
     team_id, channel_id = command.get("team_id", ""), command.get("channel_id", "")
     trigger_id = command.get("trigger_id", "")
-    opener = OPENERS.get(reply.open_modal or "")
-    if opener is not None:
+    if reply.open_modal in OPENERS:
         if not acked:
             send()
+        opening = Opening(team_id=team_id, user_id=command.get("user_id", ""), channel_id=channel_id,
+                          context=reply.modal_context)
         try:
-            client.views_open(trigger_id=trigger_id, view=opener(services, team_id=team_id, channel_id=channel_id,
-                                                                 context=reply.modal_context))
+            open_modal(client, services, reply.open_modal, trigger_id=trigger_id, opening=opening,
+                       tell=lambda text: respond(response_type="ephemeral", **render_message(Reply.fail(text))))
         except SlackApiError as exc:  # e.g. trigger_expired: show the reply's own hint instead
             log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
             respond(response_type="ephemeral", **render_message(reply))

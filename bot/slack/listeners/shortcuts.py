@@ -10,11 +10,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.domain import projects as project_service
-from bot.slack.ids import ShortcutId
+from bot.slack.ids import ShortcutId, ViewId
 from bot.slack.manifest import shortcut
-from bot.slack.modals import render_add_task_modal, render_new_project_modal
-from bot.slack.services import Services
+from bot.slack.modals.openers import Opening, open_modal
 
 
 def register(app: App) -> None:
@@ -24,24 +22,27 @@ def register(app: App) -> None:
              description="Make this message a task in the channel's project")(handle_task_from_message)
 
 
-def handle_new_project(ack: Ack, body: dict, client: WebClient) -> None:
+def handle_new_project(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=render_new_project_modal())
+    open_modal(client, context["services"], ViewId.NEW_PROJECT, trigger_id=body["trigger_id"],
+               opening=Opening(team_id=_team(body), user_id=_user(body)),
+               tell=lambda text: None)  # the empty form always builds
 
 
 def handle_task_from_message(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    services: Services = context["services"]
-    team_id = (body.get("team") or {}).get("id", "")
     channel_id = (body.get("channel") or {}).get("id", "")
-    user_id = (body.get("user") or {}).get("id", "")
-    with services.session() as session:
-        project = project_service.project_for_channel(session=session, team_id=team_id, channel_id=channel_id)
-        if project is None:
-            client.chat_postEphemeral(channel=channel_id, user=user_id,
-                                      text="This channel has no project: `/project link PROJECT #channel` first.")
-            return
-        text = ((body.get("message") or {}).get("text") or "").strip()
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=render_add_task_modal(project=project, channel_id=channel_id,
-                                                     title=text.splitlines()[0] if text else ""))
+    text = ((body.get("message") or {}).get("text") or "").strip()
+    open_modal(client, context["services"], ViewId.ADD_TASK, trigger_id=body["trigger_id"],
+               opening=Opening(team_id=_team(body), user_id=_user(body), channel_id=channel_id,
+                               context={"title": text.splitlines()[0] if text else ""}),
+               tell=lambda message: client.chat_postEphemeral(channel=channel_id, user=_user(body),
+                                                              text=message))
+
+
+def _team(body: dict) -> str:
+    return (body.get("team") or {}).get("id", "")
+
+
+def _user(body: dict) -> str:
+    return (body.get("user") or {}).get("id", "")

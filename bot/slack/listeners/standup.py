@@ -8,62 +8,34 @@ Prompts, reminders and summaries are outbox messages from
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot.domain import calendar, standups
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError, Invalid
 from bot.domain.replies import Intent, Reply, Section
-from bot.models import StandupConfig
 from bot.slack.idempotency import claim
+from bot.slack.ids import ViewId
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import submit_view
 from bot.slack.manifest import needs_scopes
-from bot.slack.modals import OPENERS, FieldErrors, Submitted
-from bot.slack.modals.standups import (
-    ANSWER_VIEW,
-    SETTINGS_VIEW,
-    read_answer,
-    read_settings,
-    render_answer_modal,
-    render_settings_modal,
-)
+from bot.slack.modals.inputs import FieldErrors, Submitted
+from bot.slack.modals.openers import Opening, open_modal
+from bot.slack.modals.standups import read_answer, read_settings
 from bot.slack.render import cut
 from bot.slack.services import Services
 
 
 def register(app: App) -> None:
     on_intent(app, Intent.ANSWER_STANDUP)(handle_answer_standup)
-    app.view(ANSWER_VIEW)(handle_answer_submission)
-    app.view(SETTINGS_VIEW)(handle_settings_submission)
-    OPENERS[SETTINGS_VIEW] = open_settings
+    app.view(str(ViewId.STANDUP_ANSWER))(handle_answer_submission)
+    app.view(str(ViewId.STANDUP_SETTINGS))(handle_settings_submission)
     needs_scopes(app, "users:read")
 
 
 # --- settings modal -----------------------------------------------------------------------
-
-
-def open_settings(services: Services, *, team_id: str, channel_id: str, context: dict) -> View:
-    """`/project standup` in Slack: the settings as a form (current values or defaults)."""
-    with services.session() as session:
-        project = project_service.get_project(session=session, team_id=team_id, key=context.get("project", ""))
-        config = standups.get_config(session=session, project=project) or StandupConfig(
-            team_id=team_id, project_id=project.id)
-        start = datetime.strptime(config.time_local, "%H:%M")
-        close = (start + timedelta(minutes=config.close_after_minutes)).strftime("%H:%M")
-        holidays = config.holidays_country + (f"-{config.holidays_subdiv}" if config.holidays_subdiv else "")
-        return render_settings_modal(
-            project_key=project.key, project_name=project.name, timezone=project.timezone,
-            channel_id=config.channel_id or project.channel_id or channel_id or None,
-            config={"time": config.time_local, "days": calendar.format_weekdays(standups.weekdays_of(config)),
-                    "timezone": config.timezone, "holidays": holidays, "close": close,
-                    "remind": config.reminder_at_pct, "per_member": config.per_member_timezone,
-                    "thread": config.answers_in_thread})
 
 
 def write_settings(session: Session, values: Submitted, who: dict) -> Reply:
@@ -108,19 +80,10 @@ def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Resp
     """Open the answer modal for the button's run (or the channel project's next one)."""
     ack()
     click = Click(body)
-    services: Services = context["services"]
-    with services.session() as session:
-        try:
-            form = standups.answer_form_for(session=session, team_id=click.team_id, user_id=click.user_id,
-                                            channel_id=click.channel_id, now=services.clock(),
-                                            run_id=int(click.value) if click.value.isdigit() else None)
-            view = render_answer_modal(form, channel_id=click.channel_id)
-            session.commit()  # an early answer's run is created here
-        except DomainError as exc:
-            session.rollback()
-            tell(respond, Reply.fail(str(exc)))
-            return
-    client.views_open(trigger_id=click.trigger_id, view=view)
+    open_modal(client, context["services"], ViewId.STANDUP_ANSWER, trigger_id=click.trigger_id,
+               opening=Opening(team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
+                               context={"run": click.value}),
+               tell=lambda text: tell(respond, Reply.fail(text)))
 
 
 def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -29,14 +29,8 @@ from bot.domain.replies import Button, Intent, Reply, Section
 from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
-from bot.slack.modals import (
-    EDIT_LIMITS,
-    FieldErrors,
-    Submitted,
-    read_hours,
-    read_money,
-    shown_in_edit,
-)
+from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money
+from bot.slack.modals.projects import EDIT_LIMITS, shown_in_edit
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)

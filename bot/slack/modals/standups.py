@@ -1,8 +1,10 @@
-"""The "Answer standup" modal: built from an `AnswerForm`, read back into answers.
+"""The standup modals: "Answer standup" and the settings form.
 
-One multiline input per question (block id = question id, e.g. `finished`),
+The answer modal is built from an `AnswerForm` and read back into answers:
+one multiline input per question (block id = question id, e.g. `finished`),
 the confidence as a 1-5 select, and the run in `private_metadata`. The
-previous answer's "next" arrives pre-filled as this "finished".
+previous answer's "next" arrives pre-filled as this "finished". The
+settings form (`/project standup` in Slack) shows every setting as a field.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from slack_sdk.models.views import View
 
 from bot.domain import standups
 from bot.domain.format import day
-from bot.slack.ids import INPUT_ACTION
+from bot.slack.ids import INPUT_ACTION, ViewId
 from bot.slack.render import cut
 
-ANSWER_VIEW = "standup_answer"
 CONFIDENCE_LABELS = {1: "1 · worried", 2: "2 · doubtful", 3: "3 · okay", 4: "4 · confident", 5: "5 · sure"}
 MAX_INPUT = standups.MAX_ANSWER
 
@@ -55,7 +56,7 @@ def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> V
         blocks.append(InputBlock(block_id=qid, label=PlainTextObject(text=cut(question["text"], 150)),
                                  element=element, optional=True))
     return View(
-        type="modal", callback_id=ANSWER_VIEW, title=PlainTextObject(text="Standup"),
+        type="modal", callback_id=str(ViewId.STANDUP_ANSWER), title=PlainTextObject(text="Standup"),
         submit=PlainTextObject(text="Save" if form.editing else "Send"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=json.dumps({"run": form.run.id, "project": form.project.key,
@@ -81,7 +82,6 @@ def read_answer(view: dict) -> tuple[dict, dict[str, str], int | None]:
 
 # --- the settings modal (`/project standup` in Slack) ----------------------------------
 
-SETTINGS_VIEW = "standup_settings"
 SETTINGS_FIELDS = ("time", "days", "timezone", "channel", "holidays", "close", "remind", "zones", "answers")
 
 
@@ -124,7 +124,7 @@ def render_settings_modal(*, project_key: str, project_name: str, timezone: str,
         _choice("answers", "Answers", {"thread": "In the summary's thread", "inline": "In the summary"},
                 "thread" if config["thread"] else "inline"),
     ]
-    return View(type="modal", callback_id=SETTINGS_VIEW, title=PlainTextObject(text="Standup"),
+    return View(type="modal", callback_id=str(ViewId.STANDUP_SETTINGS), title=PlainTextObject(text="Standup"),
                 submit=PlainTextObject(text="Save"), close=PlainTextObject(text="Cancel"),
                 private_metadata=json.dumps({"project": project_key, "channel": channel_id or ""}),
                 blocks=blocks)
