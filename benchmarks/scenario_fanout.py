@@ -3,7 +3,7 @@ enforces Slack's limits: one message per second per channel and a workspace
 cap per minute (default 600), answering 429 with Retry-After.
 
 The run is opened with `standup now` (all 1,000 prompts enter the outbox in
-one transaction); the dispatcher then delivers through the Slack notifier, as
+one transaction); the outbox sender then delivers through the Slack notifier, as
 the worker does. The theoretical minimum is set by the workspace cap: with N
 messages and a cap of C a minute, the last window opens after
 (ceil(N / C) - 1) minutes.

@@ -3,7 +3,7 @@
 10,000 projects, each with a standup, spread over every IANA zone; 500 of them
 are set so their local standup time falls on the same UTC minute. A worker
 subprocess (the real `lead` loop: leader lease, APScheduler with its
-SQLAlchemy job store, outbox dispatcher, Slack notifier against the fake Web
+SQLAlchemy job store, outbox senders, Slack notifier against the fake Web
 API) reports its start-up time and memory; lateness is measured from that
 minute to each run's first prompt leaving the outbox (the fake receiving it).
 Runs open `OPEN_AHEAD` before their minute, so the minute itself only sends.

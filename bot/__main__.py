@@ -146,7 +146,7 @@ def manifest(socket_mode: bool, url: str | None, oauth: bool) -> None:
 
 @cli.command()
 def worker() -> None:
-    """Run the scheduler and outbox dispatcher (one leader among workers)."""
+    """Run the scheduler and the outbox senders (one leader among workers)."""
     settings = _settings()
     _setup_logging(settings)
     from bot.jobs.worker import run_worker

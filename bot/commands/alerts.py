@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.grammar import Kind, UsageError, parse_int
 from bot.commands.registry import Args, Context, command
+from bot.domain import alert_actions as actions
 from bot.domain import alerts as svc
 from bot.domain.detectors import THRESHOLDS, limits_for
 from bot.domain.format import mention, truncate
@@ -88,8 +89,8 @@ def alerts_set(ctx: Context, args: Args) -> Reply:
             value = float(raw.rstrip("%"))
         except ValueError:
             raise UsageError(f"Expected a number or `default` for `{name}` (got `{raw}`).") from None
-    in_force = svc.set_threshold(session=ctx.session, project=project, actor=ctx.user_id,
-                                 name=str(name), value=value)
+    in_force = actions.set_threshold(session=ctx.session, project=project, actor=ctx.user_id,
+                                     name=str(name), value=value)
     svc.check_project(session=ctx.session, project=project, now=ctx.now)
     note = " (the default)" if value is None else ""
     return Reply.text(f"`{name}` is now *{in_force:g}*{note} for {project.name}.")
@@ -108,8 +109,8 @@ def alerts_ack(ctx: Context, args: Args) -> Reply:
     """Acknowledge an alert: you have seen it and are on it."""
     alert, project = _take_alert(ctx, args)
     args.expect_end()
-    changed = svc.acknowledge(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
-                              now=ctx.now)
+    changed = actions.acknowledge(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
+                                  now=ctx.now)
     return Reply.text(f"A{alert.id} acknowledged." if changed else f"A{alert.id} was already acknowledged.")
 
 
@@ -119,8 +120,8 @@ def alerts_snooze(ctx: Context, args: Args) -> Reply:
     alert, project = _take_alert(ctx, args)
     length = args.take_word(what="how long", choices=["day", "week"])
     args.expect_end()
-    until = svc.snooze(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
-                       days=1 if length == "day" else 7, now=ctx.now)
+    until = actions.snooze(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
+                           days=1 if length == "day" else 7, now=ctx.now)
     local = until.astimezone(ZoneInfo(project.timezone or "UTC"))
     return Reply.text(f"A{alert.id} snoozed until {local:%a %d %b %H:%M} ({project.timezone}).")
 
@@ -131,8 +132,8 @@ def alerts_assign(ctx: Context, args: Args) -> Reply:
     alert, project = _take_alert(ctx, args)
     user = args.take_user()
     args.expect_end()
-    svc.assign(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
-               assignee=str(user), now=ctx.now)
+    actions.assign(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
+                   assignee=str(user), now=ctx.now)
     return Reply.text(f"A{alert.id} is now followed up by {mention(user)}.")
 
 
@@ -141,8 +142,8 @@ def alerts_risk(ctx: Context, args: Args) -> Reply:
     """Put an alert's condition into the risk register."""
     alert, project = _take_alert(ctx, args)
     args.expect_end()
-    risk, created = svc.to_risk(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
-                                now=ctx.now)
+    risk, created = actions.to_risk(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
+                                    now=ctx.now)
     verb = "Added" if created else "Already tracked as"
     return Reply.text(f"{verb} risk R{risk.number} *{truncate(risk.title, 120)}* "
                       f"(score {risk.likelihood * risk.impact}). `/project risk update {risk.number} ...` "

@@ -10,7 +10,8 @@
   condition returns;
 - a condition that cleared is marked resolved in place (or withdrawn, if its
   post is still waiting for the morning).
-Buttons: acknowledge, snooze a day or a week, assign an owner, make it a risk.
+What people do to an alert (acknowledge, snooze, assign, make it a risk) is
+`bot.domain.alert_actions`.
 """
 
 from __future__ import annotations
@@ -23,22 +24,19 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.domain import audit, outbox
-from bot.domain import risks as risk_service
-from bot.domain.access import Action, require
+from bot.domain import outbox
 from bot.domain.detectors import (
     DETECTORS,
     SEVERITY_RANK,
-    THRESHOLDS,
     Finding,
     limits_for,
     load_snapshot,
     run_detectors,
 )
-from bot.domain.errors import Invalid, NotFound
+from bot.domain.errors import NotFound
 from bot.domain.format import day, mention, money
 from bot.domain.replies import Button, Field, Intent, Reply, Section
-from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState, Risk
+from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState
 
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
 ACTIVE_STATES = (OPEN, ACKNOWLEDGED, SNOOZED)
@@ -157,7 +155,8 @@ def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
 # --- messages -----------------------------------------------------------------------
 
 
-def _set_details(alert: Alert, **changes) -> None:
+def set_details(alert: Alert, **changes) -> None:
+    """Change some of an alert's details (a new dict, so the JSON column sees it)."""
     alert.details = {**(alert.details or {}), **changes}
 
 
@@ -166,7 +165,7 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
     """Post the alert anew (and DM the owner if critical), after quiet hours."""
     n = int(alert.details.get("posts", 0)) + 1
     wait = quiet_until(project, now, limits)
-    _set_details(alert, posts=n)
+    set_details(alert, posts=n)
     alert.channel_id = project.channel_id
     alert.message_ts = None
     reply = render_alert(alert, project, now)
@@ -175,13 +174,13 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
         outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.POST,
                        reply=reply, channel_id=project.channel_id, project_id=project.id,
                        not_before=wait)
-        _set_details(alert, post=key)
+        set_details(alert, post=key)
     if alert.severity == "critical" and project.owner_user_id:
         key = f"alert:{alert.id}:dm:{n}"
         outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
                        reply=reply, user_id=project.owner_user_id, project_id=project.id,
                        not_before=wait)
-        _set_details(alert, dm=key)
+        set_details(alert, dm=key)
 
 
 def _retire(session: Session, project: Project, alert: Alert, *, not_before: datetime | None) -> None:
@@ -199,13 +198,13 @@ def _retire(session: Session, project: Project, alert: Alert, *, not_before: dat
                    extra={"update_key": post}, not_before=not_before)
 
 
-def _edit(session: Session, project: Project, alert: Alert, now: datetime) -> None:
+def edit_message(session: Session, project: Project, alert: Alert, now: datetime) -> None:
     """Re-render the alert's current message in place."""
     post = alert.details.get("post")
     if not post:
         return
     rev = int(alert.details.get("rev", 0)) + 1
-    _set_details(alert, rev=rev)
+    set_details(alert, rev=rev)
     outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:rev:{rev}",
                    kind=outbox.Kind.UPDATE, reply=render_alert(alert, project, now),
                    channel_id=alert.channel_id, project_id=project.id, extra={"update_key": post})
@@ -278,7 +277,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
                    or alert.details.get("numbers") != f.numbers)
         snooze_over = alert.state == SNOOZED and (alert.snoozed_until is None or alert.snoozed_until <= now)
         alert.severity, alert.reason = f.severity, f.reason
-        _set_details(alert, **_content(f))
+        set_details(alert, **_content(f))
         if alert.state == RESOLVED or snooze_over or rose:
             if alert.state != RESOLVED:
                 _retire(session, project, alert, not_before=quiet_until(project, now, limits))
@@ -289,7 +288,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
             result.realerted.append(alert)
         elif changed:
             alert.updated_at = now
-            _edit(session, project, alert, now)
+            edit_message(session, project, alert, now)
             result.updated.append(alert)
         session.add(alert)
     for fingerprint, alert in existing.items():
@@ -300,7 +299,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
         if _withdraw(session, alert.details.get("post")):
             _withdraw(session, alert.details.get("dm"))
         else:
-            _edit(session, project, alert, now)
+            edit_message(session, project, alert, now)
         session.add(alert)
         result.resolved.append(alert)
     session.flush()
@@ -338,121 +337,6 @@ def list_alerts(*, session: Session, project: Project, include_resolved: bool = 
         query = query.where(Alert.state.in_(ACTIVE_STATES))
     alerts = list(session.exec(query))
     return sorted(alerts, key=lambda a: (-SEVERITY_RANK.get(a.severity, 0), -a.id))
-
-
-# --- actions (buttons) ----------------------------------------------------------------
-
-
-def _act(session: Session, project: Project, alert: Alert, actor: str, action: str,
-         before: dict, now: datetime) -> None:
-    alert.updated_at = now
-    session.add(alert)
-    audit.record(session=session, team_id=project.team_id, user_id=actor, action=f"alert.{action}",
-                 entity="alert", entity_id=alert.id, project_id=project.id, before=before,
-                 after={"state": alert.state, "snoozed_until": alert.snoozed_until,
-                        "assignee": alert.details.get("assignee"), "risk": alert.details.get("risk")})
-    _edit(session, project, alert, now)
-    session.flush()
-
-
-def _require_active(alert: Alert) -> None:
-    if alert.state == RESOLVED:
-        raise Invalid("That alert is already resolved: the condition cleared.")
-
-
-def acknowledge(*, session: Session, project: Project, alert: Alert, actor: str, now: datetime) -> bool:
-    """Mark seen; True if it changed (a second click changes nothing)."""
-    require(session=session, project=project, user_id=actor, action=Action.WORK, what="acknowledge alerts")
-    _require_active(alert)
-    if alert.state == ACKNOWLEDGED:
-        return False
-    before = {"state": alert.state}
-    alert.state, alert.acknowledged_by, alert.snoozed_until = ACKNOWLEDGED, actor, None
-    _act(session, project, alert, actor, "acknowledge", before, now)
-    return True
-
-
-def snooze(*, session: Session, project: Project, alert: Alert, actor: str, days: int,
-           now: datetime) -> datetime:
-    """Hide the alert for `days`; it posts again then if the condition persists."""
-    require(session=session, project=project, user_id=actor, action=Action.WORK, what="snooze alerts")
-    _require_active(alert)
-    until = now + timedelta(days=days)
-    if alert.state == SNOOZED and alert.snoozed_until and abs(alert.snoozed_until - until) < timedelta(minutes=1):
-        return alert.snoozed_until  # a double click
-    before = {"state": alert.state, "snoozed_until": alert.snoozed_until}
-    alert.state, alert.snoozed_until = SNOOZED, until
-    _act(session, project, alert, actor, "snooze", before, now)
-    return until
-
-
-def assign(*, session: Session, project: Project, alert: Alert, actor: str, assignee: str,
-           now: datetime) -> bool:
-    """Name who follows the alert up; they get a DM. True if it changed."""
-    require(session=session, project=project, user_id=actor, action=Action.WORK, what="assign alerts")
-    _require_active(alert)
-    if alert.details.get("assignee") == assignee:
-        return False
-    before = {"assignee": alert.details.get("assignee")}
-    _set_details(alert, assignee=assignee)
-    _act(session, project, alert, actor, "assign", before, now)
-    outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:assign:{assignee}",
-                   kind=outbox.Kind.DM, user_id=assignee, project_id=project.id,
-                   reply=Reply.text(f"{mention(actor)} asked you to follow up an alert on "
-                                    f"*{project.name}*: {alert.reason}"))
-    return True
-
-
-def to_risk(*, session: Session, project: Project, alert: Alert, actor: str,
-            now: datetime) -> tuple[Risk, bool]:
-    """Put the alert's condition in the risk register; returns (risk, created). Idempotent."""
-    if alert.details.get("risk"):
-        return risk_service.get_risk(session=session, project=project, number=int(alert.details["risk"])), False
-    critical = alert.severity == "critical"
-    owner = alert.details.get("assignee") or alert.details.get("subject")
-    title = alert.reason.replace("*", "")
-    risk = risk_service.add_risk(
-        session=session, project=project, actor=actor,
-        title=title if len(title) <= risk_service.MAX_TITLE else title[: risk_service.MAX_TITLE - 1] + "…",
-        likelihood=4 if critical else 3, impact=4 if critical else 3, owner=owner,
-        description=f"Raised from the {TITLES.get(alert.detector, alert.detector).lower()} alert.",
-        source=f"alert:{alert.detector}", now=now)
-    before = {"risk": None}
-    _set_details(alert, risk=risk.number)
-    _act(session, project, alert, actor, "to_risk", before, now)
-    return risk, True
-
-
-# --- thresholds -----------------------------------------------------------------------
-
-
-def set_threshold(*, session: Session, project: Project, actor: str, name: str,
-                  value: float | None) -> float:
-    """Set one threshold (None resets it to the default); returns the value in force."""
-    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
-            what="change alert thresholds")
-    if name not in THRESHOLDS:
-        raise Invalid(f"There is no threshold `{name}`; one of {', '.join(THRESHOLDS)}.")
-    default, low, high, _ = THRESHOLDS[name]
-    if value is not None and not low <= value <= high:
-        raise Invalid(f"`{name}` goes from {low:g} to {high:g} (got {value:g}).")
-    if value is not None and name.startswith("quiet_") and value != int(value):
-        raise Invalid(f"`{name}` is a whole hour from 0 to 23, like 20 (got {value:g}).")
-    settings = dict(project.settings or {})
-    custom = dict(settings.get("alerts") or {})
-    before = {name: custom.get(name, default)}
-    if value is None:
-        custom.pop(name, None)
-    else:
-        custom[name] = value
-    settings["alerts"] = custom
-    project.settings = settings
-    session.add(project)
-    audit.record(session=session, team_id=project.team_id, user_id=actor, action="alerts.threshold",
-                 entity="project", entity_id=project.id, project_id=project.id, before=before,
-                 after={name: value if value is not None else default})
-    session.flush()
-    return value if value is not None else default
 
 
 # --- after a change -------------------------------------------------------------------

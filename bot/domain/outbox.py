@@ -2,11 +2,11 @@
 
 A caller enqueues in the same transaction as the state change that causes the
 message, with an idempotency key; a second enqueue with the same key is a
-no-op, so retried deliveries and double clicks never send twice. A dispatcher
+no-op, so retried deliveries and double clicks never send twice. An outbox sender
 (`bot.jobs.outbox_sender`) hands due rows to a `Notifier`.
 
 Row states: `pending` (due at `next_attempt_at`), `sending` (claimed by a
-dispatcher; `next_attempt_at` is the end of its lease), `sent`, `failed`,
+sender; `next_attempt_at` is the end of its lease), `sent`, `failed`,
 `cancelled` (withdrawn before it was sent, e.g. an alert that cleared during
 quiet hours).
 
@@ -84,7 +84,7 @@ class PermanentFailure(Exception):
 DEPENDENCY_KEYS = ("update_key", "thread_key")
 # set in `session.info` when a message was queued, so the caller can start delivery at once
 OUTBOX_QUEUED = "outbox_queued"
-# A message without `not_before` is due whatever clock the dispatcher runs on
+# A message without `not_before` is due whatever clock the sender runs on
 # (the real one, or a test's frozen `now`).
 DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 APScheduler 3.x must not run two schedulers on one job store (duplicate or
 missed runs). Each worker asks for a lease; the one that gets it is the
-leader and runs the scheduler and the outbox dispatcher, the others wait as
+leader and runs the scheduler and the outbox senders, the others wait as
 standbys and retry.
 
 - PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) held on a

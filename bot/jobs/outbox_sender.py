@@ -3,16 +3,16 @@
 Each row, in send order:
 1. claim it in a short transaction: `pending` (or a `sending` row whose
    lease ran out) becomes `sending` with a lease and one more attempt. The
-   claim is a compare-and-set on (state, attempts), so two dispatchers never
+   claim is a compare-and-set on (state, attempts), so two senders never
    both send a row; on PostgreSQL the candidates are also read with
-   `FOR UPDATE SKIP LOCKED` so dispatchers do not queue behind each other.
+   `FOR UPDATE SKIP LOCKED` so senders do not queue behind each other.
    A row that edits or threads under an earlier message (`update_key`,
    `thread_key`) is not claimed until that message is sent. Up to `BATCH`
    rows for different destinations are claimed in one transaction, the
    never-tried ones in a single `UPDATE ... RETURNING` that takes a row only
    while it is still pending and due.
 2. send it, outside any transaction;
-3. record the outcome, again as compare-and-set on the claim, so a dispatcher
+3. record the outcome, again as compare-and-set on the claim, so a sender
    that lost its lease cannot overwrite a newer attempt.
 
 Temporary failures wait `Retry-After` (and hold back the channel's other
@@ -59,8 +59,8 @@ _kicks = 0
 
 
 def kick_delivery() -> None:
-    """Wake this process's dispatchers (the worker's senders) now rather than at
-    their next poll: something was just queued."""
+    """Wake this process's outbox senders now rather than at their next poll:
+    something was just queued."""
     global _kicks
     with _kicked:
         _kicks += 1
@@ -72,7 +72,7 @@ KICK_SLACK_SECONDS = 0.01  # a timer is never early by the clock's reading of `m
 
 
 def kick_delivery_at(moment: datetime) -> None:
-    """Wake the dispatchers at `moment`, when messages queued ahead (standup
+    """Wake the outbox senders at `moment`, when messages queued ahead (standup
     prompts held by `not_before`) fall due, rather than at their next poll."""
     delay = (moment - utcnow()).total_seconds()
     if delay <= 0:
@@ -181,7 +181,7 @@ def _claim_next(engine: Engine, now: datetime,
             first = _claim(session, row, now, maybe_sent, LEASE_SECONDS)
             if first is None:
                 session.commit()
-                return _DEFERRED  # another dispatcher won this row; look again
+                return _DEFERRED  # another sender won this row; look again
             claims, clean = [first], []
             taken = {_destination(row)}
             for more in rows[n + 1:]:

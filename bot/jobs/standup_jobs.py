@@ -3,7 +3,7 @@
 - `standup:{config_id}` (or `standup:{config_id}:{zone}` with per-member
   times): a wall-clock cron in the standup's (or a member's) zone that fires
   `OPEN_AHEAD` before the standup time and opens the day's run, its prompts
-  queued and held until that time; the dispatchers are woken at that time, so
+  queued and held until that time; the outbox senders are woken at that time, so
   500 standups at 09:00 cost nothing at 09:00 but sending.
 - `standups:sweep` every minute: prompts not yet sent, reminders, closes and
   summaries; opens a run the scheduler fired but never committed (a crash).
@@ -73,7 +73,7 @@ def open_standup(engine: Engine, *, config_id: int, now: datetime, zone: str | N
 def open_standups(engine: Engine, *, due: list[standups.Due], now: datetime) -> dict[int, standups.StartResult]:
     """Open the runs of many standups (config id, zone, moment it is for) in one
     transaction; if that fails, each in its own, so one bad standup does not
-    hold back the others. Wakes the dispatchers when the prompts fall due."""
+    hold back the others. Wakes the outbox senders when the prompts fall due."""
     try:
         with session_scope(engine) as session:
             results = standups.start_runs(session=session, due=due, now=now)

@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.domain import alerts
+from bot.domain import alert_actions, alerts
 from bot.jobs import risk_jobs
 from bot.jobs.outbox_sender import deliver_pending
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, Risk, Task
@@ -107,9 +107,9 @@ def test_rising_severity_posts_again_and_critical_dms_the_owner(db_engine, now):
 def test_a_snoozed_alert_stays_quiet_and_returns_when_the_snooze_ends(db_engine, now):
     scene = Scene(db_engine, now)
     scene.check()
-    until = scene.act(alerts.snooze, actor=MEMBER, days=1, now=now)
+    until = scene.act(alert_actions.snooze, actor=MEMBER, days=1, now=now)
     assert until == now + timedelta(days=1) and scene.alert().state == "snoozed"
-    assert scene.act(alerts.snooze, actor=MEMBER, days=1, now=now) == until  # double click
+    assert scene.act(alert_actions.snooze, actor=MEMBER, days=1, now=now) == until  # double click
     posts = lambda: [m for m in scene.outbox() if m.kind == "post"]  # noqa: E731
     scene.check(now + timedelta(hours=20))
     assert len(posts()) == 1 and scene.alert().state == "snoozed"
@@ -168,12 +168,12 @@ def test_quiet_hours_follow_the_project_zone_and_thresholds():
 def test_acknowledge_assign_and_make_it_a_risk_are_idempotent_and_audited(db_engine, now):
     scene = Scene(db_engine, now)
     scene.check()
-    assert scene.act(alerts.acknowledge, actor=MEMBER, now=now) is True
-    assert scene.act(alerts.acknowledge, actor=MEMBER, now=now) is False
-    assert scene.act(alerts.assign, actor=OWNER, assignee=MANAGER, now=now) is True
-    assert scene.act(alerts.assign, actor=OWNER, assignee=MANAGER, now=now) is False
-    risk, created = scene.act(alerts.to_risk, actor=MEMBER, now=now)
-    again, created_again = scene.act(alerts.to_risk, actor=MEMBER, now=now)
+    assert scene.act(alert_actions.acknowledge, actor=MEMBER, now=now) is True
+    assert scene.act(alert_actions.acknowledge, actor=MEMBER, now=now) is False
+    assert scene.act(alert_actions.assign, actor=OWNER, assignee=MANAGER, now=now) is True
+    assert scene.act(alert_actions.assign, actor=OWNER, assignee=MANAGER, now=now) is False
+    risk, created = scene.act(alert_actions.to_risk, actor=MEMBER, now=now)
+    again, created_again = scene.act(alert_actions.to_risk, actor=MEMBER, now=now)
     assert created and not created_again and again.number == risk.number
     with Session(db_engine) as s:
         [stored] = s.exec(select(Risk))

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.domain import alert_actions
 from bot.domain import alerts as alert_service
 from bot.domain import projects as project_service
 from bot.domain import risks as risk_service
@@ -123,7 +124,7 @@ def _write_assign(services: Services) -> Write:
             raise FieldErrors({str(BlockId.ALERT_ASSIGNEE): "Pick a person."})
         alert, project = alert_service.get_alert(session=session, team_id=who["team_id"],
                                                  alert_id=int(values.metadata.get("alert", 0)))
-        alert_service.assign(session=session, project=project, alert=alert, actor=who["user_id"],
+        alert_actions.assign(session=session, project=project, alert=alert, actor=who["user_id"],
                              assignee=assignee, now=services.clock())
         return None  # the alert message and the assignee's DM say it
 
