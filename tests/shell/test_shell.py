@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.models import Project
 from bot.shell.console import Shell, seed_if_empty
 from bot.shell.render import render_text
 from tests.support.factories import make_project
+from tests.support.standup_world import OWNER, PROMPT, World
 
 ROOT = Path(bot.__file__).resolve().parents[1]  # the repository, wherever this file sits
 
@@ -151,3 +153,23 @@ def test_every_button_a_reply_can_carry_has_a_command_to_type_in_the_shell():
         if intent in silent:
             continue
         assert intent_command(Button("x", intent, "website:3")).startswith("/project "), intent
+
+
+def test_in_the_shell_now_prompts_print_then_answers_then_the_summary(sqlite_engine):
+    world = World(sqlite_engine, PROMPT, people=["U0BOB"])
+    world.cmd("standup set 09:30")
+    clock = {"now": PROMPT}
+    shell = Shell(sqlite_engine, Settings(), team_id=world.project.team_id, user="owner",
+                  channel="proj", clock=lambda: clock["now"])
+    shell.user_id, shell.channel_id = OWNER, "C0PROJ"
+    out = shell.handle("/project standup now")
+    assert "Standup started: 2 asked" in out
+    assert "── DM to @U0BOB ──" in out and "Standup: Website relaunch, Tue 1 Dec" in out
+    shell.user_id = "U0BOB"
+    out = shell.handle('/project standup answer finished "the header" next "the footer" blockers none')
+    assert "Saved your answer" in out
+    assert "── DM to @U0BOB (updated) ──" in out and "Answered at 09:30 (Europe/Berlin)" in out
+    clock["now"] = PROMPT + timedelta(hours=2)
+    out = shell.handle("/project standup history")
+    assert "── #proj ──" in out and "Standup, Tue 1 Dec: 1 of 2 answered, 0 blockers" in out
+    assert "── #proj (thread) ──" in out and "the footer" in out

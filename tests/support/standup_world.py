@@ -4,7 +4,7 @@ worker's steps (sweep, deliver) run by hand at chosen instants."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -20,7 +20,11 @@ from tests.support.helpers import Runner
 
 OWNER = "U0OWNER"
 PEOPLE = ["U0ANNA", "U0BEN", "U0CARL", "U0DORA", "U0EMIL"]  # with the owner: six people
+ANNA, BEN, CARL, DORA, EMIL = PEOPLE
 STAKEHOLDER = "U0STAKE"
+TUE = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tue 1 Dec 2026, 08:00 in Berlin
+PROMPT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # 09:30 Berlin, the standard standup's time
+CLOSE = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)  # 11:30 Berlin, when it closes
 
 
 @dataclass
@@ -116,3 +120,9 @@ class World:
     def outbox_keys(self) -> list[str]:
         with Session(self.engine) as s:
             return list(s.exec(select(OutboxMessage.idempotency_key).order_by(OutboxMessage.id)))
+
+
+def answer(world: World, user: str, text: str = 'finished "API" next "UI" blockers none confidence 4',
+           ok: bool = True):
+    """`user` answers the standup with `/project standup answer ...`."""
+    return world.cmd(f"standup answer {text}", user=user, ok=ok)
