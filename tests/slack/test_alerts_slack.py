@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.domain import alerts
@@ -21,19 +19,7 @@ from tests.conftest import FROZEN_NOW
 from tests.support.factories import MANAGER, MEMBER, OWNER, make_project
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import TEAM
-from tests.support.slackhttp import BOT_TOKEN, SlackApp, settings_for
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(fake, db_engine) -> Iterator[SlackApp]:
-    with SlackApp.start(settings_for(fake), db_engine, fake, clock=lambda: FROZEN_NOW) as app:
-        yield app
+from tests.support.slackhttp import BOT_TOKEN
 
 
 class Watch:

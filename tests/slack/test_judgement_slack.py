@@ -25,12 +25,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
 def slack(fake, db_engine) -> Iterator[SlackApp]:
     with Session(db_engine) as s:
         build_history(s, team_id=TEAM)
