@@ -2,7 +2,7 @@
 
 `SlackApp.start(settings, engine, fake)` serves the production WSGI app
 (`bot.slack.server.create_flask_app`) with a threaded werkzeug server on a
-random local port; its Web API calls go to a `FakeSlack` (tests/fakeslack.py).
+random local port; its Web API calls go to a `FakeSlack` (tests/support/fakeslack.py).
 `SlackApp` then sends signed requests (v0 HMAC-SHA256 of `v0:{ts}:{body}`):
 
     with FakeSlack() as fake, SlackApp.start(settings_for(fake), engine, fake) as slack:
