@@ -49,7 +49,9 @@ class StartResult:
 
 
 def get_or_create_run(*, session: Session, config: StandupConfig, run_date: date,
-                       now: datetime) -> tuple[StandupRun, bool]:
+                      now: datetime) -> tuple[StandupRun, bool]:
+    """The run of `config` on `run_date`, created `pending` if there is none
+    (a concurrent creation finds the same row); (run, created)."""
     run = session.exec(select(StandupRun).where(StandupRun.standup_id == config.id,
                                                 StandupRun.run_date == run_date)).first()
     if run is not None:
