@@ -21,7 +21,7 @@ def milestone_add(ctx: Context, args: Args) -> Reply:
     m = svc.add_milestone(session=ctx.session, project=project, actor=ctx.user_id, name=name,
                           due_date=opts.get("due"),
                           planned_budget_cents=budget.cents if budget else None,  # type: ignore[attr-defined]
-                          planned_effort_hours=opts.get("effort"))
+                          planned_effort_hours=opts.get("effort"), now=ctx.now)
     extra = f", budget {money(m.planned_budget_cents, project.currency)}" if budget else ""
     return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
                       f"(due {day(m.due_date, today=args.today())}{extra}).")
@@ -49,7 +49,7 @@ def milestone_done(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     m = svc.find_milestone(session=ctx.session, project=project, ref=ref)
     already = m.done_at is not None
-    svc.complete_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m)
+    svc.complete_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m, now=ctx.now)
     if already:
         return Reply.text(f"Milestone M{m.number} *{m.name}* was already reached.")
     return Reply.text(f"Milestone M{m.number} *{m.name}* is reached :tada:")

@@ -87,7 +87,7 @@ def new(ctx: Context, args: Args) -> Reply:
         due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
         currency=(budget.currency if budget and budget.currency else ctx.default_currency),
         timezone=zone or ctx.default_timezone,
-        channel_id=ctx.channel_id or None,
+        channel_id=ctx.channel_id or None, now=ctx.now,
     )
     facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
     if project.due_date:
@@ -136,7 +136,7 @@ def link(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     args.expect_end()
     previous = svc.link_channel(session=ctx.session, project=project, channel_id=channel,
-                                user_id=ctx.user_id)
+                                user_id=ctx.user_id, now=ctx.now)
     moved = f" (it was {previous.name}'s)" if previous else ""
     return Reply.text(f"<#{channel}> is now the home of *{project.name}*{moved}.")
 
@@ -174,7 +174,7 @@ def edit(ctx: Context, args: Args) -> Reply:
             changes["state"] = str(value).lower().replace("-", "_")
         else:
             changes[name] = value
-    before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes)
+    before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes, now=ctx.now)
     lines = [f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, before[k], project)} → "
              f"{_show(k, v, project)}" if before[k] != v else
              f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, v, project)} (unchanged)"
@@ -211,7 +211,7 @@ def delete(ctx: Context, args: Args) -> Reply:
         return Reply.text(f"This archives *{project.name}*: it leaves `/project list` and its channel "
                           f"is freed; tasks and history are kept. To go ahead: "
                           f"`/project delete {project.key} confirm`")
-    svc.delete_project(session=ctx.session, project=project, user_id=ctx.user_id)
+    svc.delete_project(session=ctx.session, project=project, user_id=ctx.user_id, now=ctx.now)
     return Reply(sections=[Section(text=f"*{project.name}* is deleted (archived). "
                                         f"`/project edit {project.key} state active` brings it back.")],
                  ephemeral=False)

@@ -30,7 +30,7 @@ def get_member(*, session: Session, project: Project, user_id: str) -> Member:
 
 
 def add_member(*, session: Session, project: Project, actor: str, user_id: str,
-               role: Role = Role.MEMBER) -> tuple[Member, bool]:
+               role: Role = Role.MEMBER, now: datetime) -> tuple[Member, bool]:
     """Add (or re-activate) a member; returns (member, created). Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="add members")
@@ -41,7 +41,8 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
     ).first()
     created = member is None or not member.active
     if member is None:
-        member = Member(team_id=project.team_id, project_id=project.id, user_id=user_id, role=role)
+        member = Member(team_id=project.team_id, project_id=project.id, user_id=user_id, role=role,
+                        created_at=now)
     else:
         member.active = True
         if created:
@@ -50,12 +51,12 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
     session.flush()
     if created:
         audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.add",
-                     entity="member", entity_id=member.id, project_id=project.id,
+                     entity="member", entity_id=member.id, project_id=project.id, now=now,
                      after={"user_id": user_id, "role": str(role)})
     return member, created
 
 
-def remove_member(*, session: Session, project: Project, actor: str, user_id: str) -> Member:
+def remove_member(*, session: Session, project: Project, actor: str, user_id: str, now: datetime) -> Member:
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="remove members")
     if user_id == project.owner_user_id:
@@ -64,7 +65,7 @@ def remove_member(*, session: Session, project: Project, actor: str, user_id: st
     member.active = False
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.remove",
-                 entity="member", entity_id=member.id, project_id=project.id,
+                 entity="member", entity_id=member.id, project_id=project.id, now=now,
                  before={"user_id": user_id})
     session.flush()
     return member
@@ -72,7 +73,7 @@ def remove_member(*, session: Session, project: Project, actor: str, user_id: st
 
 def update_member(*, session: Session, project: Project, actor: str, user_id: str,
                   role: Role | None = None, hourly_rate_cents: int | None = None,
-                  weekly_capacity_hours: float | None = None) -> Member:
+                  weekly_capacity_hours: float | None = None, now: datetime) -> Member:
     """Change a member's role, rate or capacity (owner/manager only)."""
     what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
     require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
@@ -112,7 +113,7 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
         return member  # nothing changes (a repeated request, say)
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
-                 entity="member", entity_id=member.id, project_id=project.id,
+                 entity="member", entity_id=member.id, project_id=project.id, now=now,
                  before=before, after=after)
     session.flush()
     return member
@@ -120,12 +121,12 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
 
 def remember_user(*, session: Session, team_id: str, user_id: str, name: str = "",
                   timezone: str = "", is_bot: bool | None = None, deleted: bool | None = None,
-                  refreshed_at: datetime | None = None) -> User:
+                  refreshed_at: datetime | None = None, now: datetime) -> User:
     """Create or refresh the cached name/timezone of a Slack user (and, from
     a users.info answer, whether they are a bot or deleted, and when it came)."""
     user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first()
     if user is None:
-        user = User(team_id=team_id, user_id=user_id)
+        user = User(team_id=team_id, user_id=user_id, created_at=now)
     if name:
         user.name = name
     if timezone:

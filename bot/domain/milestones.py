@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -11,7 +11,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import truncate
 from bot.domain.numbering import next_number
-from bot.models import Milestone, Project, utcnow
+from bot.models import Milestone, Project
 
 
 def list_milestones(*, session: Session, project: Project) -> list[Milestone]:
@@ -37,7 +37,7 @@ def find_milestone(*, session: Session, project: Project, ref: str) -> Milestone
 
 def add_milestone(*, session: Session, project: Project, actor: str, name: str,
                   due_date: date | None = None, planned_budget_cents: int | None = None,
-                  planned_effort_hours: float | None = None) -> Milestone:
+                  planned_effort_hours: float | None = None, now: datetime) -> Milestone:
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="add milestones")
     name = name.strip()
@@ -51,24 +51,25 @@ def add_milestone(*, session: Session, project: Project, actor: str, name: str,
         team_id=project.team_id, project_id=project.id,
         number=next_number(session=session, model=Milestone, project_id=project.id),
         name=name, due_date=due_date, planned_budget_cents=planned_budget_cents,
-        planned_effort_hours=planned_effort_hours,
+        planned_effort_hours=planned_effort_hours, created_at=now,
     )
     session.add(milestone)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.add",
-                 entity="milestone", entity_id=milestone.id, project_id=project.id,
+                 entity="milestone", entity_id=milestone.id, project_id=project.id, now=now,
                  after={"name": name, "due_date": due_date})
     return milestone
 
 
-def complete_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone) -> Milestone:
+def complete_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone,
+                       now: datetime) -> Milestone:
     """Mark done (idempotent: a second call keeps the first time)."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="complete milestones")
     if milestone.done_at is None:
-        milestone.done_at = utcnow()
+        milestone.done_at = now
         session.add(milestone)
         audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.done",
-                     entity="milestone", entity_id=milestone.id, project_id=project.id)
+                     entity="milestone", entity_id=milestone.id, project_id=project.id, now=now)
         session.flush()
     return milestone

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -10,7 +10,7 @@ from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.numbering import next_number
-from bot.models import Milestone, Project, Task, TaskStatus, utcnow
+from bot.models import Milestone, Project, Task, TaskStatus
 
 MAX_TITLE = 500
 
@@ -34,6 +34,7 @@ def add_task(
     due_date: date | None = None,
     estimate_hours: float | None = None,
     milestone: Milestone | None = None,
+    now: datetime,
 ) -> Task:
     """Add a task; members, managers and the owner may."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="add tasks")
@@ -54,11 +55,12 @@ def add_task(
         estimate_hours=estimate_hours,
         milestone_id=milestone.id if milestone else None,
         created_by=actor,
+        created_at=now,
     )
     session.add(task)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.add",
-                 entity="task", entity_id=task.id, project_id=project.id,
+                 entity="task", entity_id=task.id, project_id=project.id, now=now,
                  after={"number": task.number, "title": title})
     return task
 
@@ -75,7 +77,8 @@ def list_tasks(*, session: Session, project: Project, status: str | None = None,
     return list(session.exec(query.order_by(Task.due_date.is_(None), Task.due_date, Task.number)))
 
 
-def _change(session: Session, project: Project, task: Task, actor: str, action: str, **changes) -> Task:
+def _change(session: Session, project: Project, task: Task, actor: str, action: str, now: datetime,
+            **changes) -> Task:
     """Apply and audit `changes`; a change to what is already there is a no-op."""
     before = {k: getattr(task, k) for k in changes}
     if before == changes:
@@ -84,18 +87,18 @@ def _change(session: Session, project: Project, task: Task, actor: str, action: 
         setattr(task, k, v)
     session.add(task)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action=action,
-                 entity="task", entity_id=task.id, project_id=project.id, before=before, after=changes)
+                 entity="task", entity_id=task.id, project_id=project.id, before=before, after=changes,
+                 now=now)
     session.flush()
     return task
 
 
 def set_status(*, session: Session, project: Project, actor: str, task: Task, status: TaskStatus,
-               reason: str = "") -> Task:
+               reason: str = "", now: datetime) -> Task:
     """Move a task between todo/doing/blocked/done, stamping the times. Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="update tasks")
     if task.status == status and (status is not TaskStatus.BLOCKED or reason == task.blocked_reason):
         return task
-    now = utcnow()
     changes: dict = {"status": str(status)}
     if status is TaskStatus.DONE:
         changes["done_at"] = now
@@ -112,14 +115,16 @@ def set_status(*, session: Session, project: Project, actor: str, task: Task, st
     else:
         changes["blocked_reason"] = ""
         changes["blocked_at"] = None
-    return _change(session, project, task, actor, f"task.{status}", **changes)
+    return _change(session, project, task, actor, f"task.{status}", now, **changes)
 
 
-def assign(*, session: Session, project: Project, actor: str, task: Task, assignee: str | None) -> Task:
+def assign(*, session: Session, project: Project, actor: str, task: Task, assignee: str | None,
+           now: datetime) -> Task:
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="assign tasks")
-    return _change(session, project, task, actor, "task.assign", assignee_user_id=assignee)
+    return _change(session, project, task, actor, "task.assign", now, assignee_user_id=assignee)
 
 
-def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None) -> Task:
+def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None,
+            now: datetime) -> Task:
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="date tasks")
-    return _change(session, project, task, actor, "task.due", due_date=due_date)
+    return _change(session, project, task, actor, "task.due", now, due_date=due_date)

@@ -60,9 +60,10 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
             ack()  # a second submission of the same modal: already done
             return
         mark = audit.last_id(session)
+        now = services.clock()
         try:
-            today = services.clock().astimezone(ZoneInfo(services.settings.default_timezone)).date()
-            reply = write(session, values, {**who, "today": today})
+            today = now.astimezone(ZoneInfo(services.settings.default_timezone)).date()
+            reply = write(session, values, {**who, "today": today, "now": now})
         except FieldErrors as exc:
             session.rollback()
             ack(response_action="errors", errors=exc.errors)
@@ -82,9 +83,9 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
             channel = values.metadata.get("channel") or who.get("channel") or ""
             enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
                     kind=Kind.POST if channel else Kind.DM, channel_id=channel or None,
-                    user_id=who["user_id"], reply=reply)
+                    user_id=who["user_id"], reply=reply, now=now)
         enqueue_home_refreshes(session=session, team_id=who["team_id"], since_audit_id=mark,
-                               cause=view.get("id", ""))
+                               cause=view.get("id", ""), now=now)
         session.commit()
     ack()
     services.kick()
@@ -116,7 +117,7 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         goal=values.text(BlockId.GOAL), start_date=who["today"], due_date=due,
         budget_cents=budget.cents if budget else None,
         currency=budget.currency if budget and budget.currency else None,
-        channel_id=values.metadata.get("channel") or None,
+        channel_id=values.metadata.get("channel") or None, now=who["now"],
     )
     facts = [f"key `{project.key}`", f"owner {mention(project.owner_user_id)}"]
     if project.due_date:
@@ -139,7 +140,7 @@ def write_task(session: Session, values: Submitted, who: dict) -> Reply:
     project = _project(session, values, who)
     task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
                                  assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
-                                 estimate_hours=estimate)
+                                 estimate_hours=estimate, now=who["now"])
     who_does = mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"
     due = f", due {day(task.due_date)}" if task.due_date else ""
     buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
@@ -162,7 +163,7 @@ def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
     m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
                                         due_date=values.date(BlockId.DUE),
                                         planned_budget_cents=budget.cents if budget else None,
-                                        planned_effort_hours=effort)
+                                        planned_effort_hours=effort, now=who["now"])
     return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} (due {day(m.due_date)}).")
 
 
@@ -183,7 +184,8 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
     changes = {k: v for k, v in changes.items() if getattr(project, k) != v and not (
         k in EDIT_LIMITS and v == shown_in_edit(k, getattr(project, k) or ""))}  # untouched (maybe cut) text
     if changes:
-        project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes)
+        project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes,
+                                     now=who["now"])
     what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
     return Reply.text(f"*{project.name}* updated: {what} changed.")
 
