@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date, timedelta
+from datetime import date
 
-from bot.commands.grammar import Kind, UsageError, parse_duration
+from bot.commands.dates import PAST
+from bot.commands.grammar import Kind, UsageError, shown
 from bot.commands.registry import Args, Context, command
 from bot.domain import costs as svc
 from bot.domain import tasks as task_service
@@ -22,19 +22,17 @@ def _optional_quoted(args: Args) -> str:
     return ""
 
 
-def _optional_date(args: Args, options: dict) -> date:
-    """A date in the past: `3 Nov` said in late November means this year's, not next."""
+def _when_and_words(args: Args, options: dict) -> tuple[date, str]:
+    """The date something happened (`on DATE`, or a date at the end: `3 Nov`
+    said in December is this year's, `friday` the last one) and the plain
+    words left before it, which describe it; the date defaults to today."""
     when = options.get("on")
-    if when is None and args.tokens:
-        when = args.take_date(what="the date")
-    if not isinstance(when, date):
-        return args.today()
-    today = args.today()
-    if when > today + timedelta(days=7):
-        with contextlib.suppress(ValueError):
-            if when.replace(year=when.year - 1) <= today:
-                return when.replace(year=when.year - 1)
-    return when
+    if when is None:
+        when = args.take_trailing_date(tense=PAST)
+    words = []
+    while args.tokens and args.tokens[0].kind is Kind.WORD:
+        words.append(args.tokens.pop(0).value)
+    return (when if isinstance(when, date) else args.today()), " ".join(words)
 
 
 def _check_currency(project: Project, currency: str | None) -> None:
@@ -46,17 +44,21 @@ def _check_currency(project: Project, currency: str | None) -> None:
 @command(
     "spend",
     usage='spend [PROJECT] AMOUNT CATEGORY ["what for"] [DATE]',
-    examples=['spend 1200 licenses "Design tool seats"', 'spend website $349.99 hosting "Annual plan" 3 Mar'],
+    examples=['spend 1200 licenses "Design tool seats"', 'spend website $349.99 hosting "Annual plan" 3 Mar',
+              "spend 1.2k network gear", "spend 2400 EUR hardware last friday"],
 )
 def spend(ctx: Context, args: Args) -> Reply:
     """Record money spent (licences, hardware, contractors...) against the budget."""
     project = args.take_project()
-    options = args.take_options({"on": "date"})
+    options = args.take_options({"on": "past"})
     amount = args.take_money(what="the amount spent")
     _check_currency(project, amount.currency)
     category = args.take_word(what="a category, like licenses or hardware")
     description = _optional_quoted(args)
-    spent_on = _optional_date(args, options)
+    spent_on, words = _when_and_words(args, options)
+    if words and description:
+        raise UsageError(f"Did not understand `{shown(words)}`: put the whole description in quotes.")
+    description = description or words
     args.expect_end()
     _, created = svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id,
                                   amount_cents=amount.cents, category=category or "",
@@ -66,24 +68,26 @@ def spend(ctx: Context, args: Args) -> Reply:
     what = f" ({description})" if description else ""
     verb = "Recorded" if created else "Already recorded a moment ago:"
     return Reply.text(f"{verb} {money(amount.cents, project.currency)} on *{category}*{what} for "
-                      f"{day(spent_on, today=args.today())}. {_spent_line(project, other + labour)}")
+                      f"{day(spent_on, year=True)}. {_spent_line(project, other + labour)}")
 
 
 @command(
     "log",
     usage='log [PROJECT] DURATION [task N] [@user] [DATE] ["note"]',
-    examples=["log 3h", "log 90m task 4", "log website 1.5d @bob yesterday", 'log 2h "Vendor call"'],
+    examples=["log 3h", "log 90m task 4", "log website 1.5d @bob yesterday", 'log 2h "Vendor call"',
+              "log 2,5h", "log 3 hours task 4 last friday"],
 )
 def log(ctx: Context, args: Args) -> Reply:
     """Log hours worked; they cost the person's hourly rate on the project."""
     project = args.take_project()
-    options = args.take_options({"task": "int", "on": "date"})
+    options = args.take_options({"task": "int", "on": "past"})
     user = args.take_user(required=False)
     note = _optional_quoted(args)
-    if not args.tokens or args.tokens[0].kind is not Kind.WORD:
-        raise UsageError("Expected hours worked, like 3h, 90m or 1.5d.")
-    hours = parse_duration(args.tokens.pop(0).value)
-    worked_on = _optional_date(args, options)
+    hours = args.take_duration()
+    worked_on, words = _when_and_words(args, options)
+    if words and note:
+        raise UsageError(f"Did not understand `{shown(words)}`: put the whole note in quotes.")
+    note = note or words
     args.expect_end()
     task = None
     if "task" in options:
@@ -100,7 +104,7 @@ def log(ctx: Context, args: Args) -> Reply:
         cost = (f" At {money(entry.rate_cents, project.currency)}/h that is "
                 f"{money(svc.labour_cents(entry), project.currency)}.")
     verb = "Logged" if created else "Already logged a moment ago:"
-    return Reply.text(f"{verb} {hours:g}h for {who}{on_task} on {day(worked_on, today=args.today())}.{cost}")
+    return Reply.text(f"{verb} {hours:g}h for {who}{on_task} on {day(worked_on, year=True)}.{cost}")
 
 
 def _spent_line(project: Project, spent: int) -> str:

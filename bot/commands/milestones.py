@@ -14,7 +14,7 @@ from bot.domain.replies import Reply, Section
 def milestone_add(ctx: Context, args: Args) -> Reply:
     """Add a dated checkpoint with its planned budget and effort."""
     project = args.take_project()
-    opts = args.take_options({"due": "date", "budget": "money", "effort": "duration"}, free_text=True)
+    opts = args.take_options({"due": "due", "budget": "money", "effort": "duration"}, free_text=True)
     name = args.take_text(what='a milestone name, like "Design approved"')
     args.expect_end()
     budget = opts.get("budget")
@@ -24,7 +24,7 @@ def milestone_add(ctx: Context, args: Args) -> Reply:
                           planned_effort_hours=opts.get("effort"), now=ctx.now)
     extra = f", budget {money(m.planned_budget_cents, project.currency)}" if budget else ""
     return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
-                      f"(due {day(m.due_date, today=args.today())}{extra}).")
+                      f"(due {day(m.due_date, year=True)}{extra}).")
 
 
 @command("milestone list", usage="milestone list [PROJECT]", examples=["milestone list"])
