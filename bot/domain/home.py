@@ -16,7 +16,15 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.domain.outbox import Kind, enqueue
-from bot.models import AuditEntry, Member, OutboxMessage, Project, ProjectState, Task, TaskStatus
+from bot.models import (
+    CLOSED_TASK_STATES,
+    AuditEntry,
+    Member,
+    OutboxMessage,
+    Project,
+    ProjectState,
+    Task,
+)
 
 OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 
@@ -31,7 +39,7 @@ def my_open_tasks(*, session: Session, team_id: str, user_id: str, now: datetime
     rows = session.exec(
         select(Task, Project).join(Project, Project.id == Task.project_id)
         .where(Task.team_id == team_id, Task.assignee_user_id == user_id,
-               Task.status != TaskStatus.DONE, Project.state.in_(OPEN_STATES))
+               Task.status.not_in(CLOSED_TASK_STATES), Project.state.in_(OPEN_STATES))
     ).all()
 
     def order(row: tuple[Task, Project]):

@@ -77,7 +77,8 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
     what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
     require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
     member = get_member(session=session, project=project, user_id=user_id)
-    before, after = {}, {}
+    before: dict = {}
+    after: dict = {}
     if role is not None:
         if role is Role.OWNER or user_id == project.owner_user_id:
             if role is Role.OWNER and user_id != project.owner_user_id:
@@ -113,7 +114,7 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
                  entity="member", entity_id=member.id, project_id=project.id,
-                 before=before, after=after)
+                 before={"user_id": user_id, **before}, after={"user_id": user_id, **after})
     session.flush()
     return member
 
