@@ -237,12 +237,14 @@ def task_list_reply(*, project: Project, tasks: list[Task], today: date, heading
 def milestone_lines(milestones: list[Milestone], today: date, currency: str) -> str:
     lines = []
     for m in milestones:
-        mark = "●" if m.done_at else ("⚠️" if m.due_date and m.due_date < today else "○")
+        mark = "✕" if m.cancelled_at else "●" if m.done_at else (
+            "⚠️" if m.due_date and m.due_date < today else "○")
         extra = []
         if m.planned_budget_cents is not None:
             extra.append(money(m.planned_budget_cents, currency))
         if m.planned_effort_hours:
             extra.append(hours(m.planned_effort_hours))
         tail = f" ({', '.join(extra)})" if extra else ""
+        tail += " _cancelled_" if m.cancelled_at else ""
         lines.append(f"{mark} M{m.number} *{truncate(m.name, 120)}* · {day(m.due_date, today=today)}{tail}")
     return "\n".join(lines)

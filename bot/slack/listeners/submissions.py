@@ -21,7 +21,7 @@ from bot.domain import audit
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
-from bot.domain.errors import Conflict, DomainError
+from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import Kind, enqueue
@@ -109,6 +109,11 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         errors[BlockId.KEY] = "1-40 lowercase letters, digits or dashes, like website."
     elif key and project_service.key_is_reserved(key):
         errors[BlockId.KEY] = f"`{key}` would read as part of a command; pick a word, like website."
+    if not errors and project_service.open_project_named(session=session, team_id=who["team_id"], name=name):
+        try:
+            project_service.refuse_duplicate_name(session=session, team_id=who["team_id"], name=name)
+        except Conflict as exc:
+            errors[BlockId.NAME] = str(exc)
     if errors:
         raise FieldErrors(errors)
     project = project_service.create_project(
@@ -183,7 +188,13 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
     changes = {k: v for k, v in changes.items() if getattr(project, k) != v and not (
         k in EDIT_LIMITS and v == shown_in_edit(k, getattr(project, k) or ""))}  # untouched (maybe cut) text
     if changes:
-        project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes)
+        try:
+            project_service.edit_project(session=session, project=project, user_id=who["user_id"],
+                                         changes=changes)
+        except Invalid as exc:
+            if "budget" not in changes:
+                raise
+            raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
     what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
     return Reply.text(f"*{project.name}* updated: {what} changed.")
 
