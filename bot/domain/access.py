@@ -58,3 +58,8 @@ def can_work(*, session: Session, project: Project, user_id: str) -> bool:
     so replies offer them task buttons (Done, Edit, Assign to me) and no one else."""
     return project.state != ProjectState.CANCELLED and \
         role_of(session=session, project=project, user_id=user_id) in ALLOWED[Action.WORK]
+
+
+def sees_rates(*, session: Session, project: Project, user_id: str) -> bool:
+    """Hourly rates (and what one person's hours cost) are for the owner and managers."""
+    return role_of(session=session, project=project, user_id=user_id) in ALLOWED[Action.MANAGE]

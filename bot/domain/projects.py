@@ -20,7 +20,8 @@ KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # Keys that would read as something else where a command takes a project first:
 # task numbers (`task done 3`), milestone refs (`M2`) and argument words.
 RESERVED_KEYS = frozenset({"all", "mine", "blocked", "done", "me", "nobody", "none", "confirm",
-                           "page", "help", "role", "as", "due", "budget", "name", "goal"})
+                           "page", "help", "role", "as", "due", "budget", "name", "goal", "list",
+                           "undo", "void", "force", "history", "cancelled"})
 _NOT_A_KEY = re.compile(r"^(\d+|m\d+)$")
 OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 TEXT_LIMITS = {"name": 200, "objective": 200, "goal": 2000, "scope": 2000}

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot.domain import audit
-from bot.domain import members as member_service
-from bot.domain.access import ALLOWED, Action, require, role_of
+from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.members import ensure_assignable
 from bot.domain.numbering import next_number
-from bot.models import CLOSED_TASK_STATES, Milestone, Project, Role, Task, TaskStatus, utcnow
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus, utcnow
 
 MAX_TITLE = 500
 
@@ -140,26 +140,6 @@ def assign(*, session: Session, project: Project, actor: str, task: Task, assign
         session=session, project=project, actor=actor, assignee=assignee)
     _change(session, project, task, actor, "task.assign", assignee_user_id=assignee)
     return notes
-
-
-def ensure_assignable(*, session: Session, project: Project, actor: str, assignee: str | None) -> list[str]:
-    """Only people on the project work on its tasks. Someone not on it is added
-    as a member when the actor may add members (the owner or a manager), and
-    the returned note says so; otherwise the assignment is refused with the
-    command that adds them. A stakeholder cannot be given work."""
-    if assignee is None:
-        return []
-    role = role_of(session=session, project=project, user_id=assignee)
-    if role is Role.STAKEHOLDER:
-        raise Invalid(f"<@{assignee}> is a stakeholder of *{project.name}* and does not work on tasks; "
-                      f"`/project member role {project.key} <@{assignee}> member` first.")
-    if role is not None:
-        return []
-    if role_of(session=session, project=project, user_id=actor) not in ALLOWED[Action.MANAGE]:
-        raise Invalid(f"<@{assignee}> is not on *{project.name}*. The owner or a manager can add them: "
-                      f"`/project member add {project.key} <@{assignee}>`, then assign the task.")
-    member_service.add_member(session=session, project=project, actor=actor, user_id=assignee)
-    return [f"<@{assignee}> was not on *{project.name}*, so they were added as a member."]
 
 
 def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None) -> Task:
