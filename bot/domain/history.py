@@ -30,7 +30,8 @@ LABELS = {"budget_cents": "budget", "planned_budget_cents": "budget", "due_date"
           "rate_cents": "rate", "weekly_capacity_hours": "capacity", "timezone": "zone",
           "channel_id": "channel", "amount_cents": "amount", "spent_on": "date", "worked_on": "date",
           "owner_user_id": "owner", "user_id": "person", "review_date": "review",
-          "owner": "owner"}
+          "owner": "owner", "blocked_reason": "reason", "open_tasks_to": "open tasks to"}
+WHY = frozenset({"reason", "blocked_reason"})  # shown only when given
 HIDDEN = frozenset({"number", "done_at", "started_at", "blocked_at", "cancelled_at", "updated_at",
                     "version", "entry"})
 # action -> what was done, `{s}` standing for the subject ("#3 Choose hosting")
@@ -59,7 +60,6 @@ class Subject:
     kind: str  # "task" | "milestone" | "budget" | "user"
     entity_id: int | None = None
     user_id: str = ""
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def _subject(entry: AuditEntry, names: dict) -> str:
 def show(key: str, value: object, project: Project, names: dict | None = None) -> str:
     """One stored value as people read it: money, dates, hours, people, milestones."""
     if value is None or value == "":
-        return "nobody" if key == "assignee_user_id" else "_not set_"
+        return "nobody" if key in ("assignee_user_id", "open_tasks_to") else "_not set_"
     if key in RATE_KEYS:
         return f"{money(int(value), project.currency)}/h"  # type: ignore[call-overload]
     if key.endswith("_cents"):
@@ -151,7 +151,7 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
     if key.endswith("_date") or key in ("spent_on", "worked_on"):
         when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         return day(when, year=True)
-    if key in ("assignee_user_id", "owner_user_id", "user_id", "owner"):
+    if key in ("assignee_user_id", "owner_user_id", "user_id", "owner", "open_tasks_to"):
         return mention(str(value))
     if key == "channel_id":
         return f"<#{value}>"
@@ -171,16 +171,50 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
     return truncate(str(value), 80)
 
 
+# what an action's verb already says, not repeated as a change
+SAID = {"task.todo": {"status", "blocked_reason"}, "task.doing": {"status", "blocked_reason"}, "task.blocked": {"status"},
+        "task.done": {"status", "blocked_reason"}, "task.cancel": {"status"}, "task.reopen": {"status"},
+        "task.add": {"title"}, "milestone.add": {"name"}, "milestone.cancel": {"planned_budget_cents"},
+        "member.add": {"user_id"}, "member.remove": {"user_id"}, "member.update": {"user_id"},
+        "time.log": {"user_id", "minutes", "worked_on"}, "time.void": {"user_id", "minutes"},
+        "cost.add": {"amount_cents", "category", "spent_on"}, "cost.refund": {"amount_cents", "category", "spent_on"},
+        "cost.void": {"amount_cents"}}
+
+
+def _phrase(entry: AuditEntry, project: Project, names: dict) -> str:
+    """The action in words, with its subject (and, for money and time, the amount)."""
+    a, b = entry.after, entry.before
+    subject = _subject(entry, names)
+    if entry.action == "time.log" and "minutes" in a:
+        return (f"logged {show('minutes', a['minutes'], project)} for {mention(a.get('user_id'))} on "
+                f"{show('worked_on', a.get('worked_on'), project)} ({subject})")
+    if entry.action == "time.void" and "minutes" in b:
+        return f"voided {subject} ({show('minutes', b['minutes'], project)} by {mention(b.get('user_id'))})"
+    if entry.action in ("cost.add", "cost.refund") and "amount_cents" in a:
+        what = "recorded a refund of" if entry.action == "cost.refund" else "recorded spending of"
+        return (f"{what} {money(abs(int(a['amount_cents'])), project.currency)} on {a.get('category', '')}, "
+                f"{show('spent_on', a.get('spent_on'), project)} ({subject})")
+    if entry.action == "cost.void" and "amount_cents" in b:
+        return f"voided {subject} ({money(int(b['amount_cents']), project.currency)})"
+    if entry.action == "task.reopen" and "status" in b:
+        return f"reopened {subject} (it was {STATUS_WORDS.get(b['status'], b['status'])})"
+    verb = VERBS.get(entry.action, f"{entry.action.replace('.', ' ')} {{s}}")
+    return verb.format(s=subject).strip()
+
+
 def describe(entry: AuditEntry, project: Project, names: dict, *, rates: bool) -> str:
     """`edited *#3 Choose hosting*: estimate 3h → 5h; due Fri 4 Dec 2026 → Tue 8 Dec 2026`."""
-    verb = VERBS.get(entry.action, f"{entry.action.replace('.', ' ')} {{s}}")
-    text = verb.format(s=_subject(entry, names)).strip()
+    text = _phrase(entry, project, names)
     changes = []
-    identity = {"user_id"} if entry.entity == "member" else set()
+    said = SAID.get(entry.action, set())
     for key in dict.fromkeys([*entry.before, *entry.after]):
-        if key in HIDDEN or key in identity or (key in RATE_KEYS and not rates):
+        if key in HIDDEN or key in said or (key in RATE_KEYS and not rates):
             continue
         label = LABELS.get(key, key.replace("_", " "))
+        if key in WHY:
+            if entry.after.get(key):
+                changes.append(f"{label} {show(key, entry.after[key], project, names)}")
+            continue
         if key in entry.before and key in entry.after:
             old, new = entry.before[key], entry.after[key]
             if old != new:
