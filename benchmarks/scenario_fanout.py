@@ -39,14 +39,14 @@ PER_DATABASE = False  # PostgreSQL only: delivery is bound by Slack's caps, not 
 def _seed(engine, now: datetime) -> int:
     with Session(engine, expire_on_commit=False) as s:
         project = project_service.create_project(session=s, team_id=TEAM, name="Fan-out", key="fanout",
-                                                 owner_user_id=OWNER, channel_id="C0FAN")
+                                                 owner_user_id=OWNER, channel_id="C0FAN", now=now)
         users = [f"U0F{i:05d}" for i in range(MEMBERS - 1)]
         s.execute(insert(User), [dict(team_id=TEAM, user_id=u, name=u.lower(), timezone="UTC",
                                       is_bot=False, deleted=False) for u in users])
         s.execute(insert(Member), [dict(team_id=TEAM, project_id=project.id, user_id=u, role="member",
                                         weekly_capacity_hours=40.0, active=True, created_at=now)
                                    for u in users])
-        standups.configure(session=s, project=project, actor=OWNER, time_local="09:30")
+        standups.configure(session=s, project=project, actor=OWNER, time_local="09:30", now=now)
         s.commit()
         return project.id
 

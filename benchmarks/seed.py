@@ -42,7 +42,7 @@ def seed_project(engine: Engine, *, key: str = "big", tasks: int = 5000, risks: 
             session=s, team_id=team_id, name=f"Project {key}", key=key, owner_user_id=OWNER,
             goal="Benchmark project", objective="Benchmarks", start_date=start,
             due_date=today + timedelta(days=90), budget_cents=50_000_000, currency="USD",
-            channel_id=channel,
+            channel_id=channel, now=NOW,
         )
         pid = project.id
         users = [f"U{key.upper()[:12]}{i:04d}" for i in range(members)]

@@ -90,7 +90,7 @@ def alerts_set(ctx: Context, args: Args) -> Reply:
         except ValueError:
             raise UsageError(f"Expected a number or `default` for `{name}` (got `{raw}`).") from None
     in_force = actions.set_threshold(session=ctx.session, project=project, actor=ctx.user_id,
-                                     name=str(name), value=value)
+                                     name=str(name), value=value, now=ctx.now)
     svc.check_project(session=ctx.session, project=project, now=ctx.now)
     note = " (the default)" if value is None else ""
     return Reply.text(f"`{name}` is now *{in_force:g}*{note} for {project.name}.")

@@ -74,8 +74,9 @@ def spend(ctx: Context, args: Args) -> Reply:
     verb = "Recorded" if created else "Already recorded a moment ago:"
     kind = "a refund of " if refund else ""
     shown = money(abs(cents), project.currency)
-    return warned(Reply.text(f"{verb} C{entry.id}: {kind}{shown} on *{category}*{what} for "
-                             f"{day(spent_on, today=args.today())}. {_spent_line(project, other + labour)}"),
+    return warned(Reply.text(f"{verb} {kind}{shown} on *{category}*{what} for "
+                             f"{day(spent_on, today=args.today())} as C{entry.id}. "
+                             f"{_spent_line(project, other + labour)}"),
                   [_before_start(project, spent_on, "This spending")])
 
 
@@ -110,17 +111,17 @@ def log(ctx: Context, args: Args) -> Reply:
                                   note=note, now=ctx.now)
     on_task = f" on #{task.number} {task.title}" if task else ""
     who = "you" if entry.user_id == ctx.user_id else f"<@{entry.user_id}>"
-    if not sees_rates(session=ctx.session, project=project, user_id=ctx.user_id):
-        cost = ""  # rates are for the owner and managers
-    elif entry.rate_cents is None:
+    if entry.rate_cents is None:
         cost = (f" No hourly rate is set for {who}, so these hours cost nothing in the budget yet: "
                 f"`/project member rate {project.key} <@{entry.user_id}> 85`.")
+    elif not sees_rates(session=ctx.session, project=project, user_id=ctx.user_id):
+        cost = ""  # rates, and what one person's hours cost, are for the owner and managers
     else:
         cost = (f" At {money(entry.rate_cents, project.currency)}/h that is "
                 f"{money(svc.labour_cents(entry), project.currency)}.")
     verb = "Logged" if created else "Already logged a moment ago:"
-    return warned(Reply.text(f"{verb} L{entry.id}: {hours:g}h for {who}{on_task} on "
-                             f"{day(worked_on, today=args.today())}.{cost}"),
+    return warned(Reply.text(f"{verb} {hours:g}h for {who}{on_task} on "
+                             f"{day(worked_on, today=args.today())} as L{entry.id}.{cost}"),
                   [_before_start(project, worked_on, "This time")])
 
 

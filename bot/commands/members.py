@@ -32,7 +32,7 @@ def member_add(ctx: Context, args: Args) -> Reply:
     run = None
     for u in users:
         _, created = svc.add_member(session=ctx.session, project=project, actor=ctx.user_id,
-                                    user_id=u, role=role)
+                                    user_id=u, role=role, now=ctx.now)
         (added if created else already).append(f"<@{u}>")
         if created and (joined := standups.join_open_run(session=ctx.session, project=project,
                                                          user_id=u, now=ctx.now)) is not None:
@@ -75,7 +75,7 @@ def member_remove(ctx: Context, args: Args) -> Reply:
         return orphan_choice(project, user, open_tasks)
     to = opts.get("reassign")
     done = svc.remove_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
-                             reassign_to=str(to) if to else None)
+                             reassign_to=str(to) if to else None, now=ctx.now)
     if done.already:
         return Reply.text(f"<@{user}> was already off *{project.name}*; nothing changed.")
     text = f"<@{user}> is no longer on *{project.name}*."
@@ -114,7 +114,7 @@ def member_role(ctx: Context, args: Args) -> Reply:
     user = args.take_user()
     role = Role(_role(args.take_word(what="a role") or ""))
     args.expect_end()
-    svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user, role=role)
+    svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user, role=role, now=ctx.now)
     return Reply.text(f"<@{user}> is now {role} of *{project.name}*.")
 
 
@@ -126,7 +126,7 @@ def member_rate(ctx: Context, args: Args) -> Reply:
     amount = args.take_money(what="an hourly rate")
     args.expect_end()
     svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
-                      hourly_rate_cents=amount.cents)
+                      hourly_rate_cents=amount.cents, now=ctx.now)
     return Reply.text(f"<@{user}>'s rate on *{project.name}* is {money(amount.cents, project.currency)}/h.")
 
 
@@ -145,7 +145,7 @@ def member_capacity(ctx: Context, args: Args) -> Reply:
         hours = parse_duration(raw)
     args.expect_end()
     svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
-                      weekly_capacity_hours=hours)
+                      weekly_capacity_hours=hours, now=ctx.now)
     return Reply.text(f"<@{user}> has {hours:g}h a week for *{project.name}*.")
 
 

@@ -28,7 +28,7 @@ def milestone_add(ctx: Context, args: Args) -> Reply:
                           due_date=opts.get("due"),
                           planned_budget_cents=budget.cents if budget else None,  # type: ignore[attr-defined]
                           planned_effort_hours=opts.get("effort"), force=bool(opts.get("force")),
-                          warnings=warnings)
+                          warnings=warnings, now=ctx.now)
     extra = f", budget {money(m.planned_budget_cents, project.currency)}" if budget else ""
     return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
                              f"(due {day(m.due_date, today=args.today())}{extra})."), warnings)
@@ -56,7 +56,7 @@ def milestone_done(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     m = svc.find_milestone(session=ctx.session, project=project, ref=ref)
     already = m.done_at is not None and m.cancelled_at is None
-    svc.complete_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m)
+    svc.complete_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m, now=ctx.now)
     if already:
         return Reply.text(f"Milestone M{m.number} *{m.name}* was already reached.")
     return Reply.text(f"Milestone M{m.number} *{m.name}* is reached :tada:")
@@ -105,7 +105,7 @@ def milestone_edit(ctx: Context, args: Args) -> Reply:
         raise UsageError("Say what to change, like `budget 3k`, `due 11 Dec` or `name \"...\"`.")
     before = {k: getattr(m, k) for k in changes}
     result = svc.edit_milestone(session=ctx.session, project=project, actor=ctx.user_id, milestone=m,
-                                changes=changes, force=bool(opts.get("force")))
+                                changes=changes, force=bool(opts.get("force")), now=ctx.now)
     lines = [f"• {LABELS.get(k, k)}: {show(k, old, project)} → {show(k, result.after[k], project)}"
              if k in result.after else f"• {LABELS.get(k, k)}: {show(k, old, project)} (unchanged)"
              for k, old in before.items()]
@@ -147,7 +147,7 @@ def milestone_reopen(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     was = "cancelled" if m.cancelled_at else "reached"
     changed, warnings = svc.reopen_milestone(session=ctx.session, project=project, actor=ctx.user_id,
-                                             milestone=m, force=bool(force))
+                                             milestone=m, force=bool(force), now=ctx.now)
     if not changed:
         return Reply.text(f"Milestone M{m.number} *{m.name}* is open already; nothing to reopen.")
     return warned(Reply.text(f"Milestone M{m.number} *{m.name}* is open again (it was {was})."), warnings)

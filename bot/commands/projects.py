@@ -89,7 +89,7 @@ def new(ctx: Context, args: Args) -> Reply:
         due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
         currency=(budget.currency if budget and budget.currency else ctx.default_currency),
         timezone=zone or ctx.default_timezone,
-        channel_id=ctx.channel_id or None,
+        channel_id=ctx.channel_id or None, now=ctx.now,
     )
     facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
     if project.due_date:
@@ -138,7 +138,7 @@ def link(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     args.expect_end()
     previous = svc.link_channel(session=ctx.session, project=project, channel_id=channel,
-                                user_id=ctx.user_id)
+                                user_id=ctx.user_id, now=ctx.now)
     moved = f" (it was {previous.name}'s)" if previous else ""
     return Reply.text(f"<#{channel}> is now the home of *{project.name}*{moved}.")
 
@@ -182,7 +182,7 @@ def edit(ctx: Context, args: Args) -> Reply:
     if "name" in changes and svc.normal_name(str(changes["name"])) != svc.normal_name(project.name):
         svc.refuse_duplicate_name(session=ctx.session, team_id=ctx.team_id, name=str(changes["name"]))
     before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes,
-                              force=force)
+                              force=force, now=ctx.now)
     warnings = []
     committed = milestone_budgets(session=ctx.session, project=project)
     if "budget_cents" in changes and project.budget_cents is not None and committed > project.budget_cents:
@@ -226,7 +226,7 @@ def delete(ctx: Context, args: Args) -> Reply:
         return Reply.text(f"This archives *{project.name}*: it leaves `/project list` and its channel "
                           f"is freed; tasks and history are kept. To go ahead: "
                           f"`/project delete {project.key} confirm`")
-    svc.delete_project(session=ctx.session, project=project, user_id=ctx.user_id)
+    svc.delete_project(session=ctx.session, project=project, user_id=ctx.user_id, now=ctx.now)
     return Reply(sections=[Section(text=f"*{project.name}* is deleted (archived). "
                                         f"`/project edit {project.key} state active` brings it back.")],
                  ephemeral=False)

@@ -38,7 +38,7 @@ class Context:
     team_id: str
     user_id: str
     channel_id: str = ""
-    now: datetime = field(default_factory=lambda: datetime.now(ZoneInfo("UTC")))
+    now: datetime = field(kw_only=True)  # the command's clock: every timestamp it writes
     default_timezone: str = "UTC"
     default_currency: str = "USD"
 

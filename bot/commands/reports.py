@@ -12,7 +12,6 @@ from bot.domain.access import Action, require
 from bot.domain.health import DEFAULTS, thresholds
 from bot.domain.replies import Reply, Section
 from bot.domain.status import build_status
-from bot.models import utcnow
 
 
 @command("report", usage="report [PROJECT] [post]", examples=["report", "report website post"])
@@ -31,7 +30,7 @@ def report(ctx: Context, args: Args) -> Reply:
     chart = charts.render_chart(session=ctx.session, report=weekly.status, kind="burnup")
     created = report_service.post_report(
         session=ctx.session, report=weekly, chart_path=str(chart),
-        key=f"report:{project.team_id}:{project.key}:{args.today().isoformat()}:{digest}")
+        key=f"report:{project.team_id}:{project.key}:{args.today().isoformat()}:{digest}", now=ctx.now)
     if not created:
         chart.unlink(missing_ok=True)
         return Reply.text(f"This report is already posted in <#{project.channel_id}>.")
@@ -48,14 +47,15 @@ def report_schedule(ctx: Context, args: Args) -> Reply:
     changed = first is not None
     if first == "off":
         args.expect_end()
-        report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id, off=True)
+        report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id, off=True,
+                                    now=ctx.now)
     elif first is not None:
         weekday, hhmm = (None, first) if ":" in first else (first, None)
         if hhmm is None:
             hhmm = args.take_word(what="a time like 16:00", required=False)
         args.expect_end()
         report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id,
-                                    weekday=weekday, hhmm=hhmm)
+                                    weekday=weekday, hhmm=hhmm, now=ctx.now)
     where = f" in <#{project.channel_id}>" if project.channel_id else " (link a channel first: `/project link`)"
     phrase = report_service.schedule_phrase(project)
     if phrase == "off":
@@ -112,10 +112,10 @@ def health(ctx: Context, args: Args) -> Reply:
             raise UsageError("blocker_red_days must be at least blocker_amber_days.")
         audit.record(session=ctx.session, team_id=project.team_id, user_id=ctx.user_id,
                      action="project.health", entity="project", entity_id=project.id,
-                     project_id=project.id, before=settings.get("health", {}), after=merged)
+                     project_id=project.id, before=settings.get("health", {}), after=merged, now=ctx.now)
         settings["health"] = merged
         project.settings = settings  # a new dict, so the JSON column is saved
-        project.updated_at = utcnow()
+        project.updated_at = ctx.now
         ctx.session.add(project)
         ctx.session.flush()
     current = thresholds(project)

@@ -31,7 +31,6 @@ from bot.domain.alerts import after_audited_changes
 from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import OUTBOX_QUEUED
 from bot.domain.replies import Reply
-from bot.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +60,14 @@ def check_alerts(session: Session, change: Change) -> bool:
 def refresh_homes(session: Session, change: Change) -> bool:
     """Queue an App Home re-publish for everyone the change concerns."""
     return bool(enqueue_home_refreshes(session=session, team_id=change.team_id,
-                                       since_audit_id=change.since_audit_id, cause=change.cause))
+                                       since_audit_id=change.since_audit_id, cause=change.cause,
+                                       now=change.now))
 
 
 class CommandRunner:
     """Runs commands for one transport, with the hooks it registered."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow,
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime],
                  default_timezone: str = "UTC", default_currency: str = "USD",
                  kick: Callable[[], None] = lambda: None,
                  defer: Callable[[Callable[[], None]], object] = lambda task: task()):

@@ -189,7 +189,7 @@ def standup_skip(ctx: Context, args: Args) -> Reply:
     start, end = _take_range(args, what="a date or range")  # type: ignore[misc]
     args.expect_end()
     _, created = svc.skip_day(session=ctx.session, project=project, actor=ctx.user_id, day=start,
-                              until=end, reason=str(opts.get("reason", "")))
+                              until=end, reason=str(opts.get("reason", "")), now=ctx.now)
     when = day(start) if start == end else f"{day(start)} to {day(end)}"
     note = "" if created else " (already set)"
     return Reply.text(f"No standup for *{project.name}* on {when}{note}.")
@@ -360,7 +360,7 @@ def holidays(ctx: Context, args: Args) -> Reply:
     if code is not None:
         availability.set_own_holidays(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
                                       user_id=who, project=project,
-                                      code=None if code in {"off", "none", "default"} else code)
+                                      code=None if code in {"off", "none", "default"} else code, now=ctx.now)
     region = availability.own_holidays(session=ctx.session, team_id=ctx.team_id, user_id=who)
     if not region:
         return Reply.text(f"<@{who}> follows each standup's public holidays (`/project standup set holidays DE-BY`)."
@@ -404,7 +404,7 @@ def ooo(ctx: Context, args: Args) -> Reply:
     start, end = span
     _, created = availability.set_out_of_office(session=ctx.session, team_id=ctx.team_id,
                                                 actor=ctx.user_id, user_id=who, start=start, end=end,
-                                                project=project, reason=str(opts.get("reason", "")))
+                                                project=project, reason=str(opts.get("reason", "")), now=ctx.now)
     cal = calendar.work_calendar(session=ctx.session, project=project, start=start, end=end) \
         if project else calendar.WorkCalendar()
     days = cal.working_days_between(start, end + timedelta(days=1))

@@ -81,7 +81,7 @@ def task_edit(ctx: Context, args: Args) -> Reply:
         changes["assignee_user_id"] = opts["assignee"]
     before = {k: getattr(task, k) for k in changes}
     edited = svc.edit_task(session=ctx.session, project=project, actor=ctx.user_id, task=task,
-                           changes=changes)
+                           changes=changes, now=ctx.now)
     return edit_reply(session=ctx.session, project=project, task=task, before=before, edited=edited,
                       today=args.today())
 
@@ -151,7 +151,7 @@ def task_reopen(ctx: Context, args: Args) -> Reply:
     project, task = take_task(ctx, args)
     args.expect_end()
     was = task.status
-    if not svc.reopen_task(session=ctx.session, project=project, actor=ctx.user_id, task=task):
+    if not svc.reopen_task(session=ctx.session, project=project, actor=ctx.user_id, task=task, now=ctx.now):
         return Reply.text(f"#{task.number} *{task.title}* is open already "
                           f"({STATUS_WORDS.get(task.status, task.status)}); nothing to reopen.")
     return Reply.text(f"#{task.number} *{task.title}* is open again (to do; it was {was}).")

@@ -38,7 +38,7 @@ def task_add(ctx: Context, args: Args) -> Reply:
     task = svc.add_task(
         session=ctx.session, project=project, actor=ctx.user_id, title=title, assignee=assignee,
         due_date=opts.get("due"), estimate_hours=opts.get("estimate", opts.get("est")),
-        milestone=milestone, told=notes,
+        milestone=milestone, told=notes, now=ctx.now,
     )
     bits = [mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"]
     if task.due_date:
@@ -101,7 +101,7 @@ def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
     already = task.status == status and (status is not TaskStatus.BLOCKED
                                          or task.blocked_reason == reason.strip())
     svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
-                   status=status, reason=reason)
+                   status=status, reason=reason, now=ctx.now)
     if already:  # Slack delivered twice, or a double click: nothing changed
         return Reply.text(f"#{task.number} *{task.title}* was already {ALREADY[status]}.")
     return Reply.text(f"#{task.number} *{task.title}* {verb}.")
@@ -138,7 +138,7 @@ def task_unblock(ctx: Context, args: Args) -> Reply:
     if task.status != TaskStatus.BLOCKED:  # a repeated request changes nothing
         return Reply.text(f"#{task.number} *{task.title}* is not blocked (it is {task.status}).")
     svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
-                   status=TaskStatus.DOING)
+                   status=TaskStatus.DOING, now=ctx.now)
     return Reply.text(f"#{task.number} *{task.title}* is unblocked and in progress.")
 
 
@@ -152,7 +152,8 @@ def task_assign(ctx: Context, args: Args) -> Reply:
         word = args.take_word(what="@user, me or nobody", choices=["me", "nobody"])
         user = ctx.user_id if word == "me" else None
     args.expect_end()
-    notes = svc.assign(session=ctx.session, project=project, actor=ctx.user_id, task=task, assignee=user)
+    notes = svc.assign(session=ctx.session, project=project, actor=ctx.user_id, task=task, assignee=user,
+                       now=ctx.now)
     return warned(Reply.text(f"#{task.number} *{task.title}* is now {mention(user)}'s." if user
                              else f"#{task.number} *{task.title}* is unassigned."), notes=notes)
 
@@ -167,7 +168,7 @@ def task_due(ctx: Context, args: Args) -> Reply:
     else:
         due = args.take_date(what="the due date")
     args.expect_end()
-    svc.set_due(session=ctx.session, project=project, actor=ctx.user_id, task=task, due_date=due)
+    svc.set_due(session=ctx.session, project=project, actor=ctx.user_id, task=task, due_date=due, now=ctx.now)
     when = f"due {day(due, today=args.today())}" if due else "has no due date"
     reply = Reply.text(f"#{task.number} *{task.title}* is {when}." if due
                        else f"#{task.number} *{task.title}* {when}.")

@@ -27,7 +27,8 @@ def _act(session: Session, project: Project, alert: Alert, actor: str, action: s
     audit.record(session=session, team_id=project.team_id, user_id=actor, action=f"alert.{action}",
                  entity="alert", entity_id=alert.id, project_id=project.id, before=before,
                  after={"state": alert.state, "snoozed_until": alert.snoozed_until,
-                        "assignee": alert.details.get("assignee"), "risk": alert.details.get("risk")})
+                        "assignee": alert.details.get("assignee"), "risk": alert.details.get("risk")},
+                 now=now)
     edit_message(session, project, alert, now)
     session.flush()
 
@@ -76,7 +77,7 @@ def assign(*, session: Session, project: Project, alert: Alert, actor: str, assi
     outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:assign:{assignee}",
                    kind=outbox.Kind.DM, user_id=assignee, project_id=project.id,
                    reply=Reply.text(f"{mention(actor)} asked you to follow up an alert on "
-                                    f"*{project.name}*: {alert.reason}"))
+                                    f"*{project.name}*: {alert.reason}"), now=now)
     return True
 
 
@@ -104,7 +105,7 @@ def to_risk(*, session: Session, project: Project, alert: Alert, actor: str,
 
 
 def set_threshold(*, session: Session, project: Project, actor: str, name: str,
-                  value: float | None) -> float:
+                  value: float | None, now: datetime) -> float:
     """Set one threshold (None resets it to the default); returns the value in force."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="change alert thresholds")
@@ -127,6 +128,6 @@ def set_threshold(*, session: Session, project: Project, actor: str, name: str,
     session.add(project)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="alerts.threshold",
                  entity="project", entity_id=project.id, project_id=project.id, before=before,
-                 after={name: value if value is not None else default})
+                 after={name: value if value is not None else default}, now=now)
     session.flush()
     return value if value is not None else default

@@ -173,17 +173,18 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
         key = f"alert:{alert.id}:post:{n}"
         outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.POST,
                        reply=reply, channel_id=project.channel_id, project_id=project.id,
-                       not_before=wait)
+                       not_before=wait, now=now)
         set_details(alert, post=key)
     if alert.severity == "critical" and project.owner_user_id:
         key = f"alert:{alert.id}:dm:{n}"
         outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
                        reply=reply, user_id=project.owner_user_id, project_id=project.id,
-                       not_before=wait)
+                       not_before=wait, now=now)
         set_details(alert, dm=key)
 
 
-def _retire(session: Session, project: Project, alert: Alert, *, not_before: datetime | None) -> None:
+def _retire(session: Session, project: Project, alert: Alert, *, not_before: datetime | None,
+            now: datetime) -> None:
     """Before posting again: withdraw the previous post if still unsent, else
     strip its buttons and point to the new one (when the new one goes out)."""
     post = alert.details.get("post")
@@ -195,7 +196,7 @@ def _retire(session: Session, project: Project, alert: Alert, *, not_before: dat
                    kind=outbox.Kind.UPDATE, channel_id=alert.channel_id, project_id=project.id,
                    reply=Reply(title=title, sections=[Section(text=alert.reason)], ephemeral=False,
                                footer="Raised again below, with the latest numbers."),
-                   extra={"update_key": post}, not_before=not_before)
+                   extra={"update_key": post}, not_before=not_before, now=now)
 
 
 def edit_message(session: Session, project: Project, alert: Alert, now: datetime) -> None:
@@ -207,7 +208,7 @@ def edit_message(session: Session, project: Project, alert: Alert, now: datetime
     set_details(alert, rev=rev)
     outbox.enqueue(session=session, team_id=project.team_id, key=f"alert:{alert.id}:rev:{rev}",
                    kind=outbox.Kind.UPDATE, reply=render_alert(alert, project, now),
-                   channel_id=alert.channel_id, project_id=project.id, extra={"update_key": post})
+                   channel_id=alert.channel_id, project_id=project.id, extra={"update_key": post}, now=now)
 
 
 def _withdraw(session: Session, key: str | None) -> bool:
@@ -280,7 +281,7 @@ def sync_alerts(*, session: Session, project: Project, findings: list[Finding], 
         set_details(alert, **_content(f))
         if alert.state == RESOLVED or snooze_over or rose:
             if alert.state != RESOLVED:
-                _retire(session, project, alert, not_before=quiet_until(project, now, limits))
+                _retire(session, project, alert, not_before=quiet_until(project, now, limits), now=now)
             alert.state, alert.snoozed_until, alert.resolved_at = OPEN, None, None
             alert.acknowledged_by = None
             alert.updated_at = now

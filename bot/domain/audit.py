@@ -29,11 +29,14 @@ def record(
     entity: str,
     entity_id: int | None,
     project_id: int | None = None,
+    now: datetime,
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEntry:
-    """Add an audit entry in the caller's transaction."""
+    """Add an audit entry in the caller's transaction, stamped with the
+    caller's clock (`now`: the command's or the job's time)."""
     entry = AuditEntry(
+        created_at=now,
         team_id=team_id,
         project_id=project_id,
         user_id=user_id,

@@ -4,7 +4,7 @@ someone's own public holidays.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -26,7 +26,8 @@ def _require_self_or_manager(*, session: Session, project: Project | None, actor
 
 
 def set_out_of_office(*, session: Session, team_id: str, actor: str, user_id: str, start: date,
-                      end: date, project: Project | None = None, reason: str = "") -> tuple[DayOff, bool]:
+                      end: date, project: Project | None = None, reason: str = "",
+                      now: datetime) -> tuple[DayOff, bool]:
     """Mark someone away (for every project) from start to end; returns (row, created).
     Anyone may mark themselves; marking someone else takes a manager of `project`."""
     if end < start:
@@ -40,17 +41,18 @@ def set_out_of_office(*, session: Session, team_id: str, actor: str, user_id: st
         DayOff.end_date == end)).first()
     if existing:
         return existing, False
-    row = DayOff(team_id=team_id, user_id=user_id, start_date=start, end_date=end, reason=reason[:200])
+    row = DayOff(team_id=team_id, user_id=user_id, start_date=start, end_date=end, reason=reason[:200],
+                 created_at=now)
     session.add(row)
     session.flush()
     audit.record(session=session, team_id=team_id, user_id=actor, action="ooo.add", entity="day_off",
                  entity_id=row.id, project_id=project.id if project else None,
-                 after={"user_id": user_id, "start": start, "end": end})
+                 after={"user_id": user_id, "start": start, "end": end}, now=now)
     return row, True
 
 
 def set_own_holidays(*, session: Session, team_id: str, actor: str, user_id: str, code: str | None,
-                     project: Project | None = None) -> str:
+                     project: Project | None = None, now: datetime) -> str:
     """Give someone public holidays of their own region (`US-NY`; None clears
     it): away on those days in every project. Anyone may set their own;
     setting someone else's takes a manager of `project`. Returns the region."""
@@ -58,12 +60,12 @@ def set_own_holidays(*, session: Session, team_id: str, actor: str, user_id: str
                              what="set someone else's holidays")
     value = "-".join(p for p in calendar.parse_holidays(code) if p) if code else ""
     user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first() \
-        or User(team_id=team_id, user_id=user_id)
+        or User(team_id=team_id, user_id=user_id, created_at=now)
     if user.holidays != value:
         audit.record(session=session, team_id=team_id, user_id=actor, action="user.holidays", entity="user",
                      entity_id=user.id, project_id=project.id if project else None,
                      before={"user_id": user_id, "holidays": user.holidays},
-                     after={"user_id": user_id, "holidays": value})
+                     after={"user_id": user_id, "holidays": value}, now=now)
         user.holidays = value
         session.add(user)
         session.flush()

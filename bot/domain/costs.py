@@ -21,7 +21,7 @@ from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import money
-from bot.models import CostEntry, Member, Project, Task, TimeEntry, utcnow
+from bot.models import CostEntry, Member, Project, Task, TimeEntry
 
 CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 LABOUR = "labour"
@@ -33,7 +33,7 @@ DOUBLE_SUBMIT = timedelta(minutes=2)
 
 def record_spend(*, session: Session, project: Project, actor: str, amount_cents: int, category: str,
                  description: str = "", spent_on: date, today: date,
-                 now: datetime | None = None) -> tuple[CostEntry, bool]:
+                 now: datetime) -> tuple[CostEntry, bool]:
     """Record money spent on the project; the owner and managers may. Returns
     (entry, created): the same entry by the same person within two minutes is
     a double submission and is not stored twice."""
@@ -66,12 +66,12 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
         return same, False
     entry = CostEntry(team_id=project.team_id, project_id=project.id, amount_cents=amount_cents,
                       category=category, description=description.strip(), spent_on=spent_on,
-                      user_id=actor, created_at=now or utcnow())
+                      user_id=actor, created_at=now)
     session.add(entry)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor,
                  action="cost.refund" if amount_cents < 0 else "cost.add",
-                 entity="cost", entity_id=entry.id, project_id=project.id,
+                 entity="cost", entity_id=entry.id, project_id=project.id, now=now,
                  after={"amount_cents": amount_cents, "category": category,
                         "spent_on": spent_on.isoformat(),
                         **({"reason": description.strip()} if amount_cents < 0 else {})})
@@ -80,7 +80,7 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
 
 def log_time(*, session: Session, project: Project, actor: str, hours: float, worked_on: date,
              today: date, user_id: str | None = None, task: Task | None = None,
-             note: str = "", now: datetime | None = None) -> tuple[TimeEntry, bool]:
+             note: str = "", now: datetime) -> tuple[TimeEntry, bool]:
     """Log hours for `user_id` (default: the actor) at their current rate;
     returns (entry, created), not storing a double submission twice.
 
@@ -111,19 +111,19 @@ def log_time(*, session: Session, project: Project, actor: str, hours: float, wo
     entry = TimeEntry(team_id=project.team_id, project_id=project.id, task_id=task.id if task else None,
                       user_id=who, minutes=minutes,
                       rate_cents=member.hourly_rate_cents if member else None,
-                      worked_on=worked_on, note=note.strip()[:MAX_DESCRIPTION], created_at=now or utcnow())
+                      worked_on=worked_on, note=note.strip()[:MAX_DESCRIPTION], created_at=now)
     session.add(entry)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="time.log",
-                 entity="time", entity_id=entry.id, project_id=project.id,
+                 entity="time", entity_id=entry.id, project_id=project.id, now=now,
                  after={"user_id": who, "minutes": entry.minutes, "rate_cents": entry.rate_cents,
                         "worked_on": worked_on.isoformat()})
     return entry, True
 
 
-def _recent(session: Session, model, now: datetime | None, *conditions):
+def _recent(session: Session, model, now: datetime, *conditions):
     """The same row stored in the last `DOUBLE_SUBMIT` (a repeated command), if any."""
-    since = (now or utcnow()) - DOUBLE_SUBMIT
+    since = now - DOUBLE_SUBMIT
     return session.exec(select(model).where(*conditions, model.created_at >= since)).first()
 
 
@@ -236,7 +236,7 @@ def void_cost(*, session: Session, project: Project, actor: str, entry: CostEntr
     session.add(correction)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="cost.void",
-                 entity="cost", entity_id=entry.id, project_id=project.id,
+                 entity="cost", entity_id=entry.id, project_id=project.id, now=now,
                  before={"amount_cents": entry.amount_cents},
                  after={"amount_cents": 0, "correction": f"C{correction.id}", "reason": reason})
     return correction, True
@@ -264,7 +264,7 @@ def void_time(*, session: Session, project: Project, actor: str, entry: TimeEntr
     session.add(correction)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="time.void",
-                 entity="time", entity_id=entry.id, project_id=project.id,
+                 entity="time", entity_id=entry.id, project_id=project.id, now=now,
                  before={"user_id": entry.user_id, "minutes": entry.minutes},
                  after={"user_id": entry.user_id, "minutes": 0, "correction": f"L{correction.id}",
                         "reason": reason})

@@ -28,32 +28,32 @@ def seed_demo(*, session: Session, now: datetime, team_id: str = DEMO_TEAM) -> P
         return None
     today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
     projects.ensure_workspace(session=session, team_id=team_id, name="Demo Bakery",
-                              timezone="Europe/Berlin", currency="EUR")
+                              timezone="Europe/Berlin", currency="EUR", now=now)
     for uid, name, _, tz, _, _ in DEMO_PEOPLE:
-        members.remember_user(session=session, team_id=team_id, user_id=uid, name=name, timezone=tz)
+        members.remember_user(session=session, team_id=team_id, user_id=uid, name=name, timezone=tz, now=now)
     owner = DEMO_PEOPLE[0][0]
     project = projects.create_project(
         session=session, team_id=team_id, name="Website relaunch", key="website", owner_user_id=owner,
         goal="Take bread pre-orders online: 20% of sales through the website by spring",
         objective="Grow online sales", scope="New shop site, payment provider, order emails",
         start_date=today - timedelta(days=42), due_date=today + timedelta(days=60),
-        budget_cents=2_500_000, currency="EUR", timezone="Europe/Berlin", channel_id="C0WEBSITE",
+        budget_cents=2_500_000, currency="EUR", timezone="Europe/Berlin", channel_id="C0WEBSITE", now=now,
     )
     for uid, _, role, _, _, _ in DEMO_PEOPLE[1:]:
-        members.add_member(session=session, project=project, actor=owner, user_id=uid, role=role)
+        members.add_member(session=session, project=project, actor=owner, user_id=uid, role=role, now=now)
     for uid, _, _, _, rate, capacity in DEMO_PEOPLE:
         members.update_member(session=session, project=project, actor=owner, user_id=uid,
-                              hourly_rate_cents=rate, weekly_capacity_hours=capacity)
+                              hourly_rate_cents=rate, weekly_capacity_hours=capacity, now=now)
     m1 = milestones.add_milestone(session=session, project=project, actor=owner, name="Design approved",
                                   due_date=today - timedelta(days=10), planned_budget_cents=500_000,
-                                  planned_effort_hours=60)
+                                  planned_effort_hours=60, now=now)
     m2 = milestones.add_milestone(session=session, project=project, actor=owner, name="Shop live (beta)",
                                   due_date=today + timedelta(days=25), planned_budget_cents=1_200_000,
-                                  planned_effort_hours=160)
+                                  planned_effort_hours=160, now=now)
     m3 = milestones.add_milestone(session=session, project=project, actor=owner, name="Launch",
                                   due_date=today + timedelta(days=60), planned_budget_cents=800_000,
-                                  planned_effort_hours=80)
-    milestones.complete_milestone(session=session, project=project, actor=owner, milestone=m1)
+                                  planned_effort_hours=80, now=now)
+    milestones.complete_milestone(session=session, project=project, actor=owner, milestone=m1, now=now)
     plan = [  # title, assignee, milestone, estimate, due offset, status
         ("Collect requirements from the shop staff", "U0BOB", m1, 6, -35, TaskStatus.DONE),
         ("Mood board and page layouts", "U0CAROL", m1, 16, -20, TaskStatus.DONE),
@@ -71,11 +71,11 @@ def seed_demo(*, session: Session, now: datetime, team_id: str = DEMO_TEAM) -> P
     ]
     for title, who, ms, est, due, status in plan:
         task = tasks.add_task(session=session, project=project, actor=owner, title=title, assignee=who,
-                              milestone=ms, estimate_hours=est, due_date=today + timedelta(days=due))
+                              milestone=ms, estimate_hours=est, due_date=today + timedelta(days=due), now=now)
         if status is not TaskStatus.TODO:
             reason = "Waiting for the payment provider to approve our merchant account"
             tasks.set_status(session=session, project=project, actor=owner, task=task, status=status,
-                             reason=reason if status is TaskStatus.BLOCKED else "")
+                             reason=reason if status is TaskStatus.BLOCKED else "", now=now)
             _backdate(task, now, due)
     spending = [  # euro cents, category, what, days ago
         (240_000, "design", "Design agency: layouts and mood board", 18),

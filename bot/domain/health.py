@@ -26,7 +26,7 @@ project+day) so reports can show the trend.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -157,7 +157,7 @@ def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
 
 
 def record_snapshot(*, session: Session, project: Project, today: date, health: Health,
-                    metrics: dict) -> HealthSnapshot:
+                    metrics: dict, now: datetime) -> HealthSnapshot:
     """Store today's colour (one row per project and day; a later call updates it)."""
     row = session.exec(select(HealthSnapshot).where(HealthSnapshot.project_id == project.id,
                                                     HealthSnapshot.day == today)).first()
@@ -165,7 +165,8 @@ def record_snapshot(*, session: Session, project: Project, today: date, health: 
         try:
             with session.begin_nested():
                 row = HealthSnapshot(team_id=project.team_id, project_id=project.id, day=today,
-                                     rag=health.rag, reasons=list(health.reasons), metrics=metrics)
+                                     rag=health.rag, reasons=list(health.reasons), metrics=metrics,
+                                     created_at=now)
                 session.add(row)
             return row
         except IntegrityError:  # another worker recorded it first: update theirs

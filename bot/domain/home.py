@@ -83,7 +83,7 @@ def concerned_users(*, session: Session, team_id: str, since_audit_id: int) -> s
     return users
 
 
-def enqueue_home_refresh(*, session: Session, team_id: str, user_id: str, cause: str) -> bool:
+def enqueue_home_refresh(*, session: Session, team_id: str, user_id: str, cause: str, now: datetime) -> bool:
     """Queue a Home re-publish for one user unless one is already pending."""
     pending = session.exec(select(OutboxMessage.id).where(
         OutboxMessage.team_id == team_id, OutboxMessage.user_id == user_id,
@@ -91,13 +91,14 @@ def enqueue_home_refresh(*, session: Session, team_id: str, user_id: str, cause:
     if pending:
         return False
     _, created = enqueue(session=session, team_id=team_id, key=f"home:{team_id}:{user_id}:{cause}"[:200],
-                         kind=Kind.PUBLISH_HOME, user_id=user_id)
+                         kind=Kind.PUBLISH_HOME, user_id=user_id, now=now)
     return created
 
 
-def enqueue_home_refreshes(*, session: Session, team_id: str, since_audit_id: int, cause: str) -> set[str]:
+def enqueue_home_refreshes(*, session: Session, team_id: str, since_audit_id: int, cause: str,
+                           now: datetime) -> set[str]:
     """Queue Home re-publishes for everyone a change concerns; returns them."""
     users = concerned_users(session=session, team_id=team_id, since_audit_id=since_audit_id)
     for user_id in sorted(users):
-        enqueue_home_refresh(session=session, team_id=team_id, user_id=user_id, cause=cause)
+        enqueue_home_refresh(session=session, team_id=team_id, user_id=user_id, cause=cause, now=now)
     return users

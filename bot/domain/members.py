@@ -31,7 +31,7 @@ def get_member(*, session: Session, project: Project, user_id: str) -> Member:
 
 
 def add_member(*, session: Session, project: Project, actor: str, user_id: str,
-               role: Role = Role.MEMBER) -> tuple[Member, bool]:
+               role: Role = Role.MEMBER, now: datetime) -> tuple[Member, bool]:
     """Add (or re-activate) a member; returns (member, created). Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="add members")
@@ -42,7 +42,8 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
     ).first()
     created = member is None or not member.active
     if member is None:
-        member = Member(team_id=project.team_id, project_id=project.id, user_id=user_id, role=role)
+        member = Member(team_id=project.team_id, project_id=project.id, user_id=user_id, role=role,
+                        created_at=now)
     else:
         member.active = True
         if created:
@@ -51,7 +52,7 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
     session.flush()
     if created:
         audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.add",
-                     entity="member", entity_id=member.id, project_id=project.id,
+                     entity="member", entity_id=member.id, project_id=project.id, now=now,
                      after={"user_id": user_id, "role": str(role)})
     return member, created
 
@@ -81,7 +82,7 @@ class Removal:
 
 
 def remove_member(*, session: Session, project: Project, actor: str, user_id: str,
-                  reassign_to: str | None = None) -> Removal:
+                  reassign_to: str | None = None, now: datetime) -> Removal:
     """Take someone off the project; their open tasks go to `reassign_to` (who must
     be on it, or is added, see `ensure_assignable`), else to nobody. Each moved
     task is audited as an assignment. Someone already off changes nothing."""
@@ -96,46 +97,46 @@ def remove_member(*, session: Session, project: Project, actor: str, user_id: st
         raise Invalid(f"Reassign <@{user_id}>'s tasks to someone else.")
     result = Removal()
     if reassign_to:
-        result.notes = ensure_assignable(session=session, project=project, actor=actor, assignee=reassign_to)
+        result.notes = ensure_assignable(session=session, project=project, actor=actor, assignee=reassign_to,
+                                         now=now)
     for task in open_tasks_of(session=session, project=project, user_id=user_id):
         task.assignee_user_id = reassign_to
         session.add(task)
         audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.assign",
-                     entity="task", entity_id=task.id, project_id=project.id,
+                     entity="task", entity_id=task.id, project_id=project.id, now=now,
                      before={"assignee_user_id": user_id}, after={"assignee_user_id": reassign_to})
         result.moved.append(task)
     member.active = False
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.remove",
-                 entity="member", entity_id=member.id, project_id=project.id,
+                 entity="member", entity_id=member.id, project_id=project.id, now=now,
                  before={"user_id": user_id}, after={"open_tasks_to": reassign_to} if result.moved else {})
     session.flush()
     return result
 
 
-def ensure_assignable(*, session: Session, project: Project, actor: str, assignee: str | None) -> list[str]:
+def ensure_assignable(*, session: Session, project: Project, actor: str, assignee: str | None,
+                      now: datetime) -> list[str]:
     """Only people on the project work on its tasks. Someone not on it is added
     as a member when the actor may add members (the owner or a manager), and
     the returned note says so; otherwise the assignment is refused with the
-    command that adds them. A stakeholder cannot be given work."""
+    command that adds them. A stakeholder may hold a task (content the client
+    supplies, say) but cannot mark it done: they get no Done button."""
     if assignee is None:
         return []
     role = role_of(session=session, project=project, user_id=assignee)
-    if role is Role.STAKEHOLDER:
-        raise Invalid(f"<@{assignee}> is a stakeholder of *{project.name}* and does not work on tasks; "
-                      f"`/project member role {project.key} <@{assignee}> member` first.")
     if role is not None:
         return []
     if role_of(session=session, project=project, user_id=actor) not in ALLOWED[Action.MANAGE]:
         raise Invalid(f"<@{assignee}> is not on *{project.name}*. The owner or a manager can add them: "
                       f"`/project member add {project.key} <@{assignee}>`, then assign the task.")
-    add_member(session=session, project=project, actor=actor, user_id=assignee)
+    add_member(session=session, project=project, actor=actor, user_id=assignee, now=now)
     return [f"<@{assignee}> was not on *{project.name}*, so they were added as a member."]
 
 
 def update_member(*, session: Session, project: Project, actor: str, user_id: str,
                   role: Role | None = None, hourly_rate_cents: int | None = None,
-                  weekly_capacity_hours: float | None = None) -> Member:
+                  weekly_capacity_hours: float | None = None, now: datetime) -> Member:
     """Change a member's role, rate or capacity (owner/manager only)."""
     what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
     require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
@@ -176,7 +177,7 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
         return member  # nothing changes (a repeated request, say)
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
-                 entity="member", entity_id=member.id, project_id=project.id,
+                 entity="member", entity_id=member.id, project_id=project.id, now=now,
                  before={"user_id": user_id, **before}, after={"user_id": user_id, **after})
     session.flush()
     return member
@@ -184,12 +185,12 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
 
 def remember_user(*, session: Session, team_id: str, user_id: str, name: str = "",
                   timezone: str = "", is_bot: bool | None = None, deleted: bool | None = None,
-                  refreshed_at: datetime | None = None) -> User:
+                  refreshed_at: datetime | None = None, now: datetime) -> User:
     """Create or refresh the cached name/timezone of a Slack user (and, from
     a users.info answer, whether they are a bot or deleted, and when it came)."""
     user = session.exec(select(User).where(User.team_id == team_id, User.user_id == user_id)).first()
     if user is None:
-        user = User(team_id=team_id, user_id=user_id)
+        user = User(team_id=team_id, user_id=user_id, created_at=now)
     if name:
         user.name = name
     if timezone:

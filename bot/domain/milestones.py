@@ -19,7 +19,7 @@ from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import truncate
 from bot.domain.numbering import next_number
 from bot.domain.plan_checks import check_budgets, date_warning, milestone_budgets
-from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, utcnow
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task
 
 EDITABLE = ("name", "due_date", "planned_budget_cents", "planned_effort_hours")
 
@@ -57,7 +57,7 @@ def find_milestone(*, session: Session, project: Project, ref: str) -> Milestone
 def add_milestone(*, session: Session, project: Project, actor: str, name: str,
                   due_date: date | None = None, planned_budget_cents: int | None = None,
                   planned_effort_hours: float | None = None, force: bool = False,
-                  warnings: list[str] | None = None) -> Milestone:
+                  warnings: list[str] | None = None, now: datetime) -> Milestone:
     """Add a milestone (owner, manager). Budgets over the project's are refused
     unless `force`; what looks wrong is appended to `warnings`."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
@@ -72,12 +72,12 @@ def add_milestone(*, session: Session, project: Project, actor: str, name: str,
         team_id=project.team_id, project_id=project.id,
         number=next_number(session=session, model=Milestone, project_id=project.id),
         name=name, due_date=due_date, planned_budget_cents=planned_budget_cents,
-        planned_effort_hours=planned_effort_hours,
+        planned_effort_hours=planned_effort_hours, created_at=now,
     )
     session.add(milestone)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.add",
-                 entity="milestone", entity_id=milestone.id, project_id=project.id,
+                 entity="milestone", entity_id=milestone.id, project_id=project.id, now=now,
                  after={"name": name, "due_date": due_date, "planned_budget_cents": planned_budget_cents})
     told.append(date_warning(project, due_date, f"M{milestone.number}"))
     if warnings is not None:
@@ -94,7 +94,8 @@ def _name(name: str) -> str:
     return name
 
 
-def complete_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone) -> Milestone:
+def complete_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone,
+                       now: datetime) -> Milestone:
     """Mark done (idempotent: a second call keeps the first time)."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="complete milestones")
@@ -102,16 +103,16 @@ def complete_milestone(*, session: Session, project: Project, actor: str, milest
         raise Invalid(f"M{milestone.number} is cancelled; `/project milestone reopen {project.key} "
                       f"M{milestone.number}` brings it back first.")
     if milestone.done_at is None:
-        milestone.done_at = utcnow()
+        milestone.done_at = now
         session.add(milestone)
         audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.done",
-                     entity="milestone", entity_id=milestone.id, project_id=project.id)
+                     entity="milestone", entity_id=milestone.id, project_id=project.id, now=now)
         session.flush()
     return milestone
 
 
 def edit_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone,
-                   changes: dict, force: bool = False) -> Changed:
+                   changes: dict, force: bool = False, now: datetime) -> Changed:
     """Change a milestone's name, due date, budget or effort (owner, manager);
     fields already so are left alone. Audited as one `milestone.edit` entry."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
@@ -143,7 +144,7 @@ def edit_milestone(*, session: Session, project: Project, actor: str, milestone:
         setattr(milestone, k, v)
     session.add(milestone)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.edit",
-                 entity="milestone", entity_id=milestone.id, project_id=project.id,
+                 entity="milestone", entity_id=milestone.id, project_id=project.id, now=now,
                  before=result.before, after=changed)
     session.flush()
     return result
@@ -167,7 +168,7 @@ def cancel_milestone(*, session: Session, project: Project, actor: str, mileston
     milestone.cancelled_at = now
     session.add(milestone)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.cancel",
-                 entity="milestone", entity_id=milestone.id, project_id=project.id,
+                 entity="milestone", entity_id=milestone.id, project_id=project.id, now=now,
                  before={"planned_budget_cents": milestone.planned_budget_cents},
                  after={"planned_budget_cents": None, "reason": reason.strip()[:500]})
     session.flush()
@@ -175,7 +176,7 @@ def cancel_milestone(*, session: Session, project: Project, actor: str, mileston
 
 
 def reopen_milestone(*, session: Session, project: Project, actor: str, milestone: Milestone,
-                     force: bool = False) -> tuple[bool, list[str]]:
+                     force: bool = False, now: datetime) -> tuple[bool, list[str]]:
     """Bring a reached or cancelled milestone back as open (its budget counted
     again, so refused over the project's budget unless `force`). Returns
     (changed, warnings); unchanged when it is open already."""
@@ -197,7 +198,7 @@ def reopen_milestone(*, session: Session, project: Project, actor: str, mileston
     milestone.cancelled_at = milestone.done_at = None
     session.add(milestone)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="milestone.reopen",
-                 entity="milestone", entity_id=milestone.id, project_id=project.id, before=before,
+                 entity="milestone", entity_id=milestone.id, project_id=project.id, now=now, before=before,
                  after={"state": "open", **({"planned_budget_cents": milestone.planned_budget_cents}
                                             if "planned_budget_cents" in before else {})})
     session.flush()

@@ -101,6 +101,7 @@ def enqueue(
     project_id: int | None = None,
     extra: dict | None = None,
     not_before: datetime | None = None,
+    now: datetime,
 ) -> tuple[OutboxMessage, bool]:
     """Add a message unless one with `key` exists; returns (row, created).
 
@@ -108,7 +109,7 @@ def enqueue(
     message sent under that key), `update_key` (edit that message), `ts`,
     `file_path`, `title`. A row with `thread_key`/`update_key` waits until that
     message is sent. `not_before` holds the message back (quiet hours);
-    without it the message is due at once."""
+    without it the message is due at once. `now` (the caller's clock) stamps the row."""
     if len(key) > 200:
         raise ValueError(f"outbox key longer than 200 characters: {key[:40]}...")
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
@@ -118,8 +119,8 @@ def enqueue(
     if reply is not None:
         payload["reply"] = reply_to_dict(reply)
     row = OutboxMessage(team_id=team_id, idempotency_key=key, kind=str(kind), channel_id=channel_id,
-                        user_id=user_id, project_id=project_id, payload=payload)
-    row.next_attempt_at = not_before or DUE_AT_ONCE
+                        user_id=user_id, project_id=project_id, payload=payload,
+                        next_attempt_at=not_before or DUE_AT_ONCE, created_at=now)
     try:
         with session.begin_nested():  # a concurrent enqueue of the same key (a double click) wins
             session.add(row)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam
@@ -14,7 +14,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Conflict, Invalid, NotFound
 from bot.domain.format import truncate
 from bot.domain.plan_checks import check_budgets, milestone_budgets
-from bot.models import Member, Project, ProjectState, Role, Workspace, utcnow
+from bot.models import Member, Project, ProjectState, Role, Workspace
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # Keys that would read as something else where a command takes a project first:
@@ -30,11 +30,11 @@ EDITABLE = {"name", "goal", "objective", "scope", "due_date", "start_date", "bud
 
 
 def ensure_workspace(*, session: Session, team_id: str, name: str = "", timezone: str = "UTC",
-                     currency: str = "USD") -> Workspace:
+                     currency: str = "USD", now: datetime) -> Workspace:
     """The workspace row for `team_id`, created on first contact."""
     ws = session.exec(select(Workspace).where(Workspace.team_id == team_id)).first()
     if ws is None:
-        ws = Workspace(team_id=team_id, name=name, timezone=timezone, currency=currency)
+        ws = Workspace(team_id=team_id, name=name, timezone=timezone, currency=currency, created_at=now)
         session.add(ws)
         session.flush()
     return ws
@@ -165,6 +165,7 @@ def create_project(
     currency: str | None = None,
     timezone: str | None = None,
     channel_id: str | None = None,
+    now: datetime,
 ) -> Project:
     """Create a project; its creator becomes the owner. `channel_id` becomes its
     home unless it is a direct message or another open project already lives there."""
@@ -172,7 +173,7 @@ def create_project(
     if not name:
         raise Invalid("A project needs a name.")
     _check_texts({"name": name, "goal": goal, "objective": objective, "scope": scope})
-    ws = ensure_workspace(session=session, team_id=team_id)
+    ws = ensure_workspace(session=session, team_id=team_id, now=now)
     if key:
         key = key.lower()
         if not KEY_RE.match(key):
@@ -190,7 +191,7 @@ def create_project(
             n += 1
     if budget_cents is not None and budget_cents < 0:
         raise Invalid("A budget cannot be negative.")
-    start = start_date or utcnow().date()
+    start = start_date or now.astimezone(ZoneInfo(validate_timezone(timezone or ws.timezone))).date()
     if due_date and due_date < start:
         raise Invalid(f"The due date {due_date:%d %b %Y} is before the start {start:%d %b %Y}.")
     project = Project(
@@ -207,6 +208,8 @@ def create_project(
         timezone=validate_timezone(timezone or ws.timezone),
         owner_user_id=owner_user_id,
         created_by=owner_user_id,
+        created_at=now,
+        updated_at=now,
     )
     session.add(project)
     session.flush()
@@ -214,9 +217,10 @@ def create_project(
                                                       channel_id=channel_id) is None:
         _unlink_channel(session=session, team_id=team_id, channel_id=channel_id)
         project.channel_id = channel_id
-    session.add(Member(team_id=team_id, project_id=project.id, user_id=owner_user_id, role=Role.OWNER))
+    session.add(Member(team_id=team_id, project_id=project.id, user_id=owner_user_id, role=Role.OWNER,
+                       created_at=now))
     audit.record(session=session, team_id=team_id, user_id=owner_user_id, action="project.create",
-                 entity="project", entity_id=project.id, project_id=project.id,
+                 entity="project", entity_id=project.id, project_id=project.id, now=now,
                  after={"key": key, "name": name})
     session.flush()
     return project
@@ -231,7 +235,8 @@ def _unlink_channel(*, session: Session, team_id: str, channel_id: str) -> None:
     session.flush()
 
 
-def link_channel(*, session: Session, project: Project, channel_id: str, user_id: str) -> Project | None:
+def link_channel(*, session: Session, project: Project, channel_id: str, user_id: str,
+                 now: datetime) -> Project | None:
     """Make `channel_id` the project's channel; returns the project it was taken from."""
     require(session=session, project=project, user_id=user_id, action=Action.MANAGE,
             what="link a channel")
@@ -244,16 +249,16 @@ def link_channel(*, session: Session, project: Project, channel_id: str, user_id
     _unlink_channel(session=session, team_id=project.team_id, channel_id=channel_id)
     before = project.channel_id
     project.channel_id = channel_id
-    project.updated_at = utcnow()
+    project.updated_at = now
     session.add(project)
     audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.link",
                  entity="project", entity_id=project.id, project_id=project.id,
-                 before={"channel_id": before}, after={"channel_id": channel_id})
+                 before={"channel_id": before}, after={"channel_id": channel_id}, now=now)
     session.flush()
     return previous
 
 
-def edit_project(*, session: Session, project: Project, user_id: str, changes: dict,
+def edit_project(*, session: Session, project: Project, user_id: str, changes: dict, now: datetime,
                  force: bool = False) -> dict:
     """Apply `changes` (field -> value) after a permission check; returns the old values.
     A budget below what the milestones' budgets add up to is refused unless `force`."""
@@ -286,16 +291,16 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
         return before
     for k, v in changed.items():
         setattr(project, k, v)
-    project.updated_at = utcnow()
+    project.updated_at = now
     session.add(project)
     audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.edit",
                  entity="project", entity_id=project.id, project_id=project.id,
-                 before={k: before[k] for k in changed}, after=changed)
+                 before={k: before[k] for k in changed}, after=changed, now=now)
     session.flush()
     return before
 
 
-def delete_project(*, session: Session, project: Project, user_id: str) -> dict:
+def delete_project(*, session: Session, project: Project, user_id: str, now: datetime) -> dict:
     """Archive the project: state `cancelled`, its channel freed. Nothing is
     erased (history, costs and the audit trail stay); `edit KEY state active`
     brings it back. Returns the old state and channel."""
@@ -306,11 +311,11 @@ def delete_project(*, session: Session, project: Project, user_id: str) -> dict:
         return before
     project.state = ProjectState.CANCELLED
     project.channel_id = None
-    project.updated_at = utcnow()
+    project.updated_at = now
     session.add(project)
     audit.record(session=session, team_id=project.team_id, user_id=user_id, action="project.delete",
                  entity="project", entity_id=project.id, project_id=project.id,
-                 before=before, after={"state": ProjectState.CANCELLED.value, "channel_id": None})
+                 before=before, after={"state": ProjectState.CANCELLED.value, "channel_id": None}, now=now)
     session.flush()
     return before
 

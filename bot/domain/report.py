@@ -29,7 +29,6 @@ from bot.models import (
     Project,
     Task,
     TaskStatus,
-    utcnow,
 )
 
 WEEK = 7
@@ -64,7 +63,7 @@ def schedule_phrase(project: Project) -> str:
 
 
 def set_schedule(*, session: Session, project: Project, actor: str, weekday: str | None = None,
-                 hhmm: str | None = None, off: bool = False) -> None:
+                 hhmm: str | None = None, off: bool = False, now: datetime) -> None:
     """Post the weekly report on `weekday` at `hhmm` (project time; what is not
     given stays), or turn it off (owner/manager; audited)."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
@@ -80,10 +79,10 @@ def set_schedule(*, session: Session, project: Project, actor: str, weekday: str
     settings = dict(project.settings or {})
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="project.report",
                  entity="project", entity_id=project.id, project_id=project.id,
-                 before=settings.get("report", {}), after=after)
+                 before=settings.get("report", {}), after=after, now=now)
     settings["report"] = after
     project.settings = settings  # a new dict, so the JSON column is saved
-    project.updated_at = utcnow()
+    project.updated_at = now
     session.add(project)
     session.flush()
 
@@ -323,7 +322,7 @@ def to_csv(r: WeeklyReport) -> str:
 
 
 def post_report(*, session: Session, report: WeeklyReport, key: str,
-                chart_path: str | None = None) -> bool:
+                chart_path: str | None = None, now: datetime) -> bool:
     """Queue the report for the project's channel: the summary, the details in
     its thread, and the burn-up chart in the same thread. Returns False when
     `key` was queued before (a repeated job run or a double click) or the
@@ -332,16 +331,16 @@ def post_report(*, session: Session, report: WeeklyReport, key: str,
     if not p.channel_id:
         return False
     _, created = enqueue(session=session, team_id=p.team_id, key=key, kind=Kind.POST,
-                         channel_id=p.channel_id, project_id=p.id, reply=summary_reply(report))
+                         channel_id=p.channel_id, project_id=p.id, reply=summary_reply(report), now=now)
     if not created:
         return False
     enqueue(session=session, team_id=p.team_id, key=f"{key}:details", kind=Kind.POST,
             channel_id=p.channel_id, project_id=p.id, reply=details_reply(report),
-            extra={"thread_key": key})
+            extra={"thread_key": key}, now=now)
     if chart_path:
         enqueue(session=session, team_id=p.team_id, key=f"{key}:chart", kind=Kind.UPLOAD,
                 channel_id=p.channel_id, project_id=p.id,
-                extra={"thread_key": key, "file_path": chart_path, "title": f"{p.name}: burn-up"})
+                extra={"thread_key": key, "file_path": chart_path, "title": f"{p.name}: burn-up"}, now=now)
     return True
 
 

@@ -18,7 +18,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import mention, truncate
 from bot.domain.numbering import next_number
-from bot.models import Project, Risk, StandupAnswer, StandupRun, utcnow
+from bot.models import Project, Risk, StandupAnswer, StandupRun
 
 MAX_TITLE = 300
 MAX_TEXT = 2000
@@ -111,7 +111,7 @@ def add_risk(
     response: str = Response.MITIGATE,
     description: str = "",
     source: str = "manual",
-    now: datetime | None = None,
+    now: datetime,
 ) -> Risk:
     """Add a risk to the register; project members may."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="add risks")
@@ -132,13 +132,13 @@ def add_risk(
         review_date=review_date,
         source=source[:32],
         created_by=actor,
-        created_at=now or utcnow(),
-        updated_at=now or utcnow(),
+        created_at=now,
+        updated_at=now,
     )
     session.add(risk)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="risk.add",
-                 entity="risk", entity_id=risk.id, project_id=project.id, after=_snapshot(risk))
+                 entity="risk", entity_id=risk.id, project_id=project.id, after=_snapshot(risk), now=now)
     return risk
 
 
@@ -201,7 +201,7 @@ def update_risk(
     review_date: date | None | object = UNSET,
     response: str | None = None,
     state: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[Risk, dict]:
     """Change a risk; returns it and the changed fields as {name: (old, new)}.
     Changing nothing is allowed and records nothing (a retried click)."""
@@ -240,17 +240,17 @@ def update_risk(
     if before["state"] == RiskState.CLOSED:
         risk.closed_at = None
         risk.close_note = ""
-    risk.updated_at = now or utcnow()
+    risk.updated_at = now
     session.add(risk)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="risk.update",
                  entity="risk", entity_id=risk.id, project_id=project.id, before=before,
-                 after=_snapshot(risk))
+                 after=_snapshot(risk), now=now)
     return risk, changed
 
 
 def close_risk(*, session: Session, project: Project, actor: str, risk: Risk, note: str = "",
-               now: datetime | None = None) -> tuple[Risk, bool]:
+               now: datetime) -> tuple[Risk, bool]:
     """Close a risk with an optional note; returns (risk, closed now). Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="close risks")
     if risk.state == RiskState.CLOSED:
@@ -258,13 +258,13 @@ def close_risk(*, session: Session, project: Project, actor: str, risk: Risk, no
     before = _snapshot(risk)
     risk.state = RiskState.CLOSED
     risk.close_note = _clean(note, "closing note", MAX_TEXT)
-    risk.closed_at = now or utcnow()
+    risk.closed_at = now
     risk.updated_at = risk.closed_at
     session.add(risk)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="risk.close",
                  entity="risk", entity_id=risk.id, project_id=project.id, before=before,
-                 after={**_snapshot(risk), "note": risk.close_note})
+                 after={**_snapshot(risk), "note": risk.close_note}, now=now)
     return risk, True
 
 

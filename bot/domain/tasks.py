@@ -17,7 +17,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.members import ensure_assignable
 from bot.domain.numbering import next_number
-from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus, utcnow
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
 
 MAX_TITLE = 500
 
@@ -42,6 +42,7 @@ def add_task(
     estimate_hours: float | None = None,
     milestone: Milestone | None = None,
     told: list[str] | None = None,
+    now: datetime,
 ) -> Task:
     """Add a task; members, managers and the owner may. What else it did (adding
     the assignee to the project, see `ensure_assignable`) is appended to `told`."""
@@ -53,7 +54,7 @@ def add_task(
         raise Invalid(f"A task title can be at most {MAX_TITLE} characters (this one has {len(title)}).")
     if estimate_hours is not None and not 0 < estimate_hours <= 10_000:
         raise Invalid("An estimate is a positive duration like 3h or 1.5d.")
-    notes = ensure_assignable(session=session, project=project, actor=actor, assignee=assignee)
+    notes = ensure_assignable(session=session, project=project, actor=actor, assignee=assignee, now=now)
     if milestone is not None and milestone.cancelled_at is not None:
         raise Invalid(f"Milestone M{milestone.number} is cancelled; `/project milestone reopen "
                       f"{project.key} M{milestone.number}` first, or choose another.")
@@ -67,11 +68,12 @@ def add_task(
         estimate_hours=estimate_hours,
         milestone_id=milestone.id if milestone else None,
         created_by=actor,
+        created_at=now,
     )
     session.add(task)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.add",
-                 entity="task", entity_id=task.id, project_id=project.id,
+                 entity="task", entity_id=task.id, project_id=project.id, now=now,
                  after={"number": task.number, "title": title})
     if told is not None:
         told.extend(notes)
@@ -90,7 +92,8 @@ def list_tasks(*, session: Session, project: Project, status: str | None = None,
     return list(session.exec(query.order_by(Task.due_date.is_(None), Task.due_date, Task.number)))
 
 
-def _change(session: Session, project: Project, task: Task, actor: str, action: str, **changes) -> Task:
+def _change(session: Session, project: Project, task: Task, actor: str, action: str, now: datetime,
+            **changes) -> Task:
     """Apply and audit `changes`; a change to what is already there is a no-op."""
     before = {k: getattr(task, k) for k in changes}
     if before == changes:
@@ -99,13 +102,14 @@ def _change(session: Session, project: Project, task: Task, actor: str, action: 
         setattr(task, k, v)
     session.add(task)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action=action,
-                 entity="task", entity_id=task.id, project_id=project.id, before=before, after=changes)
+                 entity="task", entity_id=task.id, project_id=project.id, before=before, after=changes,
+                 now=now)
     session.flush()
     return task
 
 
 def set_status(*, session: Session, project: Project, actor: str, task: Task, status: TaskStatus,
-               reason: str = "") -> Task:
+               reason: str = "", now: datetime) -> Task:
     """Move a task between todo/doing/blocked/done, stamping the times. Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="update tasks")
     if task.status == TaskStatus.CANCELLED:
@@ -113,7 +117,6 @@ def set_status(*, session: Session, project: Project, actor: str, task: Task, st
                       "brings it back first.")
     if task.status == status and (status is not TaskStatus.BLOCKED or reason == task.blocked_reason):
         return task
-    now = utcnow()
     changes: dict = {"status": str(status)}
     if status is TaskStatus.DONE:
         changes["done_at"] = now
@@ -130,21 +133,23 @@ def set_status(*, session: Session, project: Project, actor: str, task: Task, st
     else:
         changes["blocked_reason"] = ""
         changes["blocked_at"] = None
-    return _change(session, project, task, actor, f"task.{status}", **changes)
+    return _change(session, project, task, actor, f"task.{status}", now, **changes)
 
 
-def assign(*, session: Session, project: Project, actor: str, task: Task, assignee: str | None) -> list[str]:
+def assign(*, session: Session, project: Project, actor: str, task: Task, assignee: str | None,
+           now: datetime) -> list[str]:
     """Give the task to `assignee` (see `ensure_assignable`); returns notes for the reply."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="assign tasks")
     notes = [] if assignee == task.assignee_user_id else ensure_assignable(
-        session=session, project=project, actor=actor, assignee=assignee)
-    _change(session, project, task, actor, "task.assign", assignee_user_id=assignee)
+        session=session, project=project, actor=actor, assignee=assignee, now=now)
+    _change(session, project, task, actor, "task.assign", now, assignee_user_id=assignee)
     return notes
 
 
-def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None) -> Task:
+def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None,
+            now: datetime) -> Task:
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="date tasks")
-    return _change(session, project, task, actor, "task.due", due_date=due_date)
+    return _change(session, project, task, actor, "task.due", now, due_date=due_date)
 
 
 # --- corrections -------------------------------------------------------------------
@@ -162,7 +167,8 @@ class Edited:
     notes: list[str] = field(default_factory=list)
 
 
-def edit_task(*, session: Session, project: Project, actor: str, task: Task, changes: dict) -> Edited:
+def edit_task(*, session: Session, project: Project, actor: str, task: Task, changes: dict,
+              now: datetime) -> Edited:
     """Change a task's title, estimate, milestone, due date or assignee (several at
     once); fields already so are left alone. Audited as one `task.edit` entry."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="edit tasks")
@@ -188,7 +194,7 @@ def edit_task(*, session: Session, project: Project, actor: str, task: Task, cha
     changed = {k: v for k, v in changes.items() if getattr(task, k) != v}
     if "assignee_user_id" in changed:
         result.notes = ensure_assignable(session=session, project=project, actor=actor,
-                                         assignee=changed["assignee_user_id"])
+                                         assignee=changed["assignee_user_id"], now=now)
     if not changed:
         return result  # a repeated request changes nothing
     result.before = {k: getattr(task, k) for k in changed}
@@ -197,7 +203,7 @@ def edit_task(*, session: Session, project: Project, actor: str, task: Task, cha
         setattr(task, k, v)
     session.add(task)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.edit",
-                 entity="task", entity_id=task.id, project_id=project.id,
+                 entity="task", entity_id=task.id, project_id=project.id, now=now,
                  before=result.before, after=changed)
     session.flush()
     return result
@@ -218,13 +224,13 @@ def cancel_task(*, session: Session, project: Project, actor: str, task: Task, r
     task.done_at, task.blocked_at, task.blocked_reason = None, None, ""
     session.add(task)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.cancel",
-                 entity="task", entity_id=task.id, project_id=project.id, before=before,
+                 entity="task", entity_id=task.id, project_id=project.id, now=now, before=before,
                  after={"status": TaskStatus.CANCELLED.value, "reason": reason})
     session.flush()
     return True
 
 
-def reopen_task(*, session: Session, project: Project, actor: str, task: Task) -> bool:
+def reopen_task(*, session: Session, project: Project, actor: str, task: Task, now: datetime) -> bool:
     """Bring a done or cancelled task back as to do. False when it is open already."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="reopen tasks")
     if task.status not in CLOSED_TASK_STATES:
@@ -233,7 +239,7 @@ def reopen_task(*, session: Session, project: Project, actor: str, task: Task) -
     task.status, task.done_at, task.cancelled_at, task.cancel_reason = TaskStatus.TODO, None, None, ""
     session.add(task)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.reopen",
-                 entity="task", entity_id=task.id, project_id=project.id, before=before,
+                 entity="task", entity_id=task.id, project_id=project.id, now=now, before=before,
                  after={"status": TaskStatus.TODO.value})
     session.flush()
     return True

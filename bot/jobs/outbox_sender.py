@@ -426,4 +426,4 @@ def _notify_owner(session: Session, row: OutboxMessage, reason: str, now: dateti
             f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
     key = f"{NOTICE_PREFIX}{project.id}:{row.channel_id or row.user_id}:{reason[:60]}:{now.date()}"
     enqueue(session=session, team_id=row.team_id, key=key, kind=Kind.DM,
-            reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id)
+            reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id, now=now)

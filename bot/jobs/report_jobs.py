@@ -61,7 +61,7 @@ def snapshot_all(*, engine: Engine | None = None,
                     for p in chunk:
                         r = reports[p.id]
                         record_snapshot(session=session, project=p, today=today, health=r.health,
-                                        metrics=r.metrics())
+                                        metrics=r.metrics(), now=now)
                     session.commit()
                     recorded += len(chunk)
                 except Exception:  # one bad batch must not stop the others
@@ -106,9 +106,9 @@ def weekly_reports(*, engine: Engine | None = None,
                 weekly = report_service.build_weekly_report(session=session, project=project, today=today)
                 chart = charts.render_chart(session=session, report=weekly.status, kind="burnup")
                 record_snapshot(session=session, project=project, today=today,
-                                health=weekly.status.health, metrics=weekly.status.metrics())
+                                health=weekly.status.health, metrics=weekly.status.metrics(), now=now)
                 if report_service.post_report(session=session, report=weekly, key=key,
-                                              chart_path=str(chart)):
+                                              chart_path=str(chart), now=now):
                     posted.append(key)
                 session.commit()
             except Exception:  # one broken project must not stop the other reports

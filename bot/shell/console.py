@@ -65,7 +65,7 @@ class Shell:
                 return uid
         uid = "U0" + re.sub(r"[^A-Z0-9]", "", name.upper())[:20]
         with Session(self.engine) as s:
-            members.remember_user(session=s, team_id=self.team_id, user_id=uid, name=name)
+            members.remember_user(session=s, team_id=self.team_id, user_id=uid, name=name, now=self.clock())
             s.commit()
         return uid
 

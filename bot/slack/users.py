@@ -46,7 +46,7 @@ def refresh_user_zones(*, session: Session, client: WebClient, team_id: str, now
             continue
         members.remember_user(session=session, team_id=team_id, user_id=user_id, name=info.get("name", ""),
                               timezone=info.get("tz") or "", is_bot=bool(info.get("is_bot")),
-                              deleted=bool(info.get("deleted")), refreshed_at=now)
+                              deleted=bool(info.get("deleted")), refreshed_at=now, now=now)
         refreshed += 1
     session.flush()
     return refreshed

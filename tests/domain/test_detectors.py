@@ -333,7 +333,7 @@ def test_the_snapshot_reads_a_fixed_number_of_statements_however_many_people(db_
     for key, size in (("small", 3), ("large", 30)):
         project = make_project(db_engine, key=key, people={f"U0P{key}{n}": Role.MEMBER for n in range(size)})
         with Session(db_engine) as s:
-            set_own_holidays(session=s, team_id=TEAM, actor=f"U0P{key}0", user_id=f"U0P{key}0", code="US")
+            set_own_holidays(session=s, team_id=TEAM, actor=f"U0P{key}0", user_id=f"U0P{key}0", code="US", now=now)
             s.commit()
         with Session(db_engine) as s, count_statements(db_engine) as counter:
             snapshot = load_snapshot(session=s, project=s.get(Project, project.id), now=now)

@@ -3,7 +3,7 @@ snapshot and the trend."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -101,9 +101,9 @@ def test_snapshot_is_one_row_per_day_and_the_trend_reads_well(db_engine):
         project = build_history(s, snapshots=False)
         s.commit()
         green, amber = assess(Signals(today=D)), assess(Signals(today=D, cpi=0.87))
-        record_snapshot(session=s, project=project, today=D - timedelta(days=2), health=green, metrics={})
-        record_snapshot(session=s, project=project, today=D, health=green, metrics={"cpi": 1})
-        record_snapshot(session=s, project=project, today=D, health=amber, metrics={"cpi": 0.87})
+        record_snapshot(session=s, project=project, today=D - timedelta(days=2), health=green, metrics={}, now=datetime.now(UTC))
+        record_snapshot(session=s, project=project, today=D, health=green, metrics={"cpi": 1}, now=datetime.now(UTC))
+        record_snapshot(session=s, project=project, today=D, health=amber, metrics={"cpi": 0.87}, now=datetime.now(UTC))
         s.commit()
         rows = s.exec(select(HealthSnapshot).where(HealthSnapshot.project_id == project.id)
                       .order_by(HealthSnapshot.day)).all()

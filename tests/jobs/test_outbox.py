@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -59,7 +59,7 @@ class NoReconcile(ScriptedSlack):
 
 
 def _project(session: Session):
-    p = create_project(session=session, team_id=TEAM, name="Website", owner_user_id="U0OWNER")
+    p = create_project(session=session, team_id=TEAM, name="Website", owner_user_id="U0OWNER", now=datetime.now(UTC))
     p.channel_id = "C0PROJ"
     session.commit()
     return p
@@ -68,7 +68,7 @@ def _project(session: Session):
 def _post(session: Session, key: str, project_id: int | None = None, channel: str = "C0PROJ", **extra):
     row, created = enqueue(session=session, team_id=TEAM, key=key, kind=Kind.POST,
                            reply=Reply.text(key), channel_id=channel, project_id=project_id,
-                           extra=extra or None)
+                           extra=extra or None, now=datetime.now(UTC))
     return row
 
 
@@ -157,7 +157,7 @@ def test_an_update_waits_until_the_message_it_edits_is_sent(db_engine, now):
     with Session(db_engine) as s:
         _post(s, "post")
         enqueue(session=s, team_id=TEAM, key="edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
-                channel_id="C0PROJ", extra={"update_key": "post"})
+                channel_id="C0PROJ", extra={"update_key": "post"}, now=datetime.now(UTC))
         s.commit()
     slack = ScriptedSlack({"post": [TemporaryFailure("timeout", maybe_sent=False)]})
     assert deliver_pending(db_engine, slack, now=now) == 0
@@ -172,7 +172,7 @@ def test_an_update_of_a_message_that_failed_fails_without_a_second_notice(db_eng
         p = _project(s)
         _post(s, "post", project_id=p.id)
         enqueue(session=s, team_id=TEAM, key="edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
-                channel_id="C0PROJ", project_id=p.id, extra={"update_key": "post"})
+                channel_id="C0PROJ", project_id=p.id, extra={"update_key": "post"}, now=datetime.now(UTC))
         s.commit()
     slack = ScriptedSlack({"post": [PermanentFailure("not_in_channel")]})
     deliver_pending(db_engine, slack, now=now)
@@ -232,7 +232,7 @@ def test_a_cancelled_message_and_its_edits_are_never_sent(db_engine, now, caplog
     with Session(db_engine) as s:
         _post(s, "night")
         enqueue(session=s, team_id=TEAM, key="night-edit", kind=Kind.UPDATE, reply=Reply.text("v2"),
-                channel_id="C0PROJ", extra={"update_key": "night"})
+                channel_id="C0PROJ", extra={"update_key": "night"}, now=datetime.now(UTC))
         s.commit()
         assert cancel(session=s, key="night")
         s.commit()
@@ -280,7 +280,7 @@ def test_two_sessions_enqueueing_the_same_key_at_once_store_one_row(db_engine, n
     with Session(db_engine, expire_on_commit=False) as second:
         event.listen(second, "before_flush", the_other_click_commits_first, once=True)
         row, created = enqueue(session=second, team_id=TEAM, key="double-click", kind=Kind.POST,
-                               reply=Reply.text("again"), channel_id="C0PROJ")
+                               reply=Reply.text("again"), channel_id="C0PROJ", now=datetime.now(UTC))
         second.commit()
     assert not created and row.payload["reply"]["sections"][0]["text"] == "double-click"
     assert list(_rows(db_engine)) == ["double-click"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
@@ -19,8 +19,8 @@ from tests.support.slackhttp import press, wait_for_outbox
 def _assign(engine, project, number: int, user: str, due: date | None = None) -> None:
     with Session(engine, expire_on_commit=False) as s:
         t = task_service.get_task(session=s, project=project, number=number)
-        task_service.assign(session=s, project=project, actor=OWNER, task=t, assignee=user)
-        task_service.set_due(session=s, project=project, actor=OWNER, task=t, due_date=due)
+        task_service.assign(session=s, project=project, actor=OWNER, task=t, assignee=user, now=datetime.now(UTC))
+        task_service.set_due(session=s, project=project, actor=OWNER, task=t, due_date=due, now=datetime.now(UTC))
         s.commit()
 
 

@@ -25,7 +25,7 @@ def notifier(fake, retries: int = 0) -> SlackNotifier:
 
 def queue(engine, key: str, kind: Kind, **kwargs) -> None:
     with Session(engine) as s:
-        enqueue(session=s, team_id="T0TEST", key=key, kind=kind, **kwargs)
+        enqueue(session=s, team_id="T0TEST", key=key, kind=kind, now=NOW, **kwargs)
         s.commit()
 
 

@@ -150,7 +150,7 @@ def test_socket_mode_answers_a_slash_command_over_a_real_websocket(fake, sqlite_
 def _queue_post(engine: Engine, project, message: str) -> None:
     with Session(engine) as s:
         enqueue(session=s, team_id=project.team_id, key=f"post:{message}", kind=Kind.POST,
-                channel_id=project.channel_id, reply=Reply.text(message))
+                channel_id=project.channel_id, reply=Reply.text(message), now=datetime.now(UTC))
         s.commit()
 
 

@@ -73,7 +73,8 @@ def build_history(session: Session, *, team_id: str = TEAM, key: str = "shop",
     p = project_service.create_project(
         session=session, team_id=team_id, name="Shop relaunch", key=key, owner_user_id=OWNER,
         goal="Sell online", objective="Grow online sales", start_date=START, due_date=DUE,
-        budget_cents=10_000_000, currency="USD", timezone="UTC", channel_id=channel)
+        budget_cents=10_000_000, currency="USD", timezone="UTC", channel_id=channel,
+        now=_at(START, 9))
     session.add_all([
         Member(team_id=team_id, project_id=p.id, user_id=BOB, role="manager", hourly_rate_cents=10_000),
         Member(team_id=team_id, project_id=p.id, user_id=CAROL, role="member", hourly_rate_cents=6_000),

@@ -114,7 +114,8 @@ class World:
 
     def remember_zone(self, user: str, tz: str) -> None:
         with Session(self.engine) as s:
-            members.remember_user(session=s, team_id=self.project.team_id, user_id=user, timezone=tz)
+            members.remember_user(session=s, team_id=self.project.team_id, user_id=user, timezone=tz,
+                                  now=self.now)
             s.commit()
 
     def outbox_keys(self) -> list[str]:

@@ -179,7 +179,7 @@ def _mark_prompt_answered(*, session: Session, config: StandupConfig, project: P
         session.add(prompt)
         return
     reply = answered_reply(project=project, run=run, tz=config_timezone(config, project), now=now)
-    enqueue(session=session, not_before=now, team_id=run.team_id, kind=Kind.UPDATE, user_id=answer.user_id,
+    enqueue(session=session, not_before=now, now=now, team_id=run.team_id, kind=Kind.UPDATE, user_id=answer.user_id,
             key=f"standup:{run.id}:answered:{answer.user_id}:{int(now.timestamp())}",
             project_id=project.id, extra={"update_key": prompt_key}, reply=reply)
 

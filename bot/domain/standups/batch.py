@@ -211,7 +211,7 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
                 messages.append(OutboxMessage(
                     team_id=run.team_id, idempotency_key=f"standup:{run.id}:prompt:{user_id}", kind=str(Kind.DM),
                     user_id=user_id, project_id=project.id, payload={"reply": reply_to_dict(reply)},
-                    next_attempt_at=send_at))
+                    next_attempt_at=send_at, created_at=now))
                 prompted.setdefault(run.id, []).append(user_id)
     if new_parts:
         session.execute(sa_insert(StandupParticipant.__table__), new_parts)

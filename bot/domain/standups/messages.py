@@ -152,13 +152,14 @@ def post_summary(*, session: Session, run: StandupRun, now: datetime) -> None:
     channel, dm = run.channel_id, None
     if not channel:
         dm = project.owner_user_id
-    enqueue(session=session, not_before=now, team_id=run.team_id, key=summary_key(run),
+    enqueue(session=session, not_before=now, now=now, team_id=run.team_id, key=summary_key(run),
             kind=Kind.POST if channel else Kind.DM, channel_id=channel, user_id=dm,
             project_id=project.id, reply=summary_reply(session=session, run=run, config=config))
     if config.answers_in_thread:
         repeated = run_summary(session=session, run=run).repeated
         for answer in run_answers(session=session, run=run):
-            enqueue(session=session, not_before=now, team_id=run.team_id, key=f"standup:{run.id}:answer:{answer.user_id}",
+            enqueue(session=session, not_before=now, now=now, team_id=run.team_id,
+                    key=f"standup:{run.id}:answer:{answer.user_id}",
                     kind=Kind.POST if channel else Kind.DM, channel_id=channel, user_id=dm,
                     project_id=project.id, extra={"thread_key": summary_key(run)},
                     reply=Reply(sections=[Section(text=answer_text(
@@ -173,12 +174,13 @@ def post_late(*, session: Session, run: StandupRun, answer: StandupAnswer, now: 
     channel = run.channel_id
     dm = None if channel else session.get(Project, run.project_id).owner_user_id  # type: ignore[union-attr]
     kind = Kind.POST if channel else Kind.DM
-    enqueue(session=session, not_before=now, team_id=run.team_id, key=f"standup:{run.id}:late:{answer.user_id}",
+    enqueue(session=session, not_before=now, now=now, team_id=run.team_id,
+            key=f"standup:{run.id}:late:{answer.user_id}",
             kind=kind, channel_id=channel, user_id=dm, project_id=run.project_id,
             extra={"thread_key": summary_key(run)},
             reply=Reply(sections=[Section(text=answer_text(config=config, answer=answer))],
                         ephemeral=False))
-    enqueue(session=session, not_before=now, team_id=run.team_id,
+    enqueue(session=session, not_before=now, now=now, team_id=run.team_id,
             key=f"standup:{run.id}:summary:late:{answer.user_id}", kind=Kind.UPDATE,
             channel_id=channel, user_id=dm, project_id=run.project_id,
             extra={"update_key": summary_key(run)},

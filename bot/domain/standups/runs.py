@@ -187,7 +187,7 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime, until: date
         tz = zones.get(part.user_id, config_timezone(config, project))
         if part.prompted_at is None and part.prompt_at <= horizon and now < run.closes_at:
             send_at = max(part.prompt_at, now)
-            _, sent = enqueue(session=session, not_before=send_at, team_id=run.team_id,
+            _, sent = enqueue(session=session, not_before=send_at, now=now, team_id=run.team_id,
                               key=f"standup:{run.id}:prompt:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
                               reply=prompt_reply(config=config, project=project, run=run, tz=tz))
@@ -199,7 +199,7 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime, until: date
               and now >= remind_at(prompt_at=part.prompt_at or run.scheduled_at, closes_at=run.closes_at,
                                   pct=config.reminder_at_pct)
               and now < run.closes_at):
-            _, sent = enqueue(session=session, not_before=now, team_id=run.team_id,
+            _, sent = enqueue(session=session, not_before=now, now=now, team_id=run.team_id,
                               key=f"standup:{run.id}:remind:{part.user_id}", kind=Kind.DM,
                               user_id=part.user_id, project_id=project.id,
                               reply=reminder_reply(project=project, run=run, tz=tz))

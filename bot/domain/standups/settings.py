@@ -13,7 +13,7 @@ from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.projects import validate_timezone
 from bot.domain.standups.schedule import parse_hhmm
-from bot.models import DayOff, Project, StandupConfig, StandupRun, utcnow
+from bot.models import DayOff, Project, StandupConfig, StandupRun
 
 FINISHED, NEXT, BLOCKERS, CONFIDENCE = "finished", "next", "blockers", "confidence"
 
@@ -45,7 +45,7 @@ def configure(*, session: Session, project: Project, actor: str, time_local: str
               holidays: str | None = None, close_local: str | None = None,
               close_after_minutes: int | None = None, reminder_at_pct: int | None = None,
               per_member_timezone: bool | None = None, answers_in_thread: bool | None = None,
-              now: datetime | None = None) -> tuple[StandupConfig, bool]:
+              now: datetime) -> tuple[StandupConfig, bool]:
     """Create or change the project's standup; returns (config, created).
     Unset values keep their current value (defaults: 09:30, mon-fri, the
     project's zone and channel, close after 2 hours, remind at 80%)."""
@@ -55,7 +55,7 @@ def configure(*, session: Session, project: Project, actor: str, time_local: str
     created = config is None
     if config is None:
         config = StandupConfig(team_id=project.team_id, project_id=project.id,
-                               questions=[dict(q) for q in DEFAULT_QUESTIONS])
+                               questions=[dict(q) for q in DEFAULT_QUESTIONS], created_at=now, updated_at=now)
     before = _config_facts(config)
     if time_local is not None:
         config.time_local = parse_hhmm(time_local)
@@ -90,13 +90,13 @@ def configure(*, session: Session, project: Project, actor: str, time_local: str
         config.answers_in_thread = answers_in_thread
     if not (config.channel_id or project.channel_id):
         raise Invalid("Where should the summary go? Add `in #channel` or `/project link #channel`.")
-    config.updated_at = now or utcnow()
+    config.updated_at = now
     session.add(config)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor,
                  action="standup.create" if created else "standup.edit", entity="standup",
                  entity_id=config.id, project_id=project.id, before=before,
-                 after=_config_facts(config))
+                 after=_config_facts(config), now=now)
     return config, created
 
 
@@ -117,7 +117,7 @@ def require_config(*, session: Session, project: Project) -> StandupConfig:
 
 
 def set_questions(*, session: Session, project: Project, actor: str, texts: list[str] | None,
-                  confidence: bool = True, now: datetime | None = None) -> StandupConfig:
+                  confidence: bool = True, now: datetime) -> StandupConfig:
     """Replace the questions: the first three are finished / next / blockers,
     any more are extra; `texts=None` restores the defaults."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
@@ -135,33 +135,33 @@ def set_questions(*, session: Session, project: Project, actor: str, texts: list
             questions.append(dict(DEFAULT_QUESTIONS[3]))
     before = {"questions": [q["text"] for q in questions_of(config)]}
     config.questions = questions
-    config.updated_at = now or utcnow()
+    config.updated_at = now
     session.add(config)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="standup.questions",
                  entity="standup", entity_id=config.id, project_id=project.id, before=before,
-                 after={"questions": [q["text"] for q in questions]})
+                 after={"questions": [q["text"] for q in questions]}, now=now)
     session.flush()
     return config
 
 
 def set_paused(*, session: Session, project: Project, actor: str, paused: bool,
-               now: datetime | None = None) -> StandupConfig:
+               now: datetime) -> StandupConfig:
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="pause or resume the standup")
     config = require_config(session=session, project=project)
     if config.paused != paused:
         config.paused = paused
-        config.updated_at = now or utcnow()
+        config.updated_at = now
         session.add(config)
         audit.record(session=session, team_id=project.team_id, user_id=actor,
                      action="standup.pause" if paused else "standup.resume", entity="standup",
-                     entity_id=config.id, project_id=project.id)
+                     entity_id=config.id, project_id=project.id, now=now)
         session.flush()
     return config
 
 
 def skip_day(*, session: Session, project: Project, actor: str, day: date, until: date | None = None,
-             reason: str = "") -> tuple[DayOff, bool]:
+             reason: str = "", now: datetime) -> tuple[DayOff, bool]:
     """A company day off (no standup); returns (row, created). Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="add company days off")
@@ -174,10 +174,10 @@ def skip_day(*, session: Session, project: Project, actor: str, day: date, until
     if existing:
         return existing, False
     row = DayOff(team_id=project.team_id, project_id=project.id, start_date=day, end_date=end,
-                 reason=reason[:200])
+                 reason=reason[:200], created_at=now)
     session.add(row)
     session.flush()
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="standup.skip",
                  entity="day_off", entity_id=row.id, project_id=project.id,
-                 after={"start": day, "end": end})
+                 after={"start": day, "end": end}, now=now)
     return row, True

@@ -180,7 +180,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
         try:
             enqueue(session=session, team_id=click.team_id, kind=Kind.POST, channel_id=channel,
                     key=f"post_status:{click.team_id}:{project.key}:{click.origin}:{digest}",
-                    reply=reply, project_id=project.id)
+                    reply=reply, project_id=project.id, now=services.clock())
             session.commit()
         except IntegrityError:  # the other click of a double click queued it a moment ago
             session.rollback()
@@ -225,6 +225,6 @@ def handle_refresh_home(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     with services.session() as session:
         enqueue_home_refresh(session=session, team_id=click.team_id, user_id=click.user_id,
-                             cause=click.action.get("action_ts", click.trigger_id))
+                             cause=click.action.get("action_ts", click.trigger_id), now=services.clock())
         session.commit()
     services.kick()

@@ -37,7 +37,8 @@ def handle_chart(ack: Ack, body: dict, respond: Respond, context: BoltContext) -
     with services.session() as session:
         _, created = enqueue(session=session, team_id=click.team_id, kind=Kind.UPLOAD,
                              channel_id=click.channel_id, extra=extra,
-                             key=f"chart:{click.team_id}:{click.value}:{click.channel_id}:{click.origin}")
+                             key=f"chart:{click.team_id}:{click.value}:{click.channel_id}:{click.origin}",
+                             now=services.clock())
         session.commit()
     services.kick()
     where = "in this thread" if in_thread else "in this channel"

@@ -90,6 +90,7 @@ def _upload(services: Services, reply: Reply, *, team_id: str, channel_id: str, 
     """A chart goes to the channel through the outbox."""
     with services.session() as session:
         enqueue(session=session, team_id=team_id, key=f"upload:{trigger_id}", kind=Kind.UPLOAD,
-                channel_id=channel_id, extra={"file_path": reply.image_path, "title": reply.title or "chart"})
+                channel_id=channel_id, extra={"file_path": reply.image_path, "title": reply.title or "chart"},
+                now=services.clock())
         session.commit()
     services.kick()

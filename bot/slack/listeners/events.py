@@ -27,6 +27,7 @@ def handle_app_home_opened(event: dict, body: dict, context: BoltContext) -> Non
     with services.session() as session:
         if not claim(session=session, team_id=team_id, key=f"event:{event_id}"):
             return
-        enqueue_home_refresh(session=session, team_id=team_id, user_id=event.get("user", ""), cause=event_id)
+        enqueue_home_refresh(session=session, team_id=team_id, user_id=event.get("user", ""), cause=event_id,
+                             now=services.clock())
         session.commit()
     services.kick()

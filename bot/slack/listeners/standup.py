@@ -64,7 +64,7 @@ def write_settings(session: Session, values: Submitted, who: dict) -> Reply:
         session=session, project=project, actor=who["user_id"], time_local=time_local, days=days,
         timezone=zone, channel_id=fields["channel"] or None, holidays=fields["holidays"] or "none",
         close_local=close, reminder_at_pct=remind, per_member_timezone=fields["zones"] == "member",
-        answers_in_thread=fields["answers"] != "inline")
+        answers_in_thread=fields["answers"] != "inline", now=who["now"])
     where = f"<#{config.channel_id or project.channel_id}>" if (config.channel_id or project.channel_id) else "DM"
     return Reply(title=f"{project.name}: standup {'scheduled' if created else 'updated'}", sections=[Section(
         text=f"{config.time_local} {config.days} ({standups.config_timezone(config, project)}), closes "

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
+from bot.commands.replies import task_buttons, warned
 from bot.domain import audit
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
@@ -25,6 +26,7 @@ from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import Kind, enqueue
+from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
@@ -60,9 +62,10 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
             ack()  # a second submission of the same modal: already done
             return
         mark = audit.last_id(session)
+        now = services.clock()
         try:
-            today = services.clock().astimezone(ZoneInfo(services.settings.default_timezone)).date()
-            reply = write(session, values, {**who, "today": today})
+            today = now.astimezone(ZoneInfo(services.settings.default_timezone)).date()
+            reply = write(session, values, {**who, "today": today, "now": now})
         except FieldErrors as exc:
             session.rollback()
             ack(response_action="errors", errors=exc.errors)
@@ -82,9 +85,9 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
             channel = values.metadata.get("channel") or who.get("channel") or ""
             enqueue(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}:confirm",
                     kind=Kind.POST if channel else Kind.DM, channel_id=channel or None,
-                    user_id=who["user_id"], reply=reply)
+                    user_id=who["user_id"], reply=reply, now=now)
         enqueue_home_refreshes(session=session, team_id=who["team_id"], since_audit_id=mark,
-                               cause=view.get("id", ""))
+                               cause=view.get("id", ""), now=now)
         session.commit()
     ack()
     services.kick()
@@ -121,7 +124,7 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         goal=values.text(BlockId.GOAL), start_date=who["today"], due_date=due,
         budget_cents=budget.cents if budget else None,
         currency=budget.currency if budget and budget.currency else None,
-        channel_id=values.metadata.get("channel") or None,
+        channel_id=values.metadata.get("channel") or None, now=who["now"],
     )
     facts = [f"key `{project.key}`", f"owner {mention(project.owner_user_id)}"]
     if project.due_date:
@@ -142,16 +145,22 @@ def write_task(session: Session, values: Submitted, who: dict) -> Reply:
     if errors:
         raise FieldErrors(errors)
     project = _project(session, values, who)
-    task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
-                                 assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
-                                 estimate_hours=estimate)
+    notes: list[str] = []
+    try:
+        task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
+                                     assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
+                                     estimate_hours=estimate, told=notes, now=who["now"])
+    except Invalid as exc:
+        if "is not on" in str(exc) or "stakeholder" in str(exc):
+            raise FieldErrors({BlockId.ASSIGNEE: str(exc)}) from None
+        raise
     who_does = mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"
     due = f", due {day(task.due_date)}" if task.due_date else ""
-    buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
-    if not task.assignee_user_id:
-        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, f"{project.key}:{task.number}"))
-    return Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
-                                        f"({who_does}{due}).", buttons=buttons)], ephemeral=False)
+    reply = Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
+                                         f"({who_does}{due}).",
+                                    buttons=task_buttons(project, task, done_label="Mark done"))],
+                  ephemeral=False)
+    return warned(reply, [date_warning(project, task.due_date, f"#{task.number}")], notes=notes)
 
 
 def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
@@ -164,11 +173,18 @@ def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
     if errors:
         raise FieldErrors(errors)
     project = _project(session, values, who)
-    m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
-                                        due_date=values.date(BlockId.DUE),
-                                        planned_budget_cents=budget.cents if budget else None,
-                                        planned_effort_hours=effort)
-    return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} (due {day(m.due_date)}).")
+    warnings: list[str] = []
+    try:
+        m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
+                                            due_date=values.date(BlockId.DUE),
+                                            planned_budget_cents=budget.cents if budget else None,
+                                            planned_effort_hours=effort, warnings=warnings, now=who["now"])
+    except Invalid as exc:
+        if "milestone budgets" not in str(exc):
+            raise
+        raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
+    return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
+                             f"(due {day(m.due_date)})."), warnings)
 
 
 def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
@@ -190,7 +206,7 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
     if changes:
         try:
             project_service.edit_project(session=session, project=project, user_id=who["user_id"],
-                                         changes=changes)
+                                         changes=changes, now=who["now"])
         except Invalid as exc:
             if "budget" not in changes:
                 raise
