@@ -18,7 +18,9 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.commands.replies import task_buttons, warned
+from bot.commands.task_edits import edit_reply
 from bot.domain import audit
+from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
@@ -33,6 +35,7 @@ from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money
 from bot.slack.modals.projects import EDIT_LIMITS, shown_in_edit
+from bot.slack.modals.tasks import NO_MILESTONE
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ def register(app: App) -> None:
     app.view(str(ViewId.ADD_TASK))(handle_add_task)
     app.view(str(ViewId.ADD_MILESTONE))(handle_add_milestone)
     app.view(str(ViewId.EDIT_PROJECT))(handle_edit_project)
+    app.view(str(ViewId.EDIT_TASK))(handle_edit_task)
+    app.view(str(ViewId.REASSIGN))(handle_reassign)
 
 
 def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_block: str) -> None:
@@ -229,3 +234,56 @@ def handle_add_milestone(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def handle_edit_project(ack: Ack, body: dict, context: BoltContext) -> None:
     submit_view(ack, body, context, write_edit, error_block=BlockId.NAME)
+
+
+def write_task_edit(session: Session, values: Submitted, who: dict) -> Reply:
+    """The Edit task modal: every field as submitted; only what differs changes."""
+    errors: dict[str, str] = {}
+    title = values.text(BlockId.TITLE)
+    if not title:
+        errors[BlockId.TITLE] = "A task needs a title."
+    estimate = read_hours(values, BlockId.ESTIMATE, errors)
+    if errors:
+        raise FieldErrors(errors)
+    project = _project(session, values, who)
+    task = task_service.get_task(session=session, project=project, number=int(values.metadata.get("task", 0)))
+    chosen = values.option(BlockId.MILESTONE) or NO_MILESTONE
+    milestone_id = None if chosen == NO_MILESTONE else milestone_service.find_milestone(
+        session=session, project=project, ref=f"M{chosen}").id
+    changes = {"title": title, "assignee_user_id": values.user(BlockId.ASSIGNEE),
+               "due_date": values.date(BlockId.DUE), "estimate_hours": estimate, "milestone_id": milestone_id}
+    try:
+        edited = task_service.edit_task(session=session, project=project, actor=who["user_id"], task=task,
+                                        changes=changes, now=who["now"])
+    except Invalid as exc:
+        block = BlockId.ASSIGNEE if "is not on" in str(exc) else (
+            BlockId.MILESTONE if "ilestone" in str(exc) else BlockId.TITLE)
+        raise FieldErrors({block: str(exc)}) from None
+    return edit_reply(session=session, project=project, task=task, edited=edited, today=who["today"],
+                      before={k: edited.before[k] for k in edited.after})
+
+
+def write_reassign(session: Session, values: Submitted, who: dict) -> Reply:
+    """The Reassign modal: the person leaves, their open tasks go to the one chosen."""
+    project = _project(session, values, who)
+    user_id, to = str(values.metadata.get("user", "")), values.user(BlockId.ASSIGNEE)
+    if not to:
+        raise FieldErrors({BlockId.ASSIGNEE: "Choose who takes the tasks."})
+    try:
+        done = member_service.remove_member(session=session, project=project, actor=who["user_id"],
+                                            user_id=user_id, reassign_to=to, now=who["now"])
+    except Invalid as exc:
+        raise FieldErrors({BlockId.ASSIGNEE: str(exc)}) from None
+    if done.already:
+        return Reply.text(f"<@{user_id}> was already off *{project.name}*; nothing changed.")
+    refs = ", ".join(f"#{t.number}" for t in done.moved[:10]) + (" …" if len(done.moved) > 10 else "")
+    moved = f" Their open tasks ({refs}) went to <@{to}>." if done.moved else ""
+    return warned(Reply.text(f"<@{user_id}> is no longer on *{project.name}*.{moved}"), notes=done.notes)
+
+
+def handle_edit_task(ack: Ack, body: dict, context: BoltContext) -> None:
+    submit_view(ack, body, context, write_task_edit, error_block=BlockId.TITLE)
+
+
+def handle_reassign(ack: Ack, body: dict, context: BoltContext) -> None:
+    submit_view(ack, body, context, write_reassign, error_block=BlockId.ASSIGNEE)
