@@ -145,22 +145,20 @@ def allocate(*, bac: int, milestones: list[PlannedMilestone], other_total: float
     """The budget each piece of work may earn, adding up to at most BAC: every
     budgeted milestone (a budget and a due date) its budget, and the work outside
     them (tasks in no milestone or in one without a budget) what the milestones
-    leave of BAC. When the milestones take the whole budget or more, that outside
-    work is valued at the milestones' budget per unit of work (their work, or BAC
-    when they have none), and every value is scaled down so the sum is BAC."""
+    leave of BAC. When the milestones take the whole budget or more, the outside
+    work gets its share of all estimated work (half, when the milestones have
+    none) and the milestones divide the rest in proportion to their budgets."""
     budgeted = [m for m in milestones if m.budget_cents and m.due_date]
     b = float(sum(m.budget_cents for m in budgeted))  # type: ignore[misc]
-    w_in = sum(m.estimate_total for m in budgeted)
     chosen = {id(m) for m in budgeted}
+    w_in = sum(m.estimate_total for m in budgeted)
     w_out = other_total + sum(m.estimate_total for m in milestones if id(m) not in chosen)
     if b < bac:
-        v_out = bac - b
-    elif w_out > 0:
-        v_out = b * w_out / w_in if w_in > 0 else float(bac)
-    else:
-        v_out = 0.0
-    scale = bac / (b + v_out) if b + v_out > bac else 1.0
-    return [(m, m.budget_cents * scale) for m in budgeted], v_out * scale  # type: ignore[operator]
+        return [(m, float(m.budget_cents)) for m in budgeted], bac - b  # type: ignore[arg-type]
+    out_share = (w_out / (w_in + w_out) if w_in > 0 else 0.5) if w_out > 0 else 0.0
+    rest = bac * out_share
+    scale = (bac - rest) / b if b else 0.0
+    return [(m, m.budget_cents * scale) for m in budgeted], rest  # type: ignore[operator]
 
 
 def planned_value(*, bac: int, start: date | None, due: date | None, today: date,
