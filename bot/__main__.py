@@ -159,6 +159,31 @@ def worker() -> None:
 
 
 @cli.command()
+@click.argument("script", type=click.File("r", encoding="utf-8"))
+@click.option("--database", default=None, metavar="URL",
+              help="Run in this database (default: a scratch SQLite file, deleted afterwards).")
+@click.option("--edits", is_flag=True, help="Print every edit of a message in full (default: one line).")
+def simulate(script, database: str | None, edits: bool) -> None:
+    """Run SCRIPT (commands and clock moves, `-` for stdin) over simulated time; print every reply."""
+    import dataclasses
+    import tempfile
+
+    from bot.shell.simulation import ScriptError, run_script
+
+    settings = _settings()
+    with tempfile.TemporaryDirectory(prefix="pm-bot-simulate-") as scratch:
+        url = database or f"sqlite:///{scratch}/simulate.sqlite3"
+        engine = _migrated_engine(dataclasses.replace(settings, database_url=url))
+        try:
+            run_script(engine, settings, script.read().splitlines(), echo=click.echo, edits=edits)
+        except ScriptError as exc:
+            click.echo(f"Script error: {exc}", err=True)
+            sys.exit(2)
+        finally:
+            engine.dispose()
+
+
+@cli.command()
 @click.argument("project")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True,
               help="Markdown for people, CSV for spreadsheets.")

@@ -134,6 +134,14 @@ def enqueue(
     return row, True
 
 
+def next_attempt_after(*, session: Session, after: datetime) -> datetime | None:
+    """When the first pending message held past `after` falls due (quiet
+    hours, a retry's backoff), or None."""
+    return session.exec(select(OutboxMessage.next_attempt_at).where(
+        OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at > after)
+        .order_by(OutboxMessage.next_attempt_at).limit(1)).first()
+
+
 def cancel(*, session: Session, key: str) -> bool:
     """Withdraw a message that has not been sent yet; True if it was withdrawn."""
     row = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()

@@ -17,7 +17,7 @@ or an `engine` in tests, and `now` so tests can freeze time.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,25 @@ def report_due(project: Project, now: datetime) -> bool:
         return False
     hour, minute = (int(x) for x in hhmm.split(":"))
     return (local.hour, local.minute) >= (hour, minute)
+
+
+def next_report_at(project: Project, after: datetime) -> datetime | None:
+    """The first moment after `after` at which `report_due` turns true for the
+    project (its report day and time, project time); None when it is off."""
+    schedule = report_service.schedule_of(project)
+    if schedule is None:
+        return None
+    weekday, hhmm = schedule
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    local = _local_now(project, after)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        if day.weekday() != WEEKDAYS.index(weekday):
+            continue
+        moment = datetime.combine(day, time(hour, minute), tzinfo=local.tzinfo)
+        if moment > after:
+            return moment.astimezone(UTC)
+    return None
 
 
 def weekly_reports(*, engine: Engine | None = None,

@@ -24,6 +24,7 @@ class ShellNotifier:
         self.names = names if names is not None else {}
         self.channels = channels if channels is not None else {}
         self._lines: list[str] = []
+        self.delivered: list[tuple[str, str]] = []  # (where, text) of every message, in order
         self._ts = itertools.count(1)
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
@@ -46,6 +47,7 @@ class ShellNotifier:
         if payload.get("file_path"):
             body += f"\n(file: {payload['file_path']})"
         self._lines.append(f"── {where} ──\n{body}".rstrip())
+        self.delivered.append((where, body.rstrip()))
         ts = f"{next(self._ts)}.000000"
         return {"ts": payload.get("ts", ts), "channel": message.channel_id or message.user_id}
 

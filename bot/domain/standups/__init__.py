@@ -30,6 +30,7 @@ from bot.domain.standups.batch import (
     Running,
     due_configs,
     due_run_ids,
+    next_due_at,
     running_standups,
     start_runs,
 )
@@ -105,7 +106,7 @@ __all__ = [
     "advance_run", "answer_counts", "answer_form", "answer_form_for", "answer_text", "answers_of",
     "close_now", "close_run", "config_timezone", "configure", "due_configs", "due_run_ids",
     "get_config", "is_blocker", "join_open_run", "local_time", "local_to_utc", "member_time_teams",
-    "member_time_users", "missed_in_a_row", "next_run_date", "parse_hhmm", "participants_for",
+    "member_time_users", "missed_in_a_row", "next_due_at", "next_run_date", "parse_hhmm", "participants_for",
     "participants_of", "participation", "participation_last_days", "prompt_reply", "questions_of",
     "remind_at", "reminder_reply", "repeated_blockers", "require_config", "run_in_team",
     "run_questions", "run_summary", "running_standups", "runs_between", "set_paused",

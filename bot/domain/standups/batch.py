@@ -256,6 +256,26 @@ def due_run_ids(*, session: Session, now: datetime) -> list[int]:
     return list(due)
 
 
+def next_due_at(*, session: Session, after: datetime) -> datetime | None:
+    """The first moment after `after` when an open run has something due (a
+    prompt, a reminder, the close): when a simulated clock must stop for the
+    sweep. None when no run is open."""
+    rows = session.exec(
+        select(StandupRun.closes_at, StandupConfig.reminder_at_pct, StandupParticipant.status,
+               StandupParticipant.prompt_at, StandupParticipant.prompted_at, StandupParticipant.reminded_at)
+        .join(StandupConfig, StandupConfig.id == StandupRun.standup_id)
+        .outerjoin(StandupParticipant, StandupParticipant.run_id == StandupRun.id)
+        .where(StandupRun.state == "open")).all()
+    moments = []
+    for closes_at, pct, status, prompt_at, prompted_at, reminded_at in rows:
+        moments.append(closes_at)
+        if status == "asked" and prompt_at is not None and prompted_at is None:
+            moments.append(prompt_at)
+        elif status == "asked" and prompt_at is not None and reminded_at is None:
+            moments.append(remind_at(prompt_at=prompt_at, closes_at=closes_at, pct=pct))
+    return min((m for m in moments if m > after), default=None)
+
+
 CATCH_UP_AFTER = timedelta(minutes=2)  # the cron job's turn first
 
 
