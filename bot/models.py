@@ -92,6 +92,10 @@ class TaskStatus(enum.StrEnum):
     DOING = "doing"
     BLOCKED = "blocked"
     DONE = "done"
+    CANCELLED = "cancelled"  # out of progress, value, forecasts and alerts; kept in history
+
+
+CLOSED_TASK_STATES = (TaskStatus.DONE, TaskStatus.CANCELLED)
 
 
 # --- workspace and people -------------------------------------------------
@@ -191,6 +195,7 @@ class Milestone(SQLModel, table=True):
     planned_budget_cents: int | None = None
     planned_effort_hours: float | None = None
     done_at: datetime | None = ts_field()
+    cancelled_at: datetime | None = ts_field()  # out of the plan (budget, value, alerts), kept
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 
@@ -219,6 +224,8 @@ class Task(SQLModel, table=True):
     started_at: datetime | None = ts_field()
     blocked_at: datetime | None = ts_field()
     done_at: datetime | None = ts_field()
+    cancelled_at: datetime | None = ts_field()
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 # --- risk, money, time --------------------------------------------------------
@@ -262,6 +269,8 @@ class CostEntry(SQLModel, table=True):
     description: str = text_field()
     spent_on: date
     user_id: str = Field(default="", max_length=32)
+    # a correcting entry (the negated amount) voids the entry it names; nothing is erased
+    reverses_id: int | None = Field(default=None, foreign_key="cost_entries.id")
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 
@@ -278,6 +287,7 @@ class TimeEntry(SQLModel, table=True):
     rate_cents: int | None = None
     worked_on: date
     note: str = text_field()
+    reverses_id: int | None = Field(default=None, foreign_key="time_entries.id")  # as for costs
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from bot.commands.dates import PAST
-from bot.commands.grammar import Kind, UsageError, shown
+from bot.commands.grammar import Kind, Token, UsageError, shown
 from bot.commands.registry import Args, Context, command
+from bot.commands.replies import warned
 from bot.domain import costs as svc
 from bot.domain import tasks as task_service
+from bot.domain.access import can_work, sees_rates
 from bot.domain.format import bar, day, money
 from bot.domain.replies import Reply, Section
 from bot.models import Project
@@ -45,12 +47,16 @@ def _check_currency(project: Project, currency: str | None) -> None:
     "spend",
     usage='spend [PROJECT] AMOUNT CATEGORY ["what for"] [DATE]',
     examples=['spend 1200 licenses "Design tool seats"', 'spend website $349.99 hosting "Annual plan" 3 Mar',
-              "spend 1.2k network gear", "spend 2400 EUR hardware last friday"],
+              "spend 1.2k network gear", "spend 2400 EUR hardware last friday",
+              'spend -150 hardware "Returned one switch"'],
 )
 def spend(ctx: Context, args: Args) -> Reply:
-    """Record money spent (licences, hardware, contractors...) against the budget."""
+    """Record money spent against the budget; a refund is a negative amount with its reason."""
     project = args.take_project()
     options = args.take_options({"on": "past"})
+    refund = bool(args.tokens) and args.tokens[0].kind is Kind.WORD and args.tokens[0].value[:1] in "-−"
+    if refund:  # a refund: a negative amount, with its reason
+        args.tokens[0] = Token(Kind.WORD, args.tokens[0].value[1:])
     amount = args.take_money(what="the amount spent")
     _check_currency(project, amount.currency)
     category = args.take_word(what="a category, like licenses or hardware")
@@ -60,15 +66,27 @@ def spend(ctx: Context, args: Args) -> Reply:
         raise UsageError(f"Did not understand `{shown(words)}`: put the whole description in quotes.")
     description = description or words
     args.expect_end()
-    _, created = svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id,
-                                  amount_cents=amount.cents, category=category or "",
-                                  description=description, spent_on=spent_on, today=args.today(),
-                                  now=ctx.now)
+    cents = -amount.cents if refund else amount.cents
+    entry, created = svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id,
+                                      amount_cents=cents, category=category or "",
+                                      description=description, spent_on=spent_on, today=args.today(),
+                                      now=ctx.now)
     other, labour, _ = svc.totals(session=ctx.session, project=project)
     what = f" ({description})" if description else ""
     verb = "Recorded" if created else "Already recorded a moment ago:"
-    return Reply.text(f"{verb} {money(amount.cents, project.currency)} on *{category}*{what} for "
-                      f"{day(spent_on, year=True)}. {_spent_line(project, other + labour)}")
+    kind = "a refund of " if refund else ""
+    amount_text = money(abs(cents), project.currency)
+    return warned(Reply.text(f"{verb} {kind}{amount_text} on *{category}*{what} for "
+                             f"{day(spent_on, year=True)} as C{entry.id}. "
+                             f"{_spent_line(project, other + labour)}"),
+                  [_before_start(project, spent_on, "This spending")])
+
+
+def _before_start(project: Project, when: date, what: str) -> str | None:
+    if project.start_date and when < project.start_date:
+        return (f"{what} is dated {day(when, year=True)}, before the project's start "
+                f"{day(project.start_date, year=True)}.")
+    return None
 
 
 @command(
@@ -100,11 +118,15 @@ def log(ctx: Context, args: Args) -> Reply:
     if entry.rate_cents is None:
         cost = (f" No hourly rate is set for {who}, so these hours cost nothing in the budget yet: "
                 f"`/project member rate {project.key} <@{entry.user_id}> 85`.")
+    elif not sees_rates(session=ctx.session, project=project, user_id=ctx.user_id):
+        cost = ""  # rates, and what one person's hours cost, are for the owner and managers
     else:
         cost = (f" At {money(entry.rate_cents, project.currency)}/h that is "
                 f"{money(svc.labour_cents(entry), project.currency)}.")
     verb = "Logged" if created else "Already logged a moment ago:"
-    return Reply.text(f"{verb} {hours:g}h for {who}{on_task} on {day(worked_on, year=True)}.{cost}")
+    return warned(Reply.text(f"{verb} {hours:g}h for {who}{on_task} on "
+                             f"{day(worked_on, year=True)} as L{entry.id}.{cost}"),
+                  [_before_start(project, worked_on, "This time")])
 
 
 def _spent_line(project: Project, spent: int) -> str:
@@ -138,11 +160,22 @@ def costs(ctx: Context, args: Args) -> Reply:
         return Reply(title=f"{project.name}: costs", sections=[Section(text=head), Section(
             text="Nothing recorded yet: `/project spend 1200 licenses \"Design tool seats\"` or `/project log 3h`.")])
     rows = []
+    rates = sees_rates(session=ctx.session, project=project, user_id=ctx.user_id)
+    team = can_work(session=ctx.session, project=project, user_id=ctx.user_id)
+    if by == "member" and not team:
+        lines = [line for line in lines if not line.label.startswith("<@")]
+        rows.append("_People's hours are shown to the project's team, their cost to the owner and managers._")
     for line in lines[:40]:
         extra = f" · {line.hours:g}h" if line.hours else ""
-        if line.unrated_hours:
+        if line.unrated_hours and rates:
             extra += f" ({line.unrated_hours:g}h without a rate)"
-        rows.append(f"• {line.label}: {money(line.cents, project.currency)}{extra}")
+        amount = money(line.cents, project.currency)
+        if by == "member" and line.label.startswith("<@") and not rates:
+            rows.append(f"• {line.label}: {line.hours:g}h")  # what one person costs shows their rate
+            continue
+        rows.append(f"• {line.label}: {amount}{extra}")
     return Reply(title=f"{project.name}: costs by {by}", sections=[Section(text=head),
                                                                      Section(text="\n".join(rows))],
-                 footer="`/project costs by category|member|month` · `/project chart budget`")
+                 footer="`/project costs by category|member|month` · `/project chart budget` · "
+                        f"`/project spend list {project.key}` and `/project log list {project.key}` "
+                        "show each entry with its id")

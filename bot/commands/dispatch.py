@@ -38,7 +38,17 @@ def _group_help(group: str) -> Reply | None:
     return Reply(title=f"/project {group}", sections=[Section(text="\n".join(lines))])
 
 
+# Words that mean "make it go away": what a group offers for them instead (nothing
+# is erased; a suggestion must never be `task done` for "task erase").
+DESTRUCTIVE = frozenset({"delete", "del", "remove", "rm", "erase", "drop", "destroy", "trash", "discard",
+                         "kill", "purge", "wipe", "scrap", "void", "undo"})
+INSTEAD = {"task": "task cancel", "milestone": "milestone cancel", "spend": "spend undo", "log": "log undo"}
+
+
 def suggest(word: str) -> str | None:
+    group, _, verb = word.lower().partition(" ")
+    if group in INSTEAD and verb in DESTRUCTIVE:
+        return "task reopen" if word.lower() == "task undo" else INSTEAD[group]
     names = sorted({" ".join(p[:1]) for p in COMMANDS} | {" ".join(p) for p in COMMANDS})
     close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
     return close[0] if close else None

@@ -6,11 +6,13 @@ import re
 
 from bot.commands.grammar import UsageError, parse_duration, shown
 from bot.commands.registry import Args, Context, command
+from bot.commands.replies import warned
 from bot.domain import members as svc
 from bot.domain import standups
-from bot.domain.format import money
-from bot.domain.replies import Reply, Section
-from bot.models import Role
+from bot.domain.access import sees_rates
+from bot.domain.format import money, truncate
+from bot.domain.replies import Button, Intent, Reply, Section
+from bot.models import Project, Role
 
 ROLES = [r.value for r in Role]
 
@@ -56,14 +58,52 @@ def _role(word: str) -> str:
     return word
 
 
-@command("member remove", usage="member remove [PROJECT] @user", examples=["member remove @dan"])
+@command("member remove", usage="member remove [PROJECT] @user [reassign @other | unassign]",
+         examples=["member remove @dan", "member remove @dan reassign @carol", "member remove @dan unassign"])
 def member_remove(ctx: Context, args: Args) -> Reply:
-    """Take someone off the project (their history stays)."""
+    """Take someone off the project (their history stays); their open tasks go to
+    someone else or to nobody, as you choose: never left behind silently."""
     project = args.take_project()
+    opts = args.take_options({"reassign": "user", "unassign": "flag"})
     user = args.take_user()
     args.expect_end()
-    svc.remove_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user, now=ctx.now)
-    return Reply.text(f"<@{user}> is no longer on *{project.name}*.")
+    if "reassign" in opts and opts.get("unassign"):
+        raise UsageError("Choose one: `reassign @someone` or `unassign`.")
+    open_tasks = svc.open_tasks_of(session=ctx.session, project=project, user_id=user)
+    if open_tasks and not opts:
+        svc.check_removable(session=ctx.session, project=project, actor=ctx.user_id, user_id=user)
+        return orphan_choice(project, user, open_tasks)
+    to = opts.get("reassign")
+    done = svc.remove_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
+                             reassign_to=str(to) if to else None, now=ctx.now)
+    if done.already:
+        return Reply.text(f"<@{user}> was already off *{project.name}*; nothing changed.")
+    text = f"<@{user}> is no longer on *{project.name}*."
+    if done.moved:
+        refs = ", ".join(f"#{t.number}" for t in done.moved[:10]) + (" …" if len(done.moved) > 10 else "")
+        whom = f"to <@{to}>" if to else "to nobody (unassigned)"
+        text += f" Their {_tasks(len(done.moved))} ({refs}) went {whom}."
+    return warned(Reply.text(text), notes=done.notes)
+
+
+def _tasks(n: int) -> str:
+    return "open task" if n == 1 else f"{n} open tasks"
+
+
+def orphan_choice(project: Project, user: str, open_tasks: list) -> Reply:
+    """Removing someone with open work: list it and ask where it goes (buttons in
+    Slack, the commands in text); nothing changes until then."""
+    lines = [f"• #{t.number} {truncate(t.title, 100)}" for t in open_tasks[:15]]
+    if len(open_tasks) > 15:
+        lines.append(f"and {len(open_tasks) - 15} more")
+    value = f"{project.key}:{user}"
+    return Reply(
+        sections=[Section(text=f"<@{user}> still has {_tasks(len(open_tasks))} on *{project.name}*; "
+                               "nothing was changed yet. Who takes them?\n" + "\n".join(lines),
+                          buttons=[Button("Reassign…", Intent.MEMBER_REASSIGN, value, "primary"),
+                                   Button("Unassign", Intent.MEMBER_UNASSIGN, value)])],
+        footer=f"`/project member remove {project.key} <@{user}> reassign @someone` or "
+               f"`/project member remove {project.key} <@{user}> unassign`")
 
 
 @command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder",
@@ -119,7 +159,10 @@ def member_list(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     args.expect_end()
     members = svc.list_members(session=ctx.session, project=project)
+    rates = sees_rates(session=ctx.session, project=project, user_id=ctx.user_id)
     lines = [f"<@{m.user_id}> · {m.role} · "
-             f"{money(m.hourly_rate_cents, project.currency) + '/h' if m.hourly_rate_cents else 'no rate'} · "
-             f"{m.weekly_capacity_hours:g}h/week" for m in members[:50]]
-    return Reply(title=f"{project.name}: people ({len(members)})", sections=[Section(text="\n".join(lines))])
+             + (f"{money(m.hourly_rate_cents, project.currency) + '/h' if m.hourly_rate_cents else 'no rate'} · "
+                if rates else "")
+             + f"{m.weekly_capacity_hours:g}h/week" for m in members[:50]]
+    return Reply(title=f"{project.name}: people ({len(members)})", sections=[Section(text="\n".join(lines))],
+                 footer="" if rates else "Hourly rates are shown to the owner and managers.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from bot.commands.dispatch import suggest
 from bot.commands.grammar import Kind, Money, UsageError, shown
 from bot.commands.registry import COMMANDS, Args, Context, command
-from bot.commands.replies import project_list_reply, status_for
+from bot.commands.replies import project_list_reply, status_for, warned
 from bot.domain import projects as svc
 from bot.domain.access import Action, require
 from bot.domain.format import day, money
+from bot.domain.plan_checks import dates_outside, milestone_budgets
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.models import ProjectState
 
@@ -80,6 +81,7 @@ def new(ctx: Context, args: Args) -> Reply:
     name = args.take_text(what='a project name, like "Website relaunch"')
     args.expect_end()
     budget: Money | None = opts.get("budget")  # type: ignore[assignment]
+    svc.refuse_duplicate_name(session=ctx.session, team_id=ctx.team_id, name=name)
     project = svc.create_project(
         session=ctx.session, team_id=ctx.team_id, name=name, owner_user_id=ctx.user_id,
         key=opts.get("key"), goal=opts.get("goal", ""), objective=opts.get("objective", ""),
@@ -142,18 +144,21 @@ def link(ctx: Context, args: Args) -> Reply:
 
 
 EDIT_FIELDS = {"name": "text", "goal": "text", "objective": "text", "scope": "text", "due": "due",
-               "start": "date", "budget": "money", "tz": "word", "state": "word"}
+               "start": "date", "budget": "money", "tz": "word", "state": "word", "force": "flag"}
 
 
 @command(
     "edit",
-    usage="edit [PROJECT] name|goal|objective|scope|due|start|budget|tz|state VALUE ...",
-    examples=['edit website due 15 Apr budget 30k', 'edit goal "Double online orders"'],
+    usage="edit [PROJECT] name|goal|objective|scope|due|start|budget|tz|state VALUE ... [force]",
+    examples=['edit website due 15 Apr budget 30k', 'edit goal "Double online orders"',
+              "edit netmove budget 7k force"],
 )
 def edit(ctx: Context, args: Args) -> Reply:
-    """Change a project's name, goal, scope, dates, budget, zone or state."""
+    """Change a project's name, goal, scope, dates, budget, zone or state (`force`: a budget
+    below what its milestones' budgets add up to)."""
     project = args.take_project()
     opts = args.take_options(EDIT_FIELDS)
+    force = bool(opts.pop("force", False))
     args.expect_end()
     if not opts:
         raise UsageError("Say what to change, like `due 15 Apr` or `budget 30k`.")
@@ -174,12 +179,22 @@ def edit(ctx: Context, args: Args) -> Reply:
             changes["state"] = str(value).lower().replace("-", "_")
         else:
             changes[name] = value
-    before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes, now=ctx.now)
+    if "name" in changes and svc.normal_name(str(changes["name"])) != svc.normal_name(project.name):
+        svc.refuse_duplicate_name(session=ctx.session, team_id=ctx.team_id, name=str(changes["name"]))
+    before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes,
+                              force=force, now=ctx.now)
+    warnings = []
+    committed = milestone_budgets(session=ctx.session, project=project)
+    if "budget_cents" in changes and project.budget_cents is not None and committed > project.budget_cents:
+        warnings.append(f"Accepted with `force`: milestone budgets add up to "
+                        f"{money(committed, project.currency)}, more than the new budget; status shows it.")
+    if {"due_date", "start_date"} & set(changes):
+        warnings += dates_outside(session=ctx.session, project=project, today=args.today())
     lines = [f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, before[k], project)} → "
              f"{_show(k, v, project)}" if before[k] != v else
              f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, v, project)} (unchanged)"
              for k, v in changes.items()]
-    return Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))])
+    return warned(Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))]), warnings)
 
 
 def _show(key: str, value: object, project) -> str:

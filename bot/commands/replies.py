@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,20 @@ from bot.domain import status_cache
 from bot.domain.format import bar, day, days_phrase, hours, mention, money, truncate
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.domain.status import StatusReport, build_status, build_statuses, status_key
-from bot.models import Milestone, Project, Task, TaskStatus
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
 
 LIST_LIMIT = 25
 STATUS_REPLY = "status_reply"
-STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●"}
+STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●", "cancelled": "✕"}
+
+
+def warned(reply: Reply, warnings: Iterable[str | None] = (), *, notes: Iterable[str] = ()) -> Reply:
+    """`reply` with what else happened (`notes`) and what looks wrong (`warnings`,
+    each marked ⚠️) in a section of their own; empty ones are skipped."""
+    lines = [n for n in notes if n] + [f"⚠️ {w}" for w in warnings if w]
+    if lines:
+        reply.sections.append(Section(text="\n".join(lines)))
+    return reply
 
 
 def status_for(ctx: Context, ref: str | None) -> Reply:
@@ -102,6 +111,9 @@ def status_reply(report: StatusReport) -> Reply:
     ms_lines += [f"• *{truncate(m.name, 100)}* {day(m.due_date, today=today)}" for m in report.next_milestones]
     if ms_lines:
         sections.append(Section(text="*Milestones*\n" + "\n".join(ms_lines)))
+    if report.plan_problems:
+        sections.append(Section(text="*Plan problems*\n" + "\n".join(f"⚠️ {line}"
+                                                                      for line in report.plan_problems)))
     if report.top_risks:
         lines = [f"• R{r.number} {truncate(r.title, 120)}: {r.band} ({r.score}) · {mention(r.owner_user_id)}"
                  for r in report.top_risks]
@@ -174,26 +186,44 @@ def project_list_reply(*, session: Session, projects: list[Project], today: date
 
 def task_line(t: Task, today: date) -> str:
     due = f" · due {day(t.due_date, today=today)}" if t.due_date else ""
-    if t.due_date and t.due_date < today and t.status != TaskStatus.DONE:
+    if t.due_date and t.due_date < today and t.status not in CLOSED_TASK_STATES:
         due += " ⚠️ overdue"
     est = f" · {hours(t.estimate_hours)}" if t.estimate_hours else ""
     blocked = f"\n    blocked: {truncate(t.blocked_reason, 150)}" if t.status == TaskStatus.BLOCKED else ""
+    if t.status == TaskStatus.CANCELLED:
+        why = f": {truncate(t.cancel_reason, 150)}" if t.cancel_reason else ""
+        blocked = f"\n    cancelled{why}"
     return (f"{STATUS_ICON.get(t.status, '○')} #{t.number} {truncate(t.title, 150)} · "
             f"{mention(t.assignee_user_id)}{est}{due}{blocked}")
 
 
+def task_buttons(project: Project, task: Task, *, done_label: str = "") -> list[Button]:
+    """Done (or the label given), Edit, and Assign to me when nobody has it, for someone
+    who may work on the task; a closed task gets Edit only."""
+    ref = f"{project.key}:{task.number}"
+    buttons = []
+    if task.status not in CLOSED_TASK_STATES:
+        buttons.append(Button(done_label or f"Done #{task.number}", Intent.TASK_DONE, ref))
+    buttons.append(Button("Edit" if done_label else f"Edit #{task.number}", Intent.TASK_EDIT, ref))
+    if not task.assignee_user_id and task.status not in CLOSED_TASK_STATES:
+        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, ref))
+    return buttons
+
+
 def task_list_reply(*, project: Project, tasks: list[Task], today: date, heading: str,
-                    offset: int = 0) -> Reply:
-    """A page of tasks with done/assign buttons; long lists say how to see more."""
+                    offset: int = 0, can_work: bool = True) -> Reply:
+    """A page of tasks with Done and Edit buttons for those who may work on them
+    (a stakeholder gets none); long lists say how to see more."""
     if not tasks:
         return Reply.text(f"No {heading} in *{project.name}*.")
     page = tasks[offset : offset + LIST_LIMIT]
     sections = [Section(text="\n".join(task_line(t, today) for t in page))]
     buttons = []
-    if len(page) <= 5:
+    if len(page) <= 5 and can_work:
         for t in page:
-            if t.status != TaskStatus.DONE:
+            if t.status not in CLOSED_TASK_STATES:
                 buttons.append(Button(f"Done #{t.number}", Intent.TASK_DONE, f"{project.key}:{t.number}"))
+            buttons.append(Button(f"Edit #{t.number}", Intent.TASK_EDIT, f"{project.key}:{t.number}"))
     rest = len(tasks) - offset - len(page)
     footer = ""
     if rest > 0:
@@ -207,12 +237,14 @@ def task_list_reply(*, project: Project, tasks: list[Task], today: date, heading
 def milestone_lines(milestones: list[Milestone], today: date, currency: str) -> str:
     lines = []
     for m in milestones:
-        mark = "●" if m.done_at else ("⚠️" if m.due_date and m.due_date < today else "○")
+        mark = "✕" if m.cancelled_at else "●" if m.done_at else (
+            "⚠️" if m.due_date and m.due_date < today else "○")
         extra = []
         if m.planned_budget_cents is not None:
             extra.append(money(m.planned_budget_cents, currency))
         if m.planned_effort_hours:
             extra.append(hours(m.planned_effort_hours))
         tail = f" ({', '.join(extra)})" if extra else ""
+        tail += " _cancelled_" if m.cancelled_at else ""
         lines.append(f"{mark} M{m.number} *{truncate(m.name, 120)}* · {day(m.due_date, today=today)}{tail}")
     return "\n".join(lines)

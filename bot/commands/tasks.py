@@ -5,12 +5,14 @@ from __future__ import annotations
 from bot.commands.dates import FUTURE
 from bot.commands.grammar import UsageError, parse_int
 from bot.commands.registry import Args, Context, command
-from bot.commands.replies import LIST_LIMIT, task_list_reply
+from bot.commands.replies import LIST_LIMIT, task_buttons, task_list_reply, warned
 from bot.domain import milestones as ms_service
 from bot.domain import tasks as svc
+from bot.domain.access import can_work
 from bot.domain.errors import Invalid
 from bot.domain.format import day, hours, mention
-from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.plan_checks import date_warning
+from bot.domain.replies import Reply, Section
 from bot.models import TaskStatus
 
 ADD_OPTIONS = {"due": "due", "estimate": "duration", "est": "duration", "milestone": "text"}
@@ -33,10 +35,11 @@ def task_add(ctx: Context, args: Args) -> Reply:
     if opts.get("milestone"):
         milestone = ms_service.find_milestone(session=ctx.session, project=project,
                                               ref=str(opts["milestone"]))
+    notes: list[str] = []
     task = svc.add_task(
         session=ctx.session, project=project, actor=ctx.user_id, title=title, assignee=assignee,
         due_date=opts.get("due"), estimate_hours=opts.get("estimate", opts.get("est")),
-        milestone=milestone, now=ctx.now,
+        milestone=milestone, told=notes, now=ctx.now,
     )
     bits = [mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"]
     if task.due_date:
@@ -45,36 +48,39 @@ def task_add(ctx: Context, args: Args) -> Reply:
         bits.append(hours(task.estimate_hours))
     if milestone:
         bits.append(f"in {milestone.name}")
-    buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
-    if not task.assignee_user_id:
-        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, f"{project.key}:{task.number}"))
-    return Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
-                                        f"({', '.join(bits)}).", buttons=buttons)])
+    reply = Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
+                                         f"({', '.join(bits)}).",
+                                    buttons=task_buttons(project, task, done_label="Mark done"))])
+    return warned(reply, [date_warning(project, task.due_date, f"#{task.number}", today=args.today())],
+                  notes=notes)
 
 
-@command("task list", usage="task list [PROJECT] [mine|@user|blocked|done|all] [page N]",
-         examples=["task list", "task list website mine", "task list blocked"])
+@command("task list", usage="task list [PROJECT] [mine|@user|blocked|done|cancelled|all] [page N]",
+         examples=["task list", "task list website mine", "task list blocked", "task list cancelled"])
 def task_list(ctx: Context, args: Args) -> Reply:
     """Open tasks, soonest due first; filter by person or state."""
     project = args.take_project()
     opts = args.take_options({"page": "int"})
     user = args.take_user(required=False)
-    which = args.take_word(what="a filter", choices=["mine", "blocked", "done", "all"], required=False)
+    which = args.take_word(what="a filter", choices=["mine", "blocked", "done", "cancelled", "all"],
+                           required=False)
     args.expect_end()
     if which == "mine":
         user = ctx.user_id
-    status = {"blocked": TaskStatus.BLOCKED, "done": TaskStatus.DONE}.get(which or "")
+    status = {"blocked": TaskStatus.BLOCKED, "done": TaskStatus.DONE,
+              "cancelled": TaskStatus.CANCELLED}.get(which or "")
     tasks = svc.list_tasks(session=ctx.session, project=project, status=status, assignee=user,
                            include_done=which == "all")
-    heading = {"blocked": "blocked tasks", "done": "done tasks", "all": "all tasks"}.get(
-        which or "", "open tasks")
+    heading = {"blocked": "blocked tasks", "done": "done tasks", "cancelled": "cancelled tasks",
+               "all": "all tasks"}.get(which or "", "open tasks")
     if user:
         heading += f" of {mention(user)}"
     page = int(opts.get("page", 1))  # type: ignore[arg-type]
     if page < 1:
         raise UsageError("Pages start at 1.")
     return task_list_reply(project=project, tasks=tasks, today=args.today(), heading=heading,
-                           offset=(page - 1) * LIST_LIMIT)
+                           offset=(page - 1) * LIST_LIMIT,
+                           can_work=can_work(session=ctx.session, project=project, user_id=ctx.user_id))
 
 
 def _take_task(ctx: Context, args: Args):
@@ -147,9 +153,10 @@ def task_assign(ctx: Context, args: Args) -> Reply:
         word = args.take_word(what="@user, me or nobody", choices=["me", "nobody"])
         user = ctx.user_id if word == "me" else None
     args.expect_end()
-    svc.assign(session=ctx.session, project=project, actor=ctx.user_id, task=task, assignee=user, now=ctx.now)
-    return Reply.text(f"#{task.number} *{task.title}* is now {mention(user)}'s." if user
-                      else f"#{task.number} *{task.title}* is unassigned.")
+    notes = svc.assign(session=ctx.session, project=project, actor=ctx.user_id, task=task, assignee=user,
+                       now=ctx.now)
+    return warned(Reply.text(f"#{task.number} *{task.title}* is now {mention(user)}'s." if user
+                             else f"#{task.number} *{task.title}* is unassigned."), notes=notes)
 
 
 @command("task due", usage="task due [PROJECT] N DATE|none", examples=["task due 3 next friday"])
@@ -164,5 +171,6 @@ def task_due(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     svc.set_due(session=ctx.session, project=project, actor=ctx.user_id, task=task, due_date=due, now=ctx.now)
     when = f"due {day(due, year=True)}" if due else "has no due date"
-    return Reply.text(f"#{task.number} *{task.title}* is {when}." if due
-                      else f"#{task.number} *{task.title}* {when}.")
+    reply = Reply.text(f"#{task.number} *{task.title}* is {when}." if due
+                       else f"#{task.number} *{task.title}* {when}.")
+    return warned(reply, [date_warning(project, due, f"#{task.number}", today=args.today())])

@@ -51,3 +51,15 @@ def require(*, session: Session, project: Project, user_id: str, action: Action,
     who = "the project's owner or a manager" if action is Action.MANAGE else "project members"
     owner = f" (owner: <@{project.owner_user_id}>)" if project.owner_user_id else ""
     raise PermissionDenied(f"Only {who} can {what} on *{project.name}*{owner}.")
+
+
+def can_work(*, session: Session, project: Project, user_id: str) -> bool:
+    """True when `user_id` may work on the project's tasks (owner, manager, member),
+    so replies offer them task buttons (Done, Edit, Assign to me) and no one else."""
+    return project.state != ProjectState.CANCELLED and \
+        role_of(session=session, project=project, user_id=user_id) in ALLOWED[Action.WORK]
+
+
+def sees_rates(*, session: Session, project: Project, user_id: str) -> bool:
+    """Hourly rates (and what one person's hours cost) are for the owner and managers."""
+    return role_of(session=session, project=project, user_id=user_id) in ALLOWED[Action.MANAGE]

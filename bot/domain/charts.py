@@ -82,15 +82,18 @@ def burnup_data(*, session: Session, report: StatusReport) -> BurnUp:
     """Scope (work added over time) and done (work finished), cumulative per day."""
     p, today = report.project, report.today
     tz = ZoneInfo(p.timezone or "UTC")
-    rows = session.exec(select(Task.created_at, Task.done_at, Task.status, Task.estimate_hours)
-                        .where(Task.project_id == p.id)).all()
+    rows = session.exec(select(Task.created_at, Task.done_at, Task.status, Task.estimate_hours,
+                               Task.cancelled_at).where(Task.project_id == p.id)).all()
     hours = report.work_unit == "hours"
-    avg = report.estimate_total / max(1, sum(1 for r in rows if r[3] is not None)) if hours else 1.0
+    counted = [r for r in rows if r[2] != TaskStatus.CANCELLED]
+    avg = report.estimate_total / max(1, sum(1 for r in counted if r[3] is not None)) if hours else 1.0
     scope: dict[date, float] = defaultdict(float)
     done: dict[date, float] = defaultdict(float)
-    for created, done_at, status, est in rows:
+    for created, done_at, status, est, cancelled_at in rows:
         w = (est if est is not None else avg) if hours else 1.0
         scope[created.astimezone(tz).date()] += w
+        if status == TaskStatus.CANCELLED and cancelled_at:  # out of scope from the day it was cancelled
+            scope[cancelled_at.astimezone(tz).date()] -= w
         if status == TaskStatus.DONE and done_at:
             done[done_at.astimezone(tz).date()] += w
     start = p.start_date or (min(scope) if scope else today)

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from bot.domain import audit
 from bot.domain.access import Action, require
-from bot.domain.errors import Invalid
-from bot.domain.format import day
+from bot.domain.errors import Invalid, NotFound
+from bot.domain.format import day, money
 from bot.models import CostEntry, Member, Project, Task, TimeEntry
 
 CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -39,9 +39,16 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
     a double submission and is not stored twice."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="record spending")
-    if amount_cents <= 0:
-        raise Invalid("An amount spent is more than zero, like 1200 or $49.99.")
-    if amount_cents > MAX_AMOUNT_CENTS:
+    if amount_cents == 0:
+        raise Invalid("An amount spent is more than zero, like 1200 or $49.99 (a refund: -150 with a reason).")
+    if amount_cents < 0 and not description.strip():
+        raise Invalid('A refund needs a reason: `/project spend -150 hardware "Returned one switch"`.')
+    if amount_cents < 0:
+        other, _, _ = totals(session=session, project=project)
+        if other + amount_cents < 0:
+            raise Invalid(f"A refund cannot be more than what was spent: "
+                          f"{money(other, project.currency)} so far, not counting labour.")
+    if abs(amount_cents) > MAX_AMOUNT_CENTS:
         raise Invalid("That amount is larger than this bot records; is it a typo?")
     category = category.strip().lower()
     if category == LABOUR:
@@ -62,10 +69,12 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
                       user_id=actor, created_at=now)
     session.add(entry)
     session.flush()
-    audit.record(session=session, team_id=project.team_id, user_id=actor, action="cost.add",
+    audit.record(session=session, team_id=project.team_id, user_id=actor,
+                 action="cost.refund" if amount_cents < 0 else "cost.add",
                  entity="cost", entity_id=entry.id, project_id=project.id, now=now,
                  after={"amount_cents": amount_cents, "category": category,
-                        "spent_on": spent_on.isoformat()})
+                        "spent_on": spent_on.isoformat(),
+                        **({"reason": description.strip()} if amount_cents < 0 else {})})
     return entry, True
 
 
@@ -184,3 +193,98 @@ def totals(*, session: Session, project: Project) -> tuple[int, int, float]:
         select(func.sum(TimeEntry.minutes * func.coalesce(TimeEntry.rate_cents, 0)),
                func.sum(TimeEntry.minutes)).where(TimeEntry.project_id == project.id)).one()
     return int(other), round((money or 0) / 60), (minutes or 0) / 60
+
+
+# --- corrections: a correcting entry, never an erase ----------------------------------
+
+
+def get_cost(*, session: Session, project: Project, entry_id: int) -> CostEntry:
+    entry = session.get(CostEntry, entry_id)
+    if entry is None or entry.project_id != project.id:
+        raise NotFound(f"*{project.name}* has no spending C{entry_id}. `/project spend list` shows them.")
+    return entry
+
+
+def get_time(*, session: Session, project: Project, entry_id: int) -> TimeEntry:
+    entry = session.get(TimeEntry, entry_id)
+    if entry is None or entry.project_id != project.id:
+        raise NotFound(f"*{project.name}* has no logged time L{entry_id}. `/project log list` shows them.")
+    return entry
+
+
+def _correction_of(session: Session, model, entry_id: int):
+    return session.exec(select(model).where(model.reverses_id == entry_id)).first()
+
+
+def void_cost(*, session: Session, project: Project, actor: str, entry: CostEntry, reason: str = "",
+              now: datetime) -> tuple[CostEntry, bool]:
+    """Void spending with a correcting entry (the same amount negated, on the same
+    day and category), so totals drop and both stay in the record. Returns
+    (correction, created); a second void finds the first correction."""
+    require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+            what="correct spending")
+    if entry.reverses_id is not None:
+        raise Invalid(f"C{entry.id} is itself the correction of C{entry.reverses_id}; "
+                      "record the spending again instead.")
+    existing = _correction_of(session, CostEntry, entry.id)
+    if existing is not None:
+        return existing, False
+    reason = reason.strip()[:MAX_DESCRIPTION]
+    correction = CostEntry(team_id=project.team_id, project_id=project.id, amount_cents=-entry.amount_cents,
+                           category=entry.category, description=reason or f"void of C{entry.id}",
+                           spent_on=entry.spent_on, user_id=actor, reverses_id=entry.id, created_at=now)
+    session.add(correction)
+    session.flush()
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="cost.void",
+                 entity="cost", entity_id=entry.id, project_id=project.id, now=now,
+                 before={"amount_cents": entry.amount_cents},
+                 after={"amount_cents": 0, "correction": f"C{correction.id}", "reason": reason})
+    return correction, True
+
+
+def void_time(*, session: Session, project: Project, actor: str, entry: TimeEntry, reason: str = "",
+              now: datetime) -> tuple[TimeEntry, bool]:
+    """Void logged time with a correcting entry (the minutes negated, at the same
+    rate, day, person and task). Members void their own; owner and managers anyone's."""
+    if entry.user_id == actor:
+        require(session=session, project=project, user_id=actor, action=Action.WORK, what="correct logged time")
+    else:
+        require(session=session, project=project, user_id=actor, action=Action.MANAGE,
+                what="correct someone else's logged time")
+    if entry.reverses_id is not None:
+        raise Invalid(f"L{entry.id} is itself the correction of L{entry.reverses_id}; log the time again instead.")
+    existing = _correction_of(session, TimeEntry, entry.id)
+    if existing is not None:
+        return existing, False
+    reason = reason.strip()[:MAX_DESCRIPTION]
+    correction = TimeEntry(team_id=project.team_id, project_id=project.id, task_id=entry.task_id,
+                           user_id=entry.user_id, minutes=-entry.minutes, rate_cents=entry.rate_cents,
+                           worked_on=entry.worked_on, note=reason or f"void of L{entry.id}",
+                           reverses_id=entry.id, created_at=now)
+    session.add(correction)
+    session.flush()
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="time.void",
+                 entity="time", entity_id=entry.id, project_id=project.id, now=now,
+                 before={"user_id": entry.user_id, "minutes": entry.minutes},
+                 after={"user_id": entry.user_id, "minutes": 0, "correction": f"L{correction.id}",
+                        "reason": reason})
+    return correction, True
+
+
+def list_costs(*, session: Session, project: Project) -> list[CostEntry]:
+    """Every spending entry, corrections included, newest first."""
+    return list(session.exec(select(CostEntry).where(CostEntry.project_id == project.id)
+                             .order_by(CostEntry.spent_on.desc(), CostEntry.id.desc())))
+
+
+def list_times(*, session: Session, project: Project, user_id: str | None = None) -> list[TimeEntry]:
+    """Logged time (of one person, if given), corrections included, newest first."""
+    query = select(TimeEntry).where(TimeEntry.project_id == project.id)
+    if user_id:
+        query = query.where(TimeEntry.user_id == user_id)
+    return list(session.exec(query.order_by(TimeEntry.worked_on.desc(), TimeEntry.id.desc())))
+
+
+def voided_ids(entries: list) -> dict[int, int]:
+    """entry id -> the id of the correction that voids it, among `entries`."""
+    return {e.reverses_id: e.id for e in entries if e.reverses_id is not None}

@@ -26,6 +26,7 @@ from bot.domain.format import day, hours, mention, money, truncate
 from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
 from bot.models import (
+    CLOSED_TASK_STATES,
     CostEntry,
     Member,
     Milestone,
@@ -106,7 +107,9 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
     """Read the project's data the detectors need (a fixed number of queries)."""
     today = local_date(project, now)
     pid = project.id
-    tasks = list(session.exec(select(Task).where(Task.project_id == pid)))
+    # cancelled tasks and milestones are out of the plan: no detector sees them
+    tasks = list(session.exec(select(Task).where(Task.project_id == pid,
+                                                 Task.status != TaskStatus.CANCELLED)))
     members = list(session.exec(select(Member).where(Member.project_id == pid,
                                                      Member.active == True)))  # noqa: E712
     costs = sum(session.exec(select(CostEntry.amount_cents).where(CostEntry.project_id == pid)))
@@ -130,7 +133,8 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
                      start=start, end=end)
     return Snapshot(
         project=project, now=now, today=today, tasks=tasks,
-        milestones=list(session.exec(select(Milestone).where(Milestone.project_id == pid))),
+        milestones=list(session.exec(select(Milestone).where(Milestone.project_id == pid,
+                                                             Milestone.cancelled_at.is_(None)))),
         members=members,
         risks=list(session.exec(select(Risk).where(Risk.project_id == pid))),
         cost_cents=int(costs), runs=runs, participants=participants, answers=answers, away=away,
@@ -147,7 +151,12 @@ def _plural(n: int | float, word: str) -> str:
 
 
 def _open(task: Task) -> bool:
-    return task.status != TaskStatus.DONE
+    return task.status not in CLOSED_TASK_STATES
+
+
+def finished(s: Snapshot) -> bool:
+    """All the work is done: a finished project raises no schedule or budget questions."""
+    return bool(s.tasks) and not any(_open(t) for t in s.tasks)
 
 
 # --- 1. past due -----------------------------------------------------------------
@@ -191,7 +200,7 @@ def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
     """Remaining work / recent pace puts the finish after the due date."""
     p = s.project
     open_tasks = [t for t in s.tasks if _open(t)]
-    if not p.due_date or not open_tasks:
+    if not p.due_date or not open_tasks:  # nothing left (finished): nothing can slip
         return []
     started = p.start_date or local_date(p, p.created_at)
     window = min(int(limits["throughput_days"]), (s.today - started).days)
@@ -248,8 +257,8 @@ def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
     """Budget spent runs ahead of the work earned, or CPI (EV / AC) is low."""
     p = s.project
     work = earned_share(s)
-    if not p.budget_cents or work is None or s.cost_cents <= 0:
-        return []
+    if not p.budget_cents or work is None or s.cost_cents <= 0 or finished(s):
+        return []  # a finished project's cost is final: nothing left to decide about it
     spent = s.cost_cents / p.budget_cents
     gap = (spent - work) * 100
     cpi = work * p.budget_cents / s.cost_cents

@@ -28,6 +28,10 @@ From these (formulas as in PMI's PMBOK Guide):
     VAC  = BAC - EAC                 variance at completion (<0: will overrun)
     TCPI = (BAC - EV) / (BAC - AC)   efficiency needed on the rest to land on BAC
 
+Budgets are allocated so that values add up to at most BAC (`allocate`), so
+EV never exceeds BAC; work outside any milestone still earns value. Once all
+work is done EV = BAC and EAC = AC (the estimate at completion is the cost).
+
 A ratio whose denominator is zero is `None` (not yet meaningful): no cost yet
 means no CPI (EAC is then the budget itself), no planned value yet means no
 SPI. Money spent with nothing earned (CPI 0) gives EAC = AC + BAC. TCPI is `None` once the budget is spent (BAC <= AC):
@@ -48,6 +52,8 @@ class EarnedValue:
     pv: int
     ev: int
     ac: int
+    finished: bool = False  # all work done: the estimate at completion is what it cost
+
 
     @property
     def sv(self) -> int:
@@ -67,7 +73,10 @@ class EarnedValue:
 
     @property
     def eac(self) -> int:
-        """BAC / CPI; the budget while nothing is spent; AC + BAC while nothing is earned."""
+        """BAC / CPI; the budget while nothing is spent; AC + BAC while nothing is
+        earned; AC itself once the work is finished."""
+        if self.finished:
+            return self.ac
         cpi = self.cpi
         if cpi is None:
             return self.bac
@@ -131,17 +140,37 @@ def _linear(start: date | None, end: date | None, today: date) -> float:
     return min(max((today - start).days / (end - start).days, 0.0), 1.0)
 
 
+def allocate(*, bac: int, milestones: list[PlannedMilestone], other_total: float = 0.0
+             ) -> tuple[list[tuple[PlannedMilestone, float]], float]:
+    """The budget each piece of work may earn, adding up to at most BAC: every
+    budgeted milestone (a budget and a due date) its budget, and the work outside
+    them (tasks in no milestone or in one without a budget) what the milestones
+    leave of BAC. When the milestones take the whole budget or more, the outside
+    work gets its share of all estimated work (half, when the milestones have
+    none) and the milestones divide the rest in proportion to their budgets."""
+    budgeted = [m for m in milestones if m.budget_cents and m.due_date]
+    b = float(sum(m.budget_cents for m in budgeted))  # type: ignore[misc]
+    chosen = {id(m) for m in budgeted}
+    w_in = sum(m.estimate_total for m in budgeted)
+    w_out = other_total + sum(m.estimate_total for m in milestones if id(m) not in chosen)
+    if b < bac:
+        return [(m, float(m.budget_cents)) for m in budgeted], bac - b  # type: ignore[arg-type]
+    out_share = (w_out / (w_in + w_out) if w_in > 0 else 0.5) if w_out > 0 else 0.0
+    rest = bac * out_share
+    scale = (bac - rest) / b if b else 0.0
+    return [(m, m.budget_cents * scale) for m in budgeted], rest  # type: ignore[operator]
+
+
 def planned_value(*, bac: int, start: date | None, due: date | None, today: date,
-                  milestones: list[PlannedMilestone]) -> int:
-    """PV in cents: milestone budgets by their dates, the rest linear start..due."""
-    budgeted = sorted((m for m in milestones if m.budget_cents and m.due_date),
-                      key=lambda m: m.due_date)  # type: ignore[arg-type, return-value]
+                  milestones: list[PlannedMilestone], other_total: float = 0.0) -> int:
+    """PV in cents: milestone budgets by their dates, the rest linear start..due
+    (values as `allocate` gives them)."""
+    values, rest = allocate(bac=bac, milestones=milestones, other_total=other_total)
     pv = 0.0
     previous = start
-    for m in budgeted:
-        pv += m.budget_cents * _linear(previous, m.due_date, today)  # type: ignore[operator]
+    for m, value in sorted(values, key=lambda mv: mv[0].due_date):  # type: ignore[arg-type, return-value]
+        pv += value * _linear(previous, m.due_date, today)
         previous = max(previous, m.due_date) if previous else m.due_date  # type: ignore[type-var]
-    rest = bac - sum(m.budget_cents for m in budgeted)  # type: ignore[misc]
     if rest > 0:
         pv += rest * _linear(start, due, today)
     return round(pv)
@@ -149,21 +178,19 @@ def planned_value(*, bac: int, start: date | None, due: date | None, today: date
 
 def earned_value(*, bac: int, milestones: list[PlannedMilestone], other_total: float,
                  other_done: float) -> int:
-    """EV in cents: budgeted milestones earn their budget by their done share,
-    the remaining budget is earned by the done share of all other work."""
+    """EV in cents: each budgeted milestone earns its value (`allocate`) by its done
+    share (all of it once reached, if it has no work); the work outside them earns
+    theirs by its done share. Never more than BAC."""
+    values, rest = allocate(bac=bac, milestones=milestones, other_total=other_total)
     ev = 0.0
-    rest = bac
-    other_t, other_d = other_total, other_done
-    for m in milestones:
-        if m.budget_cents and m.due_date:
-            if m.estimate_total > 0:
-                ev += m.budget_cents * (m.estimate_done / m.estimate_total)
-            elif m.done:
-                ev += m.budget_cents
-            rest -= m.budget_cents
-        else:
-            other_t += m.estimate_total
-            other_d += m.estimate_done
+    for m, value in values:
+        if m.estimate_total > 0:
+            ev += value * (m.estimate_done / m.estimate_total)
+        elif m.done:
+            ev += value
+    budgeted = {id(m) for m, _ in values}
+    other_t = other_total + sum(m.estimate_total for m in milestones if id(m) not in budgeted)
+    other_d = other_done + sum(m.estimate_done for m in milestones if id(m) not in budgeted)
     if rest > 0 and other_t > 0:
         ev += rest * (other_d / other_t)
     elif rest > 0:
@@ -171,7 +198,7 @@ def earned_value(*, bac: int, milestones: list[PlannedMilestone], other_total: f
         total = sum(m.estimate_total for m in milestones)
         done = sum(m.estimate_done for m in milestones)
         ev += rest * (done / total) if total else 0.0
-    return round(ev)
+    return min(round(ev), bac)
 
 
 @dataclass(frozen=True)
@@ -225,9 +252,19 @@ def planned_milestones(work: Work, milestones: list) -> list[PlannedMilestone]:
                              done=m.done_at is not None) for m in milestones]
 
 
-def project_earned_value(*, bac: int, work: Work, milestones: list) -> int:
-    """EV of a project from its `Work` and milestone rows."""
+def outside_milestones(work: Work, milestones: list) -> tuple[float, float]:
+    """(total, done) of the work in no milestone (or in one not among `milestones`)."""
     known = {m.id for m in milestones}
     other = [v for k, v in work.per_milestone.items() if k not in known]
+    return sum(t for t, _ in other), sum(d for _, d in other)
+
+
+def project_earned_value(*, bac: int, work: Work, milestones: list) -> int:
+    """EV of a project from its `Work` and milestone rows (cancelled milestones left
+    out by the caller: their tasks count as outside any milestone). All work done
+    earns the whole budget."""
+    if work.total > 0 and work.done >= work.total:
+        return bac
+    other_total, other_done = outside_milestones(work, milestones)
     return earned_value(bac=bac, milestones=planned_milestones(work, milestones),
-                        other_total=sum(t for t, _ in other), other_done=sum(d for _, d in other))
+                        other_total=other_total, other_done=other_done)

@@ -12,11 +12,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from bot.domain.access import ALLOWED, Action
 from bot.domain.outbox import Kind, enqueue
-from bot.models import AuditEntry, Member, OutboxMessage, Project, ProjectState, Task, TaskStatus
+from bot.models import (
+    CLOSED_TASK_STATES,
+    AuditEntry,
+    Member,
+    OutboxMessage,
+    Project,
+    ProjectState,
+    Task,
+)
 
 OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 
@@ -26,20 +35,27 @@ def project_today(project: Project, now: datetime) -> date:
     return now.astimezone(ZoneInfo(project.timezone)).date()
 
 
-def my_open_tasks(*, session: Session, team_id: str, user_id: str, now: datetime) -> list[tuple[Task, Project]]:
-    """Open tasks assigned to the user in open projects: overdue first, then by due date."""
+def my_open_tasks(*, session: Session, team_id: str, user_id: str,
+                  now: datetime) -> list[tuple[Task, Project, bool]]:
+    """Open tasks assigned to the user in open projects, overdue first, then by due
+    date; each with whether the user may work on it (not as a stakeholder, say)."""
+    membership = and_(Member.project_id == Project.id, Member.user_id == user_id,
+                      Member.active == True)  # noqa: E712
     rows = session.exec(
-        select(Task, Project).join(Project, Project.id == Task.project_id)
+        select(Task, Project, Member.role).join(Project, Project.id == Task.project_id)
+        .outerjoin(Member, membership)
         .where(Task.team_id == team_id, Task.assignee_user_id == user_id,
-               Task.status != TaskStatus.DONE, Project.state.in_(OPEN_STATES))
+               Task.status.not_in(CLOSED_TASK_STATES), Project.state.in_(OPEN_STATES))
     ).all()
+    working = {str(r) for r in ALLOWED[Action.WORK]}
 
-    def order(row: tuple[Task, Project]):
-        task, project = row
+    def order(row: tuple[Task, Project, bool]):
+        task, project, _ = row
         overdue = task.due_date is not None and task.due_date < project_today(project, now)
         return (not overdue, task.due_date is None, task.due_date or date.max, project.key, task.number)
 
-    return sorted(rows, key=order)
+    return sorted(((task, project, role in working or project.owner_user_id == user_id)
+                   for task, project, role in rows), key=order)
 
 
 def my_projects(*, session: Session, team_id: str, user_id: str) -> list[Project]:

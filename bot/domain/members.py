@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from bot.domain import audit
-from bot.domain.access import Action, require
+from bot.domain.access import ALLOWED, Action, require, role_of
 from bot.domain.errors import Invalid, NotFound, PermissionDenied
-from bot.models import Member, Project, Role, User
+from bot.models import CLOSED_TASK_STATES, Member, Project, Role, Task, User
 
 
 def list_members(*, session: Session, project: Project) -> list[Member]:
@@ -56,19 +57,81 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
     return member, created
 
 
-def remove_member(*, session: Session, project: Project, actor: str, user_id: str, now: datetime) -> Member:
+def open_tasks_of(*, session: Session, project: Project, user_id: str) -> list[Task]:
+    """The person's tasks on the project that are neither done nor cancelled."""
+    return list(session.exec(select(Task).where(Task.project_id == project.id, Task.assignee_user_id == user_id,
+                                                Task.status.not_in(CLOSED_TASK_STATES))
+                             .order_by(Task.number)))
+
+
+def check_removable(*, session: Session, project: Project, actor: str, user_id: str) -> None:
+    """Raise unless `actor` may take `user_id` off the project."""
     require(session=session, project=project, user_id=actor, action=Action.MANAGE,
             what="remove members")
     if user_id == project.owner_user_id:
         raise Invalid("The owner cannot be removed; give ownership to someone else first.")
-    member = get_member(session=session, project=project, user_id=user_id)
+
+
+@dataclass
+class Removal:
+    """What `remove_member` did: the tasks it moved, notes, and whether they were off already."""
+
+    moved: list[Task] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    already: bool = False
+
+
+def remove_member(*, session: Session, project: Project, actor: str, user_id: str,
+                  reassign_to: str | None = None, now: datetime) -> Removal:
+    """Take someone off the project; their open tasks go to `reassign_to` (who must
+    be on it, or is added, see `ensure_assignable`), else to nobody. Each moved
+    task is audited as an assignment. Someone already off changes nothing."""
+    check_removable(session=session, project=project, actor=actor, user_id=user_id)
+    member = session.exec(select(Member).where(Member.project_id == project.id,
+                                               Member.user_id == user_id)).first()
+    if member is None:
+        raise NotFound(f"<@{user_id}> is not a member of *{project.name}*.")
+    if not member.active:
+        return Removal(already=True)
+    if reassign_to == user_id:
+        raise Invalid(f"Reassign <@{user_id}>'s tasks to someone else.")
+    result = Removal()
+    if reassign_to:
+        result.notes = ensure_assignable(session=session, project=project, actor=actor, assignee=reassign_to,
+                                         now=now)
+    for task in open_tasks_of(session=session, project=project, user_id=user_id):
+        task.assignee_user_id = reassign_to
+        session.add(task)
+        audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.assign",
+                     entity="task", entity_id=task.id, project_id=project.id, now=now,
+                     before={"assignee_user_id": user_id}, after={"assignee_user_id": reassign_to})
+        result.moved.append(task)
     member.active = False
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.remove",
                  entity="member", entity_id=member.id, project_id=project.id, now=now,
-                 before={"user_id": user_id})
+                 before={"user_id": user_id}, after={"open_tasks_to": reassign_to} if result.moved else {})
     session.flush()
-    return member
+    return result
+
+
+def ensure_assignable(*, session: Session, project: Project, actor: str, assignee: str | None,
+                      now: datetime) -> list[str]:
+    """Only people on the project work on its tasks. Someone not on it is added
+    as a member when the actor may add members (the owner or a manager), and
+    the returned note says so; otherwise the assignment is refused with the
+    command that adds them. A stakeholder may hold a task (content the client
+    supplies, say) but cannot mark it done: they get no Done button."""
+    if assignee is None:
+        return []
+    role = role_of(session=session, project=project, user_id=assignee)
+    if role is not None:
+        return []
+    if role_of(session=session, project=project, user_id=actor) not in ALLOWED[Action.MANAGE]:
+        raise Invalid(f"<@{assignee}> is not on *{project.name}*. The owner or a manager can add them: "
+                      f"`/project member add {project.key} <@{assignee}>`, then assign the task.")
+    add_member(session=session, project=project, actor=actor, user_id=assignee, now=now)
+    return [f"<@{assignee}> was not on *{project.name}*, so they were added as a member."]
 
 
 def update_member(*, session: Session, project: Project, actor: str, user_id: str,
@@ -78,7 +141,8 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
     what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
     require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
     member = get_member(session=session, project=project, user_id=user_id)
-    before, after = {}, {}
+    before: dict = {}
+    after: dict = {}
     if role is not None:
         if role is Role.OWNER or user_id == project.owner_user_id:
             if role is Role.OWNER and user_id != project.owner_user_id:
@@ -114,7 +178,7 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
     session.add(member)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="member.update",
                  entity="member", entity_id=member.id, project_id=project.id, now=now,
-                 before=before, after=after)
+                 before={"user_id": user_id, **before}, after={"user_id": user_id, **after})
     session.flush()
     return member
 

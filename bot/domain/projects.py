@@ -13,13 +13,15 @@ from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Conflict, Invalid, NotFound
 from bot.domain.format import day, truncate
+from bot.domain.plan_checks import check_budgets, milestone_budgets
 from bot.models import Member, Project, ProjectState, Role, Workspace
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # Keys that would read as something else where a command takes a project first:
 # task numbers (`task done 3`), milestone refs (`M2`) and argument words.
 RESERVED_KEYS = frozenset({"all", "mine", "blocked", "done", "me", "nobody", "none", "confirm",
-                           "page", "help", "role", "as", "due", "budget", "name", "goal"})
+                           "page", "help", "role", "as", "due", "budget", "name", "goal", "list",
+                           "undo", "void", "force", "history", "cancelled"})
 _NOT_A_KEY = re.compile(r"^(\d+|m\d+)$")
 OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 TEXT_LIMITS = {"name": 200, "objective": 200, "goal": 2000, "scope": 2000}
@@ -122,6 +124,29 @@ def validate_timezone(tz: str) -> str:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise Invalid(f"`{truncate(tz, 40)}` is not a time zone; use an IANA name like Europe/Berlin.") from None
     return tz
+
+
+def normal_name(name: str) -> str:
+    """A name as compared for duplicates: case, spacing and punctuation ignored."""
+    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).split())
+
+
+def open_project_named(*, session: Session, team_id: str, name: str) -> Project | None:
+    """The open (active or on hold) project whose name matches `name`, if any."""
+    wanted = normal_name(name)
+    for project in list_projects(session=session, team_id=team_id):
+        if normal_name(project.name) == wanted:
+            return project
+    return None
+
+
+def refuse_duplicate_name(*, session: Session, team_id: str, name: str) -> None:
+    """A second open project with the same name is refused, naming the first one's key:
+    two "Office network move"s would split its tasks and money between them."""
+    existing = open_project_named(session=session, team_id=team_id, name=name)
+    if existing is not None:
+        raise Conflict(f"There is already an open project called *{existing.name}* (key `{existing.key}`): "
+                       f"use it (`/project status {existing.key}`), or give the new one another name.")
 
 
 def create_project(
@@ -244,8 +269,10 @@ def link_channel(*, session: Session, project: Project, channel_id: str, user_id
     return previous
 
 
-def edit_project(*, session: Session, project: Project, user_id: str, changes: dict, now: datetime) -> dict:
-    """Apply `changes` (field -> value) after a permission check; returns the old values."""
+def edit_project(*, session: Session, project: Project, user_id: str, changes: dict, now: datetime,
+                 force: bool = False) -> dict:
+    """Apply `changes` (field -> value) after a permission check; returns the old values.
+    A budget below what the milestones' budgets add up to is refused unless `force`."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise Invalid(f"Cannot edit {', '.join(sorted(unknown))}.")
@@ -262,6 +289,9 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
         validate_timezone(changes["timezone"])
     if "state" in changes and changes["state"] not in set(ProjectState):
         raise Invalid("State is one of: " + ", ".join(ProjectState) + ".")
+    if changes.get("budget_cents") is not None and changes["budget_cents"] != project.budget_cents:
+        check_budgets(project=project, budget=changes["budget_cents"], force=force, what="the edit",
+                      milestones_total=milestone_budgets(session=session, project=project))
     due = changes.get("due_date", project.due_date)
     start = changes.get("start_date", project.start_date)
     if due and start and due < start:

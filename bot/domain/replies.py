@@ -14,6 +14,9 @@ class Intent(StrEnum):
 
     TASK_DONE = "task_done"
     TASK_ASSIGN_ME = "task_assign_me"
+    TASK_EDIT = "task_edit"
+    MEMBER_UNASSIGN = "member_unassign"
+    MEMBER_REASSIGN = "member_reassign"
     REFRESH_STATUS = "refresh_status"
     NEW_PROJECT = "new_project"
     REFRESH_HOME = "refresh_home"

@@ -22,7 +22,14 @@ from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.standups import parse_hhmm
 from bot.domain.status import StatusReport, build_status
-from bot.models import Milestone, OutboxMessage, Project, Task, TaskStatus
+from bot.models import (
+    CLOSED_TASK_STATES,
+    Milestone,
+    OutboxMessage,
+    Project,
+    Task,
+    TaskStatus,
+)
 
 WEEK = 7
 LIST_LIMIT = 15
@@ -116,7 +123,7 @@ def build_weekly_report(*, session: Session, project: Project, today: date) -> W
         .order_by(Task.done_at, Task.number).limit(LIST_LIMIT + 1)))
     next_end = today + timedelta(days=WEEK)
     next_tasks = list(session.exec(
-        select(Task).where(Task.project_id == project.id, Task.status != TaskStatus.DONE,
+        select(Task).where(Task.project_id == project.id, Task.status.not_in(CLOSED_TASK_STATES),
                            Task.due_date.is_not(None), Task.due_date <= next_end)
         .order_by(Task.due_date, Task.number).limit(LIST_LIMIT + 1)))
     since = _utc_start(week_start, tz)
@@ -131,8 +138,12 @@ def build_weekly_report(*, session: Session, project: Project, today: date) -> W
 
 
 def decisions_needed(status: StatusReport) -> list[str]:
-    """What only the owner can settle, from the numbers."""
+    """What only the owner can settle, from the numbers. A finished project (all
+    work done, or closed as done) asks nothing about its forecast, budget or
+    blockers: its cost is final."""
     p, today, out = status.project, status.today, []
+    if status.finished:
+        return out
     limits = thresholds(p)
     f = status.forecast
     if f and f.ok and p.due_date and f.p85 and f.p85 > p.due_date:

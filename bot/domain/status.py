@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, func
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
 from bot.domain import forecast as fc
@@ -33,14 +33,18 @@ from bot.domain.evm import (
     EarnedValue,
     TaskGroup,
     measure_work,
+    outside_milestones,
     planned_milestones,
     planned_value,
     project_earned_value,
 )
+from bot.domain.format import money, truncate
 from bot.domain.health import Health, Signals, assess, thresholds
+from bot.domain.plan_checks import date_warning
 from bot.domain.risks import RiskState, band
 from bot.domain.standups.insights import answer_counts
 from bot.models import (
+    CLOSED_TASK_STATES,
     CostEntry,
     DayOff,
     HealthSnapshot,
@@ -55,6 +59,7 @@ from bot.models import (
 )
 
 PARTICIPATION_DAYS = 7
+MISDATED_LIMIT = 5  # tasks due outside the project's dates listed by name (then "and more")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class ProjectRows:
     participation: tuple[int, int]  # standups (asked, answered) in the last week
     calendar: WorkCalendar
     snapshot_dates: tuple | None  # (p50, p85, p95) of today's snapshot at this version, if any
+    misdated: list[Task] = field(default_factory=list)  # open tasks due outside the project's dates
 
 @dataclass
 class StatusReport:
@@ -116,6 +122,7 @@ class StatusReport:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     basis: dict | None = None  # the project version and forecast options it was built from
     cache_key: Hashable | None = field(default=None, compare=False)  # its `status_cache` key, if cacheable
+    plan_problems: list[str] = field(default_factory=list)  # what the plan says that cannot be true
 
     @property
     def total(self) -> int:
@@ -129,6 +136,12 @@ class StatusReport:
     def fraction_done(self) -> float:
         """Done share by estimate (unestimated tasks at the average), else by count."""
         return self.work_done / self.work_total if self.work_total else 0.0
+
+    @property
+    def finished(self) -> bool:
+        """Closed as done, or every (not cancelled) task done."""
+        return self.project.state == ProjectState.DONE or (
+            self.work_total > 0 and self.work_done >= self.work_total)
 
     @property
     def days_left(self) -> int | None:
@@ -212,33 +225,51 @@ def build_statuses(*, session: Session, projects: list[Project], today: date,
     return reports
 
 
+def _outside(project: Project, due: date) -> bool:
+    return bool((project.due_date and due > project.due_date) or
+                (project.start_date and due < project.start_date))
+
+
 def _compute(*, session: Session, projects: list[Project], today: date, blocked_limit: int,
              history_weeks: int, trials: int, bases: dict[int, dict]) -> dict[int, StatusReport]:
     ids = [p.id for p in projects]
+    projects_by_id = {p.id: p for p in projects}
     # 1. tasks per project, milestone and status
     task_rows = session.exec(
         select(Task.project_id, Task.milestone_id, Task.status, func.count(),
                func.coalesce(func.sum(Task.estimate_hours), 0.0), func.count(Task.estimate_hours),
                func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)))
-        .where(Task.project_id.in_(ids)).group_by(Task.project_id, Task.milestone_id, Task.status)
+        .where(Task.project_id.in_(ids), Task.status != TaskStatus.CANCELLED)
+        .group_by(Task.project_id, Task.milestone_id, Task.status)
     ).all()
     # 2. milestones, as objects of their own (not the session's), so a report
     #    can be cached and outlive the session
     milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for row in session.execute(select(*Milestone.__table__.c).where(Milestone.project_id.in_(ids))
+    for row in session.execute(select(*Milestone.__table__.c).where(Milestone.project_id.in_(ids),
+                                                                    Milestone.cancelled_at.is_(None))
                                .order_by(Milestone.due_date.is_(None), Milestone.due_date,
                                          Milestone.number)).mappings():
         milestones[row["project_id"]].append(Milestone(**row))
-    # 3. blocked tasks, oldest block first: plain rows (a big project may have
-    #    hundreds), made `Task` objects only for the few the report lists
+    # 3. blocked tasks, oldest block first, and open tasks due outside their
+    #    project's dates: plain rows (a big project may have hundreds), made
+    #    `Task` objects only for the few the report lists
     blocked: dict[int, list[Task]] = defaultdict(list)
     block_times: dict[int, list[tuple[int, datetime | None]]] = defaultdict(list)
-    for row in session.execute(select(*Task.__table__.c)
-                               .where(Task.project_id.in_(ids), Task.status == TaskStatus.BLOCKED)
+    misdated: dict[int, list[Task]] = defaultdict(list)
+    outside = and_(Task.status.not_in(CLOSED_TASK_STATES), Task.due_date.is_not(None),
+                   or_(Task.due_date > Project.due_date, Task.due_date < Project.start_date))
+    for row in session.execute(select(*Task.__table__.c).join(Project, Project.id == Task.project_id)
+                               .where(Task.project_id.in_(ids),
+                                      or_(Task.status == TaskStatus.BLOCKED, outside))
                                .order_by(Task.blocked_at, Task.number)).mappings():
-        block_times[row["project_id"]].append((row["number"], row["blocked_at"]))
-        if len(blocked[row["project_id"]]) < blocked_limit:
-            blocked[row["project_id"]].append(Task(**row))
+        pid = row["project_id"]
+        if row["status"] == TaskStatus.BLOCKED:
+            block_times[pid].append((row["number"], row["blocked_at"]))
+            if len(blocked[pid]) < blocked_limit:
+                blocked[pid].append(Task(**row))
+        if row["status"] not in CLOSED_TASK_STATES and len(misdated[pid]) <= MISDATED_LIMIT and \
+                row["due_date"] is not None and _outside(projects_by_id[pid], row["due_date"]):
+            misdated[pid].append(Task(**row))
     # 4. recent completions, for the throughput history
     since = datetime.combine(today - timedelta(weeks=history_weeks, days=2), time(), tzinfo=UTC)
     finished: dict[int, list[tuple[datetime, float | None]]] = defaultdict(list)
@@ -296,12 +327,33 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
             blocked=blocked.get(p.id, []), block_times=block_times.get(p.id, []),
             finished=finished.get(p.id, []), cost_cents=int(costs.get(p.id) or 0),
             labour=labour.get(p.id, (0, 0)), risks=risks.get(p.id, []),
-            participation=participation.get(p.id, (0, 0)),
+            participation=participation.get(p.id, (0, 0)), misdated=misdated.get(p.id, []),
             calendar=WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
                                   days_off=frozenset(days_off.get(p.id, ()))),
             snapshot_dates=known.get(p.id))
         reports[p.id] = _assemble(rows, today=today, history_weeks=history_weeks, trials=trials)
     return reports
+
+
+def plan_problems(project: Project, milestones: list[Milestone], misdated: list[Task],
+                  today: date) -> list[str]:
+    """Milestone budgets over the project's budget (accepted with `force`), and
+    open milestones and tasks due outside the project's dates."""
+    out = []
+    committed = sum(m.planned_budget_cents or 0 for m in milestones)
+    if project.budget_cents is not None and committed > project.budget_cents:
+        out.append(f"Milestone budgets add up to {money(committed, project.currency)}, more than the "
+                   f"project's budget of {money(project.budget_cents, project.currency)} (by "
+                   f"{money(committed - project.budget_cents, project.currency)}).")
+    for m in milestones:
+        if m.done_at is None:
+            out.append(date_warning(project, m.due_date, f"Milestone M{m.number} {truncate(m.name, 60)}",
+                                    today=today))
+    for t in misdated[:MISDATED_LIMIT]:
+        out.append(date_warning(project, t.due_date, f"#{t.number} {truncate(t.title, 60)}", today=today))
+    if len(misdated) > MISDATED_LIMIT:
+        out.append(f"and more tasks due outside the project's dates: `/project task list {project.key}`.")
+    return [line for line in out if line]
 
 
 def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int) -> StatusReport:
@@ -329,13 +381,16 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     start = p.start_date or _local_day(p.created_at, tz) or today
     evm = None
     actual = rows.cost_cents + round(rows.labour[0] / 60)
+    all_done = work_total > 0 and work_done >= work_total
+    finished_all = p.state == ProjectState.DONE or all_done
     if p.budget_cents:
         evm = EarnedValue(
             bac=p.budget_cents,
             pv=planned_value(bac=p.budget_cents, start=start, due=p.due_date, today=today,
-                             milestones=planned_milestones(work, milestones)),
+                             milestones=planned_milestones(work, milestones),
+                             other_total=outside_milestones(work, milestones)[0]),
             ev=project_earned_value(bac=p.budget_cents, work=work, milestones=milestones),
-            ac=actual,
+            ac=actual, finished=finished_all,
         )
 
     done_days = [(_local_day(at, tz), est if hours_mode and est is not None else (avg if hours_mode else 1.0))
@@ -353,7 +408,6 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     bands: dict[str, int] = defaultdict(int)
     for r in rows.risks:
         bands[r.band] += 1
-    finished_all = p.state == ProjectState.DONE or (work_total > 0 and work_done >= work_total)
     signals = Signals(
         today=today, spi=evm.spi if evm else None, cpi=evm.cpi if evm else None, due=p.due_date,
         p50=forecast.p50, p85=forecast.p85, days_since_start=(today - start).days,
@@ -363,6 +417,7 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         finished=finished_all, planned=work_total > 0 or bool(milestones),
     )
     return StatusReport(
+        plan_problems=plan_problems(p, milestones, rows.misdated, today),
         project=p, today=today, counts=dict(counts), estimate_total=est_sum, estimate_done=est_done,
         overdue_tasks=overdue, next_milestones=upcoming, overdue_milestones=overdue_ms,
         blocked=rows.blocked, blocked_count=len(rows.block_times), milestones=milestones,

@@ -1,7 +1,13 @@
-"""Tasks: add, list, assign, block, finish, date."""
+"""Tasks: add, list, assign, block, finish, date; edit, cancel, reopen.
+
+A cancelled task is out of progress, earned value, forecasts and alerts but
+stays in the project's history (`task list cancelled`, `history task N`);
+`reopen` brings a done or cancelled task back. Nothing is ever erased.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -9,8 +15,9 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
+from bot.domain.members import ensure_assignable
 from bot.domain.numbering import next_number
-from bot.models import Milestone, Project, Task, TaskStatus
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
 
 MAX_TITLE = 500
 
@@ -34,9 +41,11 @@ def add_task(
     due_date: date | None = None,
     estimate_hours: float | None = None,
     milestone: Milestone | None = None,
+    told: list[str] | None = None,
     now: datetime,
 ) -> Task:
-    """Add a task; members, managers and the owner may."""
+    """Add a task; members, managers and the owner may. What else it did (adding
+    the assignee to the project, see `ensure_assignable`) is appended to `told`."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="add tasks")
     title = title.strip()
     if not title:
@@ -45,6 +54,10 @@ def add_task(
         raise Invalid(f"A task title can be at most {MAX_TITLE} characters (this one has {len(title)}).")
     if estimate_hours is not None and not 0 < estimate_hours <= 10_000:
         raise Invalid("An estimate is a positive duration like 3h or 1.5d.")
+    notes = ensure_assignable(session=session, project=project, actor=actor, assignee=assignee, now=now)
+    if milestone is not None and milestone.cancelled_at is not None:
+        raise Invalid(f"Milestone M{milestone.number} is cancelled; `/project milestone reopen "
+                      f"{project.key} M{milestone.number}` first, or choose another.")
     task = Task(
         team_id=project.team_id,
         project_id=project.id,
@@ -62,6 +75,8 @@ def add_task(
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.add",
                  entity="task", entity_id=task.id, project_id=project.id, now=now,
                  after={"number": task.number, "title": title})
+    if told is not None:
+        told.extend(notes)
     return task
 
 
@@ -71,7 +86,7 @@ def list_tasks(*, session: Session, project: Project, status: str | None = None,
     if status:
         query = query.where(Task.status == status)
     elif not include_done:
-        query = query.where(Task.status != TaskStatus.DONE)
+        query = query.where(Task.status.not_in(CLOSED_TASK_STATES))
     if assignee:
         query = query.where(Task.assignee_user_id == assignee)
     return list(session.exec(query.order_by(Task.due_date.is_(None), Task.due_date, Task.number)))
@@ -97,6 +112,9 @@ def set_status(*, session: Session, project: Project, actor: str, task: Task, st
                reason: str = "", now: datetime) -> Task:
     """Move a task between todo/doing/blocked/done, stamping the times. Idempotent."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="update tasks")
+    if task.status == TaskStatus.CANCELLED:
+        raise Invalid(f"#{task.number} is cancelled; `/project task reopen {project.key} {task.number}` "
+                      "brings it back first.")
     if task.status == status and (status is not TaskStatus.BLOCKED or reason == task.blocked_reason):
         return task
     changes: dict = {"status": str(status)}
@@ -119,12 +137,109 @@ def set_status(*, session: Session, project: Project, actor: str, task: Task, st
 
 
 def assign(*, session: Session, project: Project, actor: str, task: Task, assignee: str | None,
-           now: datetime) -> Task:
+           now: datetime) -> list[str]:
+    """Give the task to `assignee` (see `ensure_assignable`); returns notes for the reply."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="assign tasks")
-    return _change(session, project, task, actor, "task.assign", now, assignee_user_id=assignee)
+    notes = [] if assignee == task.assignee_user_id else ensure_assignable(
+        session=session, project=project, actor=actor, assignee=assignee, now=now)
+    _change(session, project, task, actor, "task.assign", now, assignee_user_id=assignee)
+    return notes
 
 
 def set_due(*, session: Session, project: Project, actor: str, task: Task, due_date: date | None,
             now: datetime) -> Task:
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="date tasks")
     return _change(session, project, task, actor, "task.due", now, due_date=due_date)
+
+
+# --- corrections -------------------------------------------------------------------
+
+MAX_ESTIMATE = 10_000
+EDITABLE = ("title", "estimate_hours", "milestone_id", "due_date", "assignee_user_id")
+
+
+@dataclass
+class Edited:
+    """What `edit_task` did: old and new values of the fields that changed, and notes."""
+
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def edit_task(*, session: Session, project: Project, actor: str, task: Task, changes: dict,
+              now: datetime) -> Edited:
+    """Change a task's title, estimate, milestone, due date or assignee (several at
+    once); fields already so are left alone. Audited as one `task.edit` entry."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="edit tasks")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid(f"A task's {', '.join(sorted(unknown))} cannot be edited.")
+    if "title" in changes:
+        changes["title"] = str(changes["title"]).strip()
+        if not changes["title"]:
+            raise Invalid("A task needs a title.")
+        if len(changes["title"]) > MAX_TITLE:
+            raise Invalid(f"A task title can be at most {MAX_TITLE} characters.")
+    estimate = changes.get("estimate_hours")
+    if estimate is not None and not 0 < estimate <= MAX_ESTIMATE:
+        raise Invalid("An estimate is a positive duration like 3h or 1.5d.")
+    if changes.get("milestone_id") is not None:
+        milestone = session.get(Milestone, changes["milestone_id"])
+        if milestone is None or milestone.project_id != project.id:
+            raise Invalid("That milestone is not in this project.")
+        if milestone.cancelled_at is not None and milestone.id != task.milestone_id:
+            raise Invalid(f"Milestone M{milestone.number} is cancelled; choose another or reopen it.")
+    result = Edited()
+    changed = {k: v for k, v in changes.items() if getattr(task, k) != v}
+    if "assignee_user_id" in changed:
+        result.notes = ensure_assignable(session=session, project=project, actor=actor,
+                                         assignee=changed["assignee_user_id"], now=now)
+    if not changed:
+        return result  # a repeated request changes nothing
+    result.before = {k: getattr(task, k) for k in changed}
+    result.after = changed
+    for k, v in changed.items():
+        setattr(task, k, v)
+    session.add(task)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.edit",
+                 entity="task", entity_id=task.id, project_id=project.id, now=now,
+                 before=result.before, after=changed)
+    session.flush()
+    return result
+
+
+def cancel_task(*, session: Session, project: Project, actor: str, task: Task, reason: str = "",
+                now: datetime) -> bool:
+    """Take a task out of the plan (progress, value, forecasts, alerts), keeping
+    it and why. False when it was already cancelled (nothing changes)."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="cancel tasks")
+    if task.status == TaskStatus.CANCELLED:
+        return False
+    reason = reason.strip()
+    if len(reason) > MAX_TITLE:
+        raise Invalid(f"A reason can be at most {MAX_TITLE} characters.")
+    before = {"status": task.status}
+    task.status, task.cancelled_at, task.cancel_reason = TaskStatus.CANCELLED, now, reason
+    task.done_at, task.blocked_at, task.blocked_reason = None, None, ""
+    session.add(task)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.cancel",
+                 entity="task", entity_id=task.id, project_id=project.id, now=now, before=before,
+                 after={"status": TaskStatus.CANCELLED.value, "reason": reason})
+    session.flush()
+    return True
+
+
+def reopen_task(*, session: Session, project: Project, actor: str, task: Task, now: datetime) -> bool:
+    """Bring a done or cancelled task back as to do. False when it is open already."""
+    require(session=session, project=project, user_id=actor, action=Action.WORK, what="reopen tasks")
+    if task.status not in CLOSED_TASK_STATES:
+        return False
+    before = {"status": task.status}
+    task.status, task.done_at, task.cancelled_at, task.cancel_reason = TaskStatus.TODO, None, None, ""
+    session.add(task)
+    audit.record(session=session, team_id=project.team_id, user_id=actor, action="task.reopen",
+                 entity="task", entity_id=task.id, project_id=project.id, now=now, before=before,
+                 after={"status": TaskStatus.TODO.value})
+    session.flush()
+    return True

@@ -20,6 +20,9 @@ def intent_command(button: Button) -> str:
     return {
         Intent.TASK_DONE: f"/project task done {key} {number}",
         Intent.TASK_ASSIGN_ME: f"/project task assign {key} {number} me",
+        Intent.TASK_EDIT: f'/project task edit {key} {number} title "..." estimate 5h due DATE',
+        Intent.MEMBER_UNASSIGN: f"/project member remove {key} <@{number}> unassign",
+        Intent.MEMBER_REASSIGN: f"/project member remove {key} <@{number}> reassign @someone",
         Intent.REFRESH_STATUS: f"/project status {value}",
         Intent.POST_STATUS: f"/project status {value}",
         Intent.ADD_TASK: f'/project task add {value} "title"',

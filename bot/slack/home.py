@@ -29,7 +29,7 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
     sections: list[Section] = []
     if tasks:
         lines = []
-        for task, project in tasks[:TASK_LIMIT]:
+        for task, project, _ in tasks[:TASK_LIMIT]:
             today = project_today(project, now)
             due = ""
             if task.due_date:
@@ -42,7 +42,7 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
             lines.append(f"_and {more} more: `/project task list KEY mine` shows a project's._")
         buttons = [Button(f"Done: {project.key} #{task.number}", Intent.TASK_DONE,
                           f"{project.key}:{task.number}")
-                   for task, project in tasks[:DONE_BUTTONS]]
+                   for task, project, can_work in tasks if can_work][:DONE_BUTTONS]  # not a stakeholder's
         sections.append(Section(text=f"*My open tasks ({len(tasks)})*\n" + "\n".join(lines),
                                 buttons=buttons))
     else:

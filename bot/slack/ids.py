@@ -44,6 +44,8 @@ class ViewId(StrEnum):
     EDIT_PROJECT = "edit_project"
     ADD_RISK = "add_risk"
     ALERT_ASSIGN = "alert_assign"
+    EDIT_TASK = "edit_task"
+    REASSIGN = "reassign"
     STANDUP_ANSWER = "standup_answer"
     STANDUP_SETTINGS = "standup_settings"
     REPLY = "reply"  # a reply shown in a modal (it takes no submission)

@@ -71,6 +71,7 @@ def test_new_project_with_every_option(db_engine, now):
 def test_new_project_key_comes_from_the_name_and_stays_unique(db_engine, now):
     run = Runner(db_engine, now)
     assert "key `website-relaunch`" in ok(run('new "Website relaunch"', channel="C1"))
+    ok(run("delete website-relaunch confirm"))  # archived: its name is free, its key is not
     assert "key `website-relaunch-2`" in ok(run('new "Website Relaunch!"', channel="C2"))
 
 

@@ -26,7 +26,7 @@ def run(db_engine, now):
 
 def test_spend_is_recorded_against_the_budget(run, db_engine):
     reply = run('spend 1200 licenses "Design tool seats"')
-    assert reply.plain() == ("Recorded $1,200 on *licenses* (Design tool seats) for Fri 27 Nov 2026. "
+    assert reply.plain() == ("Recorded $1,200 on *licenses* (Design tool seats) for Fri 27 Nov 2026 as C1. "
                              "Spent so far: $1,200 of $25,000 (5%).")
     run("spend $349.99 hosting 3 Nov")
     with Session(db_engine) as s:

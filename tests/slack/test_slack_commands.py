@@ -64,7 +64,7 @@ def test_task_add_stores_the_task_and_offers_done_and_assign_buttons(slack, fake
     slack.slash('task add "Choose hosting" due 2026-12-04', user=MEMBER)
     reply = slack.wait_reply()
     assert "Added #1 *Choose hosting*" in reply["text"]
-    assert _buttons(reply) == ["Mark done", "Assign to me"]
+    assert _buttons(reply) == ["Mark done", "Edit", "Assign to me"]
     with Session(db_engine) as s:
         task = s.exec(select(Task)).one()
     assert (task.title, task.created_by, str(task.due_date)) == ("Choose hosting", MEMBER, "2026-12-04")

@@ -45,6 +45,9 @@ def register(app: App) -> None:
     on_intent(app, Intent.EDIT_PROJECT)(handle_edit_project)
     on_intent(app, Intent.NEW_PROJECT)(handle_new_project)
     on_intent(app, Intent.REFRESH_HOME)(handle_refresh_home)
+    on_intent(app, Intent.TASK_EDIT)(handle_task_edit)
+    on_intent(app, Intent.MEMBER_REASSIGN)(handle_member_reassign)
+    on_intent(app, Intent.MEMBER_UNASSIGN)(handle_member_unassign)
 
 
 # --- what a click carries -------------------------------------------------------------
@@ -196,14 +199,18 @@ def tell(respond: Respond, reply: Reply) -> None:
     respond(replace_original=False, response_type="ephemeral", **render_message(reply))
 
 
-def _open(modal: ViewId) -> Callable[..., None]:
-    """A button that opens `modal` for the project in its value; a project
-    that is gone is said to the clicker alone."""
+def _open(modal: ViewId, second: str = "") -> Callable[..., None]:
+    """A button that opens `modal` for the project in its value (`key`, or
+    `key:<second>` for a task number or a person); a project that is gone is
+    said to the clicker alone."""
 
     def handler(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         ack()
         click = Click(body)
-        context_of = {} if modal is ViewId.NEW_PROJECT else {"project": click.value}
+        key, _, rest = click.value.partition(":")
+        context_of = {} if modal is ViewId.NEW_PROJECT else {"project": key if second else click.value}
+        if second:
+            context_of[second] = rest
         open_modal(client, context["services"], modal, trigger_id=click.trigger_id,
                    opening=Opening(team_id=click.team_id, user_id=click.user_id,
                                    channel_id=click.channel_id, context=context_of),
@@ -217,6 +224,11 @@ handle_add_task = _open(ViewId.ADD_TASK)
 handle_add_milestone = _open(ViewId.ADD_MILESTONE)
 handle_edit_project = _open(ViewId.EDIT_PROJECT)
 handle_new_project = _open(ViewId.NEW_PROJECT)
+handle_task_edit = _open(ViewId.EDIT_TASK, "task")
+handle_member_reassign = _open(ViewId.REASSIGN, "user")
+# the button's value is `key:USER`: the person whose open tasks go to nobody as they leave
+handle_member_unassign = command_button(lambda c: "member remove {} <@{}> unassign".format(*c.task_ref()),
+                                        changes=True)
 
 
 def handle_refresh_home(ack: Ack, body: dict, context: BoltContext) -> None:

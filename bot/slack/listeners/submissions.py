@@ -17,20 +17,25 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
+from bot.commands.replies import task_buttons, warned
+from bot.commands.task_edits import edit_reply
 from bot.domain import audit
+from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
-from bot.domain.errors import Conflict, DomainError
+from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes
 from bot.domain.outbox import Kind, enqueue
+from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money
 from bot.slack.modals.projects import EDIT_LIMITS, shown_in_edit
+from bot.slack.modals.tasks import NO_MILESTONE
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,8 @@ def register(app: App) -> None:
     app.view(str(ViewId.ADD_TASK))(handle_add_task)
     app.view(str(ViewId.ADD_MILESTONE))(handle_add_milestone)
     app.view(str(ViewId.EDIT_PROJECT))(handle_edit_project)
+    app.view(str(ViewId.EDIT_TASK))(handle_edit_task)
+    app.view(str(ViewId.REASSIGN))(handle_reassign)
 
 
 def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, error_block: str) -> None:
@@ -111,6 +118,11 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         errors[BlockId.KEY] = "1-40 lowercase letters, digits or dashes, like website."
     elif key and project_service.key_is_reserved(key):
         errors[BlockId.KEY] = f"`{key}` would read as part of a command; pick a word, like website."
+    if not errors and project_service.open_project_named(session=session, team_id=who["team_id"], name=name):
+        try:
+            project_service.refuse_duplicate_name(session=session, team_id=who["team_id"], name=name)
+        except Conflict as exc:
+            errors[BlockId.NAME] = str(exc)
     if errors:
         raise FieldErrors(errors)
     project = project_service.create_project(
@@ -140,16 +152,22 @@ def write_task(session: Session, values: Submitted, who: dict) -> Reply:
     if errors:
         raise FieldErrors(errors)
     project = _project(session, values, who)
-    task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
-                                 assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
-                                 estimate_hours=estimate, now=who["now"])
+    notes: list[str] = []
+    try:
+        task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
+                                     assignee=values.user(BlockId.ASSIGNEE), due_date=values.date(BlockId.DUE),
+                                     estimate_hours=estimate, told=notes, now=who["now"])
+    except Invalid as exc:
+        if "is not on" in str(exc) or "stakeholder" in str(exc):
+            raise FieldErrors({BlockId.ASSIGNEE: str(exc)}) from None
+        raise
     who_does = mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"
     due = f", due {day(task.due_date)}" if task.due_date else ""
-    buttons = [Button("Mark done", Intent.TASK_DONE, f"{project.key}:{task.number}")]
-    if not task.assignee_user_id:
-        buttons.append(Button("Assign to me", Intent.TASK_ASSIGN_ME, f"{project.key}:{task.number}"))
-    return Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
-                                        f"({who_does}{due}).", buttons=buttons)], ephemeral=False)
+    reply = Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
+                                         f"({who_does}{due}).",
+                                    buttons=task_buttons(project, task, done_label="Mark done"))],
+                  ephemeral=False)
+    return warned(reply, [date_warning(project, task.due_date, f"#{task.number}")], notes=notes)
 
 
 def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
@@ -162,11 +180,18 @@ def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
     if errors:
         raise FieldErrors(errors)
     project = _project(session, values, who)
-    m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
-                                        due_date=values.date(BlockId.DUE),
-                                        planned_budget_cents=budget.cents if budget else None,
-                                        planned_effort_hours=effort, now=who["now"])
-    return Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} (due {day(m.due_date)}).")
+    warnings: list[str] = []
+    try:
+        m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
+                                            due_date=values.date(BlockId.DUE),
+                                            planned_budget_cents=budget.cents if budget else None,
+                                            planned_effort_hours=effort, warnings=warnings, now=who["now"])
+    except Invalid as exc:
+        if "milestone budgets" not in str(exc):
+            raise
+        raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
+    return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
+                             f"(due {day(m.due_date)})."), warnings)
 
 
 def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
@@ -186,8 +211,13 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
     changes = {k: v for k, v in changes.items() if getattr(project, k) != v and not (
         k in EDIT_LIMITS and v == shown_in_edit(k, getattr(project, k) or ""))}  # untouched (maybe cut) text
     if changes:
-        project_service.edit_project(session=session, project=project, user_id=who["user_id"], changes=changes,
-                                     now=who["now"])
+        try:
+            project_service.edit_project(session=session, project=project, user_id=who["user_id"],
+                                         changes=changes, now=who["now"])
+        except Invalid as exc:
+            if "budget" not in changes:
+                raise
+            raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
     what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
     return Reply.text(f"*{project.name}* updated: {what} changed.")
 
@@ -206,3 +236,56 @@ def handle_add_milestone(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def handle_edit_project(ack: Ack, body: dict, context: BoltContext) -> None:
     submit_view(ack, body, context, write_edit, error_block=BlockId.NAME)
+
+
+def write_task_edit(session: Session, values: Submitted, who: dict) -> Reply:
+    """The Edit task modal: every field as submitted; only what differs changes."""
+    errors: dict[str, str] = {}
+    title = values.text(BlockId.TITLE)
+    if not title:
+        errors[BlockId.TITLE] = "A task needs a title."
+    estimate = read_hours(values, BlockId.ESTIMATE, errors)
+    if errors:
+        raise FieldErrors(errors)
+    project = _project(session, values, who)
+    task = task_service.get_task(session=session, project=project, number=int(values.metadata.get("task", 0)))
+    chosen = values.option(BlockId.MILESTONE) or NO_MILESTONE
+    milestone_id = None if chosen == NO_MILESTONE else milestone_service.find_milestone(
+        session=session, project=project, ref=f"M{chosen}").id
+    changes = {"title": title, "assignee_user_id": values.user(BlockId.ASSIGNEE),
+               "due_date": values.date(BlockId.DUE), "estimate_hours": estimate, "milestone_id": milestone_id}
+    try:
+        edited = task_service.edit_task(session=session, project=project, actor=who["user_id"], task=task,
+                                        changes=changes, now=who["now"])
+    except Invalid as exc:
+        block = BlockId.ASSIGNEE if "is not on" in str(exc) else (
+            BlockId.MILESTONE if "ilestone" in str(exc) else BlockId.TITLE)
+        raise FieldErrors({block: str(exc)}) from None
+    return edit_reply(session=session, project=project, task=task, edited=edited, today=who["today"],
+                      before={k: edited.before[k] for k in edited.after})
+
+
+def write_reassign(session: Session, values: Submitted, who: dict) -> Reply:
+    """The Reassign modal: the person leaves, their open tasks go to the one chosen."""
+    project = _project(session, values, who)
+    user_id, to = str(values.metadata.get("user", "")), values.user(BlockId.ASSIGNEE)
+    if not to:
+        raise FieldErrors({BlockId.ASSIGNEE: "Choose who takes the tasks."})
+    try:
+        done = member_service.remove_member(session=session, project=project, actor=who["user_id"],
+                                            user_id=user_id, reassign_to=to, now=who["now"])
+    except Invalid as exc:
+        raise FieldErrors({BlockId.ASSIGNEE: str(exc)}) from None
+    if done.already:
+        return Reply.text(f"<@{user_id}> was already off *{project.name}*; nothing changed.")
+    refs = ", ".join(f"#{t.number}" for t in done.moved[:10]) + (" …" if len(done.moved) > 10 else "")
+    moved = f" Their open tasks ({refs}) went to <@{to}>." if done.moved else ""
+    return warned(Reply.text(f"<@{user_id}> is no longer on *{project.name}*.{moved}"), notes=done.notes)
+
+
+def handle_edit_task(ack: Ack, body: dict, context: BoltContext) -> None:
+    submit_view(ack, body, context, write_task_edit, error_block=BlockId.TITLE)
+
+
+def handle_reassign(ack: Ack, body: dict, context: BoltContext) -> None:
+    submit_view(ack, body, context, write_reassign, error_block=BlockId.ASSIGNEE)

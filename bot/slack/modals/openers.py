@@ -23,11 +23,15 @@ from sqlmodel import Session
 
 from bot.domain import alerts as alert_service
 from bot.domain import calendar, standups
+from bot.domain import members as member_service
+from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
+from bot.domain import tasks as task_service
 from bot.domain.errors import DomainError, NotFound
 from bot.models import Project, StandupConfig
 from bot.slack.ids import ViewId
 from bot.slack.modals.alerts import render_assign_modal
+from bot.slack.modals.members import render_reassign_modal
 from bot.slack.modals.milestones import render_add_milestone_modal
 from bot.slack.modals.projects import (
     plain_amount,
@@ -37,7 +41,7 @@ from bot.slack.modals.projects import (
 from bot.slack.modals.replies import render_reply_modal
 from bot.slack.modals.risks import render_add_risk_modal
 from bot.slack.modals.standups import render_answer_modal, render_settings_modal
-from bot.slack.modals.tasks import render_add_task_modal
+from bot.slack.modals.tasks import render_add_task_modal, render_edit_task_modal
 from bot.slack.services import Services
 
 
@@ -45,7 +49,7 @@ from bot.slack.services import Services
 class Opening:
     """What a modal is opened on: who clicked, where, and its subject in
     `context` ({"project": key}, {"alert": id}, {"run": id}, {"title": text},
-    {"reply": Reply})."""
+    {"reply": Reply}, {"project": key, "task": n}, {"project": key, "user": id})."""
 
     team_id: str
     user_id: str
@@ -81,6 +85,29 @@ def add_task(services: Services, opening: Opening) -> View:
 def add_milestone(services: Services, opening: Opening) -> View:
     with services.session() as session:
         return render_add_milestone_modal(project=_project(session, opening), channel_id=opening.channel_id)
+
+
+def edit_task(services: Services, opening: Opening) -> View:
+    """The Edit button of task `context["task"]`: its fields as they are now."""
+    with services.session() as session:
+        project = _project(session, opening)
+        task = task_service.get_task(session=session, project=project, number=int(opening.context["task"]))
+        return render_edit_task_modal(project=project, task=task, channel_id=opening.channel_id,
+                                      milestones=milestone_service.list_milestones(session=session,
+                                                                                   project=project))
+
+
+def reassign(services: Services, opening: Opening) -> View:
+    """Who takes the open tasks of `context["user"]`, who is leaving the project."""
+    with services.session() as session:
+        project = _project(session, opening)
+        user_id = str(opening.context.get("user", ""))
+        open_tasks = member_service.open_tasks_of(session=session, project=project, user_id=user_id)
+        if not open_tasks:
+            raise NotFound(f"<@{user_id}> has no open tasks on *{project.name}* any more: "
+                           f"`/project member remove {project.key} <@{user_id}>`.")
+        return render_reassign_modal(project=project, user_id=user_id, open_tasks=open_tasks,
+                                     channel_id=opening.channel_id)
 
 
 def edit_project(services: Services, opening: Opening) -> View:
@@ -149,6 +176,8 @@ OPENERS: dict[ViewId, Builder] = {
     ViewId.ADD_TASK: add_task,
     ViewId.ADD_MILESTONE: add_milestone,
     ViewId.EDIT_PROJECT: edit_project,
+    ViewId.EDIT_TASK: edit_task,
+    ViewId.REASSIGN: reassign,
     ViewId.ADD_RISK: add_risk,
     ViewId.ALERT_ASSIGN: assign_alert,
     ViewId.STANDUP_ANSWER: answer_standup,
