@@ -13,6 +13,6 @@ def test_new_project_then_status_shows_progress(db_engine, now):
     done = run("task done 1")
     assert not done.error, done.plain()
     status = run("status")
-    assert "50% (1 of 2 tasks done)" in status.plain()
+    assert "50% of estimated hours · 1 of 2 tasks done" in status.plain()
     assert "Wed 31 Mar 2027 (124 days left)" in status.plain()
     assert "$25,000" in status.plain()

@@ -11,7 +11,7 @@ from bot.commands.grammar import Kind, UsageError
 from bot.commands.registry import Args, Context, command
 from bot.domain import costs as svc
 from bot.domain.access import Action, require, role_of, sees_rates
-from bot.domain.format import day, hours, mention, money, truncate
+from bot.domain.format import day, hours, mention, money, plural, truncate
 from bot.domain.replies import Reply, Section
 from bot.models import Role
 
@@ -70,7 +70,7 @@ def spend_list(ctx: Context, args: Args) -> Reply:
             line += " (refund)"
         lines.append(line)
     total = sum(e.amount_cents for e in entries)
-    reply = _paged(f"{project.name}: spending ({len(entries)} entries)", lines, page,
+    reply = _paged(f"{project.name}: spending ({plural(len(entries), 'entry')})", lines, page,
                    f"/project spend list {project.key}")
     reply.footer = (reply.footer + "\n" if reply.footer else "") + (
         f"Net {money(total, project.currency)} (labour not included). "
@@ -143,7 +143,7 @@ def log_list(ctx: Context, args: Args) -> Reply:
             line += f" (correction of L{e.reverses_id})"
         lines.append(line)
     total = sum(e.minutes for e in entries) / 60
-    reply = _paged(f"{project.name}: logged time{' of ' + mention(user) if user else ''} ({len(entries)} entries)",
+    reply = _paged(f"{project.name}: logged time{' of ' + mention(user) if user else ''} ({plural(len(entries), 'entry')})",
                    lines, page, f"/project log list {project.key}")
     reply.footer = (reply.footer + "\n" if reply.footer else "") + (
         f"Net {hours(round(total, 2))}. `/project log undo {project.key} L7` voids an entry.")

@@ -15,7 +15,18 @@ from bot.commands.grammar import Kind, Token
 from bot.commands.registry import Args, Context
 from bot.domain import projects as project_service
 from bot.domain import status_cache
-from bot.domain.format import bar, day, days_phrase, hours, mention, money, truncate
+from bot.domain.format import (
+    bar,
+    day,
+    days_phrase,
+    hours,
+    mention,
+    money,
+    percent,
+    ratio,
+    truncate,
+    upper_first,
+)
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.domain.status import StatusReport, build_status, build_statuses, status_key
 from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
@@ -82,24 +93,28 @@ def status_reply(report: StatusReport) -> Reply:
     """`/project status`: the colour and why, progress, schedule, budget, risks,
     blockers and standups, with Refresh / Post / Add task / Add risk / Chart."""
     p, today = report.project, report.today
-    health = report.health
+    health, final = report.health, report.final_phrases()
     headline = f"{health.icon} *{health.headline()}*" if health else ""
+    if final:  # a finished project: what it took, not a forecast
+        headline = f":white_check_mark: *{upper_first(final[0])}*."
     goal = f"\n_{truncate(p.goal, 500)}_" if p.goal else ""
-    pct = round(report.fraction_done * 100)
-    fields = [Field("Progress", f"{bar(report.fraction_done)} {pct}% ({report.done} of {report.total} tasks done)")]
-    if p.due_date:
+    fields = [Field("Progress", f"{bar(report.fraction_done)} {report.progress_phrase()}")]
+    if p.due_date and not final:
         fields.append(Field("Due", f"{day(p.due_date, today=today)} ({days_phrase(report.days_left)})"))
-    else:
+    elif not final:
         fields.append(Field("Due", "no due date set"))
     schedule = []
-    if report.evm and report.evm.spi is not None:
-        schedule.append(f"SPI {report.evm.spi:.2f}")
-    if report.forecast:
+    if report.evm and report.evm.spi is not None and not final:
+        schedule.append(f"SPI {ratio(report.evm.spi)}")
+    if report.forecast and not final:
         schedule.append(report.forecast.phrase(due=p.due_date, today=today))
-    fields.append(Field("Schedule", " · ".join(schedule) or "no plan to compare with yet"))
-    fields.append(Field("Budget", _budget_line(report)))
+    if not final:
+        fields.append(Field("Schedule", " · ".join(schedule) or "no plan to compare with yet"))
+    fields.append(Field("Final cost", final[1]) if final else Field("Budget", _budget_line(report)))
     open_counts = ", ".join(f"{report.counts.get(s, 0)} {s}" for s in ("todo", "doing", "blocked"))
-    fields.append(Field("Open work", open_counts + (f"; {report.overdue_tasks} overdue" if report.overdue_tasks else "")))
+    if not final:
+        fields.append(Field("Open work", open_counts + (f"; {report.overdue_tasks} overdue"
+                                                        if report.overdue_tasks else "")))
     if report.participation is not None:
         fields.append(Field("Standups (7 days)", f"{round(report.participation * 100)}% answered "
                                                  f"({report.standup_answered} of {report.standup_expected})"))
@@ -109,6 +124,10 @@ def status_reply(report: StatusReport) -> Reply:
     sections = [Section(text=headline + goal, fields=fields)]
     ms_lines = [f"⚠️ *{truncate(m.name, 100)}* was due {day(m.due_date, today=today)}" for m in report.overdue_milestones[:5]]
     ms_lines += [f"• *{truncate(m.name, 100)}* {day(m.due_date, today=today)}" for m in report.next_milestones]
+    if final:  # the work is done: what is left is bookkeeping
+        unmarked = [m for m in report.milestones if m.done_at is None]
+        ms_lines = [f"Not marked reached: {', '.join(f'M{m.number} {truncate(m.name, 60)}' for m in unmarked)} "
+                    f"(`/project milestone done {p.key} M{unmarked[0].number}`)."] if unmarked else []
     if ms_lines:
         sections.append(Section(text="*Milestones*\n" + "\n".join(ms_lines)))
     if report.plan_problems:
@@ -143,9 +162,10 @@ def _budget_line(report: StatusReport) -> str:
     spent = money(report.actual_cents, p.currency)
     if evm is None:
         return f"{spent} spent; no budget set"
-    parts = [f"{spent} of {money(evm.bac, p.currency)} ({round(evm.percent_spent * 100)}%)"]
+    parts = [f"{spent} of {money(evm.bac, p.currency)} ({percent(evm.percent_spent)})",
+             f"{percent(evm.ev / evm.bac)} earned"]
     if evm.cpi is not None:
-        parts.append(f"CPI {evm.cpi:.2f}")
+        parts.append(f"CPI {ratio(evm.cpi)}")
     parts.append(f"EAC {money(evm.eac, p.currency)}")
     parts.append(f"VAC {money(evm.vac, p.currency)}")
     return " · ".join(parts)
@@ -159,21 +179,27 @@ def project_list_reply(*, session: Session, projects: list[Project], today: date
     shown = projects[:LIST_LIMIT]
     reports = build_statuses(session=session, projects=shown, today=today)
     by_objective: dict[str, list[str]] = defaultdict(list)
-    counts = {"red": 0, "amber": 0, "green": 0}
+    counts = {"red": 0, "amber": 0, "green": 0, "finished": 0}
     for p in shown:
         r = reports[p.id]
         rag = r.health.rag if r.health else "green"
-        counts[rag] += 1
+        state = "" if p.state == "active" else f" _({p.state.replace('_', ' ')})_"
+        final = r.final_phrases()
+        counts["finished" if final else rag] += 1
+        if final:  # finished: its dates and final cost, not a forecast
+            by_objective[p.objective or "Other projects"].append(
+                f":white_check_mark: *{truncate(p.name, 80)}* `{p.key}`{state}\n"
+                f"{upper_first(final[0])}\n    Final cost {final[1]}")
+            continue
         due = f"due {day(p.due_date, today=today)}" if p.due_date else "no due date"
         p85 = r.forecast.p85 if r.forecast else None
         forecast = f" · 85% by {day(p85, today=today)}" if p85 else ""
-        budget = (f" · budget {round(r.evm.percent_spent * 100)}% used of {money(r.evm.bac, p.currency)}"
+        budget = (f" · budget {percent(r.evm.percent_spent)} used of {money(r.evm.bac, p.currency)}"
                   if r.evm else "")
-        state = "" if p.state == "active" else f" _({p.state.replace('_', ' ')})_"
         reason = f"\n    {truncate('; '.join(r.health.reasons), 200)}" if r.health and rag != "green" else ""
         by_objective[p.objective or "Other projects"].append(
             f"{r.health.icon if r.health else ''} *{truncate(p.name, 80)}* `{p.key}`{state}\n"
-            f"{bar(r.fraction_done)} {round(r.fraction_done * 100)}% · {due}{forecast}{budget}{reason}"
+            f"{bar(r.fraction_done)} {r.progress_phrase()} · {due}{forecast}{budget}{reason}"
         )
     sections = [Section(text=f"*{truncate(obj, 100)}*\n" + "\n".join(lines))
                 for obj, lines in sorted(by_objective.items(), key=lambda kv: (kv[0] == "Other projects", kv[0]))]

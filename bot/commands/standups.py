@@ -75,7 +75,9 @@ def _config_reply(*, ctx: Context, project: Project, config: StandupConfig, titl
         facts.insert(0, ":double_vertical_bar: *Paused* (`/project standup resume` to restart)")
     today = ctx.today(project)
     try:
-        upcoming = svc.next_run_date(session=ctx.session, config=config, start=today + timedelta(days=1))
+        later_today = ctx.now < svc.local_to_utc(today, config.time_local, tz)  # today's not begun yet
+        upcoming = svc.next_run_date(session=ctx.session, config=config,
+                                     start=today if later_today else today + timedelta(days=1))
         facts.append(f"*Next:* {day(upcoming, year=False)}")
     except Invalid as exc:
         facts.append(str(exc))

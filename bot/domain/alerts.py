@@ -34,7 +34,7 @@ from bot.domain.detectors import (
     run_detectors,
 )
 from bot.domain.errors import NotFound
-from bot.domain.format import day, mention, moment, money
+from bot.domain.format import day, mention, moment, money, plural, ratio
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState
 
@@ -85,9 +85,9 @@ LABELS = {
     "oldest_days_late": ("Days late", "{:g}"), "days_late": ("Days late", "{:g}"),
     "tasks": ("Tasks", "tasks"), "open_tasks": ("Open tasks", "{:g}"), "task": ("Task", "#{}"),
     "remaining": ("Remaining", "{:g}"), "pace_per_week": ("Pace a week", "{:g}"),
-    "window_days": ("Pace over", "{:g} days"), "due": ("Due", "date"), "forecast": ("Forecast", "date"),
-    "slip_days": ("Late by", "{:g} days"), "spent_pct": ("Budget spent", "{:g}%"),
-    "work_pct": ("Work done", "{:g}%"), "gap_points": ("Ahead by", "{:g} points"), "cpi": ("CPI", "{:.2f}"),
+    "window_days": ("Pace over", "day"), "due": ("Due", "date"), "p50": ("50% likely by", "date"),
+    "forecast": ("Forecast", "date"), "slip_days": ("Late by", "day"), "spent_pct": ("Budget spent", "{:g}%"),
+    "work_pct": ("Value earned", "{:g}%"), "gap_points": ("Ahead by", "point"), "cpi": ("CPI", "ratio"),
     "spent_cents": ("Spent", "money"), "budget_cents": ("Budget", "money"),
     "standups": ("Standups in a row", "{:g}"), "working_days": ("Working days", "{:g}"),
     "since": ("Since", "date"), "missed": ("Missed standups", "{:g}"), "last": ("Last missed", "date"),
@@ -112,6 +112,10 @@ def _fields(numbers: dict, project: Project) -> list[Field]:
             text = money(value, project.currency)
         elif style == "date":
             text = day(date.fromisoformat(value))
+        elif style in ("day", "point"):
+            text = plural(value, style)
+        elif style == "ratio":
+            text = ratio(value, numbers.get("cpi_limit"))
         else:
             text = style.format(value)
         if key in ("remaining", "pace_per_week") and numbers.get("unit"):

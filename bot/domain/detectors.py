@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from bot.domain.calendar import WorkCalendar, days_away, work_calendar
-from bot.domain.evm import TaskGroup, measure_work, project_earned_value
-from bot.domain.format import day, hours, mention, money, truncate
+from bot.domain.format import day, hours, mention, money, percent, plural, ratio, truncate
 from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
+from bot.domain.status import StatusReport, build_status
 from bot.models import (
     CLOSED_TASK_STATES,
     CostEntry,
@@ -50,7 +50,8 @@ THRESHOLDS: dict[str, tuple[float, float, float, str]] = {
     "overdue_days": (0, 0, 60, "days past due before a task or milestone alerts"),
     "overdue_critical_days": (7, 1, 90, "days past due that make it critical"),
     "slip_days": (0, 0, 90, "days the forecast may pass the due date before alerting"),
-    "throughput_days": (14, 5, 90, "days of history behind the pace forecast"),
+    "throughput_days": (14, 5, 90, "days with nothing finished before alerting (and the pace used "
+                                   "while there is too little history for a forecast)"),
     "burn_points": (10, 1, 100, "points budget spent may run ahead of work done"),
     "cpi_min": (0.9, 0.1, 1.5, "lowest cost performance index (work / spend) before alerting"),
     "blocker_runs": (2, 1, 20, "standups in a row with the same person blocked"),
@@ -97,6 +98,7 @@ class Snapshot:
     answers: dict[int, dict[str, StandupAnswer]]  # run id -> user -> answer
     away: dict[str, set[date]]  # user -> days out of office (recent past and next week)
     calendar: WorkCalendar
+    status: StatusReport | None = None  # what `/project status` says today: progress, EVM, forecast
 
 
 def local_date(project: Project, moment: datetime) -> date:
@@ -139,15 +141,12 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
         risks=list(session.exec(select(Risk).where(Risk.project_id == pid))),
         cost_cents=int(costs), runs=runs, participants=participants, answers=answers, away=away,
         calendar=work_calendar(session=session, project=project, start=start, end=end),
+        status=build_status(session=session, project=project, today=today),  # kept per version and day
     )
 
 
 def _severity(value: float, critical_at: float) -> str:
     return CRITICAL if value >= critical_at else WARNING
-
-
-def _plural(n: int | float, word: str) -> str:
-    return f"{n:g} {word}" if n == 1 else f"{n:g} {word}s"
 
 
 def _open(task: Task) -> bool:
@@ -175,9 +174,14 @@ def past_due(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         oldest = items[0][0]
         numbers = [t.number for _, t in items]
         refs = ", ".join(f"#{n}" for n in numbers[:8]) + (" …" if len(numbers) > 8 else "")
-        who = mention(user) if user else "Nobody"
-        reason = (f"{who} has {_plural(len(items), 'task')} past due ({refs}), "
-                  f"the oldest {_plural(oldest, 'day')} late.")
+        late_text = (f"the oldest {plural(oldest, 'day')} late" if len(items) > 1
+                     else f"{plural(oldest, 'day')} late")
+        if user:
+            reason = f"{mention(user)} has {plural(len(items), 'task')} past due ({refs}), {late_text}."
+        else:
+            verb = "is" if len(items) == 1 else "are"
+            reason = (f"{plural(len(items), 'unassigned task')} {verb} past due ({refs}), {late_text}: "
+                      "`/project task assign N @someone` gives it an owner.")
         findings.append(Finding("past_due", f"past_due:{user or 'unassigned'}",
                                 _severity(oldest, critical), reason,
                                 {"tasks": numbers, "oldest_days_late": oldest}, subject=user))
@@ -185,9 +189,10 @@ def past_due(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         if m.done_at is None and m.due_date and (s.today - m.due_date).days > grace:
             late_days = (s.today - m.due_date).days
             open_tasks = sum(1 for t in s.tasks if t.milestone_id == m.id and _open(t))
+            left = (f"with {plural(open_tasks, 'open task')}" if open_tasks else
+                    f"with no open tasks: `/project milestone done {s.project.key} M{m.number}` if it is reached")
             reason = (f"Milestone M{m.number} *{truncate(m.name, 80)}* was due "
-                      f"{day(m.due_date, today=s.today)} and is {_plural(late_days, 'day')} late "
-                      f"with {_plural(open_tasks, 'open task')}.")
+                      f"{day(m.due_date, today=s.today)} and is {plural(late_days, 'day')} late {left}.")
             findings.append(Finding("past_due", f"milestone:{m.number}", _severity(late_days, critical),
                                     reason, {"days_late": late_days, "open_tasks": open_tasks}))
     return findings
@@ -197,11 +202,27 @@ def past_due(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
 
 
 def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
-    """Remaining work / recent pace puts the finish after the due date."""
+    """The forecast `/project status` shows (`bot.domain.forecast`) finishes after
+    the due date; with too little history for one, the recent pace does."""
     p = s.project
     open_tasks = [t for t in s.tasks if _open(t)]
     if not p.due_date or not open_tasks:  # nothing left (finished): nothing can slip
         return []
+    due_phrase = day(p.due_date, today=s.today)
+    f = s.status.forecast if s.status else None
+    if f is not None and f.ok:
+        slip = (f.p85 - p.due_date).days  # type: ignore[operator]
+        if slip <= limits["slip_days"]:
+            return []
+        numbers = {"remaining": round(f.remaining, 1), "unit": "h" if f.unit == "hours" else "tasks",
+                   "due": p.due_date.isoformat(), "p50": f.p50.isoformat(),  # type: ignore[union-attr]
+                   "forecast": f.p85.isoformat(), "slip_days": slip}  # type: ignore[union-attr]
+        reason = (f"The forecast is after the due date {due_phrase}: "
+                  f"{f.phrase(due=None, today=s.today)} ({plural(slip, 'day')} late), "
+                  f"50% likely by {day(f.p50, today=s.today)}.")
+        late_even_at_p50 = f.p50 > p.due_date  # type: ignore[operator]
+        return [Finding("schedule_slip", "schedule_slip", CRITICAL if late_even_at_p50 else WARNING,
+                        reason, numbers)]
     started = p.start_date or local_date(p, p.created_at)
     window = min(int(limits["throughput_days"]), (s.today - started).days)
     if window < 5:
@@ -215,65 +236,56 @@ def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         unit = "h"
     else:
         remaining, pace, unit = len(open_tasks), len(done) / window, " tasks"
+    left = f"{remaining:g}h" if unit == "h" else plural(remaining, "task")
     numbers = {"remaining": round(remaining, 1), "unit": unit.strip(), "window_days": window,
                "pace_per_week": round(pace * 7, 1), "due": p.due_date.isoformat()}
-    due_phrase = day(p.due_date, today=s.today)
     if pace <= 0:
-        reason = (f"Nothing was finished in the last {window} days; {remaining:g}{unit} remain "
-                  f"and the due date is {due_phrase}.")
+        reason = (f"Nothing was finished in the last {plural(window, 'day')}; {left} "
+                  f"{'remain' if remaining != 1 else 'remains'} and the due date is {due_phrase}.")
         return [Finding("schedule_slip", "schedule_slip", WARNING, reason, numbers)]
     finish = s.today + timedelta(days=math.ceil(remaining / pace))
     slip = (finish - p.due_date).days
     if slip <= limits["slip_days"]:
         return []
     numbers |= {"forecast": finish.isoformat(), "slip_days": slip}
-    reason = (f"At the recent pace ({pace * 7:.1f}{unit} a week) the {remaining:g}{unit} left finish "
-              f"around {day(finish, today=s.today)}, {_plural(slip, 'day')} after the due date "
-              f"{due_phrase}.")
+    rate = f"{pace * 7:.1f}h" if unit == "h" else f"{pace * 7:.1f} tasks"
+    reason = (f"Too little history for a forecast yet, but at the recent pace ({rate} a week) the "
+              f"{left} left finish around {day(finish, today=s.today)}, {plural(slip, 'day')} after "
+              f"the due date {due_phrase}.")
     return [Finding("schedule_slip", "schedule_slip", _severity(slip, 14), reason, numbers)]
 
 
 # --- 3. budget burn --------------------------------------------------------------
 
 
-def earned_share(s: Snapshot) -> float | None:
-    """EV / BAC, measured as `/project status` measures it (`bot.domain.evm`):
-    milestone budgets, unestimated tasks at the average estimate."""
-    if not s.tasks or not s.project.budget_cents:
-        return None
-    groups: dict[tuple[int | None, bool], list[float]] = {}
-    for t in s.tasks:
-        g = groups.setdefault((t.milestone_id, not _open(t)), [0, 0.0, 0])
-        g[0] += 1
-        g[1] += t.estimate_hours or 0.0
-        g[2] += 1 if t.estimate_hours is not None else 0
-    work = measure_work([TaskGroup(ms, done, int(n), est, int(n_est))
-                         for (ms, done), (n, est, n_est) in groups.items()])
-    ev = project_earned_value(bac=s.project.budget_cents, work=work, milestones=s.milestones)
-    return ev / s.project.budget_cents
-
-
 def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
-    """Budget spent runs ahead of the work earned, or CPI (EV / AC) is low."""
+    """Budget spent runs ahead of the value the work has earned, or CPI (EV / AC)
+    is low: the numbers `/project status` shows, from the same `EarnedValue`."""
     p = s.project
-    work = earned_share(s)
-    if not p.budget_cents or work is None or s.cost_cents <= 0 or finished(s):
+    evm = s.status.evm if s.status else None
+    if evm is None or not evm.bac or evm.ac <= 0 or finished(s):
         return []  # a finished project's cost is final: nothing left to decide about it
-    spent = s.cost_cents / p.budget_cents
-    gap = (spent - work) * 100
-    cpi = work * p.budget_cents / s.cost_cents
+    spent, earned, cpi = evm.ac / evm.bac, evm.ev / evm.bac, evm.cpi or 0.0
+    gap = (spent - earned) * 100
     ahead = gap > limits["burn_points"]
     low_cpi = spent >= 0.1 and cpi < limits["cpi_min"]
     if not (ahead or low_cpi):
         return []
     severity = CRITICAL if spent > 1 or gap > 2 * limits["burn_points"] else WARNING
-    reason = (f"{spent:.0%} of the budget is spent ({money(s.cost_cents, p.currency)} of "
-              f"{money(p.budget_cents, p.currency)}) for {work:.0%} of the work: "
-              f"{gap:.0f} points ahead, CPI {cpi:.2f}.")
+    cpi_text = (f"CPI {ratio(cpi, limits['cpi_min'])} (under {limits['cpi_min']:.2f})" if low_cpi
+                else f"CPI {ratio(cpi)}")
+    reason = (f"{percent(spent)} of the budget is spent ({money(evm.ac, p.currency)} of "
+              f"{money(evm.bac, p.currency)}) for work that has earned {percent(earned)} of it: "
+              f"{plural(float(ratio(gap, limits['burn_points'], places=0)), 'point')} "
+              f"{'ahead' if gap >= 0 else 'behind'}, {cpi_text}.")
+    if s.status and percent(s.status.fraction_done) != percent(earned):  # milestone budgets weigh work
+        reason += (f" (The work is {s.status.progress_phrase()}; its earned value weighs it by the "
+                   "milestones' budgets.)")
     return [Finding("budget_burn", "budget_burn", severity, reason,
-                    {"spent_pct": round(spent * 100, 1), "work_pct": round(work * 100, 1),
-                     "gap_points": round(gap, 1), "cpi": round(cpi, 2), "spent_cents": s.cost_cents,
-                     "budget_cents": p.budget_cents})]
+                    {"spent_pct": round(spent * 100, 1), "work_pct": round(earned * 100, 1),
+                     "gap_points": round(gap, 1), "cpi": round(cpi, 4),
+                     "cpi_limit": limits["cpi_min"] if low_cpi else None, "spent_cents": evm.ac,
+                     "budget_cents": evm.bac})]
 
 
 # --- 4. blockers -----------------------------------------------------------------
@@ -300,7 +312,7 @@ def blockers(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         if len(streak) < limits["blocker_runs"] and age <= limits["blocker_days"]:
             continue
         text = truncate(streak[0][1].blocker.strip(), 150)
-        reason = (f"{mention(user)} has reported a blocker in {_plural(len(streak), 'standup')} in a row "
+        reason = (f"{mention(user)} has reported a blocker in {plural(len(streak), 'standup')} in a row "
                   f"since {day(since, today=s.today)}: “{text}”.")
         findings.append(Finding("blockers", f"blocker:{user}", _severity(age, 5), reason,
                                 {"standups": len(streak), "working_days": age, "since": since.isoformat(),
@@ -314,7 +326,7 @@ def blockers(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
             continue
         why = f": “{truncate(t.blocked_reason, 150)}”" if t.blocked_reason else ""
         reason = (f"#{t.number} *{truncate(t.title, 80)}* has been blocked for "
-                  f"{_plural(age, 'working day')}{why}.")
+                  f"{plural(age, 'working day')}{why}.")
         findings.append(Finding("blockers", f"blocked_task:{t.number}", _severity(age, 5), reason,
                                 {"task": t.number, "working_days": age, "since": since.isoformat()},
                                 subject=t.assignee_user_id))
@@ -343,9 +355,13 @@ def silent_members(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
             missed.append(run.run_date)
         if len(missed) < limits["silent_runs"]:
             continue
-        dates = ", ".join(day(d, today=s.today) for d in sorted(missed)[-3:])
-        reason = (f"{mention(m.user_id)} missed the last {_plural(len(missed), 'standup')} "
-                  f"({dates}) and is not marked away.")
+        first = min(missed)
+        if len(missed) <= 3:
+            dates = ", ".join(day(d, today=s.today) for d in sorted(missed))
+            when = f"the last {plural(len(missed), 'standup')} ({dates})"
+        else:
+            when = f"{plural(len(missed), 'standup')} in a row since {day(first, today=s.today)}"
+        reason = f"{mention(m.user_id)} missed {when} and is not marked away."
         findings.append(Finding("silent", f"silent:{m.user_id}", WARNING, reason,
                                 {"missed": len(missed), "last": missed[0].isoformat()},
                                 subject=m.user_id))
@@ -380,7 +396,7 @@ def risk_gaps(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         if r.review_date and r.review_date < s.today:
             late = (s.today - r.review_date).days
             reason = (f"{label} was due for review {day(r.review_date, today=s.today)} "
-                      f"({_plural(late, 'day')} ago); owner {mention(r.owner_user_id)}.")
+                      f"({plural(late, 'day')} ago); owner {mention(r.owner_user_id)}.")
             findings.append(Finding("risk_gaps", f"risk:{r.number}:review", WARNING, reason,
                                     {"risk": r.number, "days_late": late, "score": value},
                                     subject=r.owner_user_id))
@@ -406,7 +422,7 @@ def overload(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         allowed = capacity * limits["overload_pct"] / 100
         if load <= allowed:
             continue
-        away_note = f", {_plural(away, 'day')} away" if away else ""
+        away_note = f", {plural(away, 'day')} away" if away else ""
         reason = (f"{mention(m.user_id)} has {hours(round(load, 1))} of work due by "
                   f"{day(end, today=s.today)} but {hours(round(capacity, 1))} of capacity "
                   f"({hours(m.weekly_capacity_hours)} a week{away_note}).")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.errors import Invalid
-from bot.domain.format import day
+from bot.domain.format import day, plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -167,9 +167,14 @@ def forecast(*, history: Sequence[float], remaining: float, today: date, calenda
         return Forecast(**base, reason="All planned work is done.")
     active = sum(1 for x in history if x > 0)
     if len(history) < MIN_HISTORY_DAYS or active < MIN_ACTIVE_DAYS:
+        days = len(history)
+        seen = ("no working day has passed since the start yet" if days == 0 else
+                f"work was finished on {active} of the {plural(days, 'working day')} so far"
+                if days < MIN_HISTORY_DAYS else
+                f"work was finished on {active} of the last {plural(days, 'working day')}")
         return Forecast(**base, reason=(
-            f"Not enough history to forecast yet: work finished on {active} of the last "
-            f"{len(history)} working days (needs at least {MIN_ACTIVE_DAYS} of {MIN_HISTORY_DAYS})."))
+            f"Not enough history to forecast yet: {seen} (a forecast needs work finished on at least "
+            f"{MIN_ACTIVE_DAYS} of {MIN_HISTORY_DAYS} working days)."))
     mean = sum(history) / len(history)
     if remaining / mean > MAX_WORKING_DAYS:
         return Forecast(**base, reason=_TOO_SLOW)

@@ -32,6 +32,48 @@ def moment(local: datetime, *, today: date | None = None) -> str:
     return f"{day(local.date(), today=today or local.date())} {local:%H:%M}"
 
 
+def plural(n: int | float, word: str, many: str | None = None) -> str:
+    """`1 task`, `2 tasks`, `0 tasks`, `1 entry`, `3 entries`, `1.5 days`: every
+    count in a reply goes through here, so none reads "1 tasks"."""
+    return f"{n:g} {word if n == 1 else (many or plural_of(word))}"
+
+
+def plural_of(word: str) -> str:
+    """`task` -> `tasks`, `entry` -> `entries`, `box` -> `boxes` (the last word of a phrase)."""
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def ratio(value: float, limit: float | None = None, *, places: int = 2) -> str:
+    """`0.87`; with a `limit` the value is compared against, enough decimals
+    that the two never read the same (0.8996 under 0.90 is `0.8996`, not `0.90`)."""
+    for digits in (places, places + 1, places + 2):
+        text = f"{value:.{digits}f}"
+        shown = float(text)
+        if limit is None or ((shown < limit) == (value < limit) and (shown == limit) == (value == limit)):
+            return text
+    return f"{value:g}"
+
+
+def percent(share: float) -> str:
+    """`23%`, rounded, but never `100%` short of all nor `0%` above nothing."""
+    value = share * 100
+    shown = int(value + 0.5) if value >= 0 else -int(-value + 0.5)  # half up: 112.5% is 113%
+    if shown >= 100 and value < 100:
+        return "99%"
+    if shown == 0 and value > 0:
+        return "under 1%"
+    return f"{shown}%"
+
+
+def upper_first(text: str) -> str:
+    """`finished Fri 4 Dec` -> `Finished Fri 4 Dec` (unlike `str.capitalize`, the rest stays)."""
+    return text[:1].upper() + text[1:]
+
+
 def bar(fraction: float, width: int = 10) -> str:
     """A text progress bar: ▓▓▓▓░░░░░░."""
     fraction = min(max(fraction, 0.0), 1.0)

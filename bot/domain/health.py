@@ -31,7 +31,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.domain.format import day
+from bot.domain.format import day, plural, ratio
 from bot.domain.projects import numeric_settings
 from bot.models import HealthSnapshot, Project
 
@@ -97,10 +97,6 @@ class Health:
         return f"{self.rag.capitalize()}: {shown}" + (f"; and {more} more" if more > 0 else "")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
     """Apply the rules to `signals`; the colour is the worst rule's."""
     t = limits or DEFAULTS
@@ -110,14 +106,14 @@ def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
         return Health(GREEN, ["all work is done"])
     if s.spi is not None and s.days_since_start >= t["min_progress_days"]:
         if s.spi < t["spi_red"]:
-            found.append((RED, f"SPI {s.spi:.2f} (under {t['spi_red']:.2f})"))
+            found.append((RED, f"SPI {ratio(s.spi, t['spi_red'])} (under {t['spi_red']:.2f})"))
         elif s.spi < t["spi_amber"]:
-            found.append((AMBER, f"SPI {s.spi:.2f} (under {t['spi_amber']:.2f})"))
+            found.append((AMBER, f"SPI {ratio(s.spi, t['spi_amber'])} (under {t['spi_amber']:.2f})"))
     if s.cpi is not None:
         if s.cpi < t["cpi_red"]:
-            found.append((RED, f"CPI {s.cpi:.2f} (under {t['cpi_red']:.2f})"))
+            found.append((RED, f"CPI {ratio(s.cpi, t['cpi_red'])} (under {t['cpi_red']:.2f})"))
         elif s.cpi < t["cpi_amber"]:
-            found.append((AMBER, f"CPI {s.cpi:.2f} (under {t['cpi_amber']:.2f})"))
+            found.append((AMBER, f"CPI {ratio(s.cpi, t['cpi_amber'])} (under {t['cpi_amber']:.2f})"))
     if s.due and s.p50 and s.p50 > s.due:
         found.append((RED, f"even the 50% forecast ({day(s.p50, today=s.today)}) is after the "
                            f"due date ({day(s.due, today=s.today)})"))
@@ -128,20 +124,20 @@ def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
         worst_name, worst_days = max(s.overdue_milestones, key=lambda m: m[1])
         colour = RED if worst_days > t["milestone_red_days"] else AMBER
         more = len(s.overdue_milestones) - 1
-        extra = f" (+{_plural(more, 'more milestone')})" if more else ""
-        found.append((colour, f"milestone {worst_name} {_plural(worst_days, 'day')} overdue{extra}"))
+        extra = f" (+{plural(more, 'more milestone')})" if more else ""
+        found.append((colour, f"milestone {worst_name} {plural(worst_days, 'day')} overdue{extra}"))
     if s.risk_bands.get("critical"):
-        found.append((RED, f"{_plural(s.risk_bands['critical'], 'critical risk')} open"))
+        found.append((RED, f"{plural(s.risk_bands['critical'], 'critical risk')} open"))
     if s.risk_bands.get("high"):
-        found.append((AMBER, f"{_plural(s.risk_bands['high'], 'high risk')} open"))
+        found.append((AMBER, f"{plural(s.risk_bands['high'], 'high risk')} open"))
     red_blocked = [a for _, a in s.blocker_ages if a > t["blocker_red_days"]]
     amber_blocked = [a for _, a in s.blocker_ages if t["blocker_amber_days"] < a <= t["blocker_red_days"]]
     if red_blocked:
-        found.append((RED, f"{_plural(len(red_blocked), 'task')} blocked over "
-                           f"{t['blocker_red_days']:g} days (longest {max(red_blocked)})"))
+        found.append((RED, f"{plural(len(red_blocked), 'task')} blocked over "
+                           f"{plural(t['blocker_red_days'], 'day')} (longest {plural(max(red_blocked), 'day')})"))
     if amber_blocked:
-        found.append((AMBER, f"{_plural(len(amber_blocked), 'task')} blocked over "
-                             f"{t['blocker_amber_days']:g} days"))
+        found.append((AMBER, f"{plural(len(amber_blocked), 'task')} blocked over "
+                             f"{plural(t['blocker_amber_days'], 'day')}"))
     if not found and not s.planned:
         return Health(GREEN, ["nothing planned yet to judge it by (add tasks or milestones)"])
     if not found:

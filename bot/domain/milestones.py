@@ -45,8 +45,8 @@ def find_milestone(*, session: Session, project: Project, ref: str) -> Milestone
     ref = ref.strip()
     number = ref[1:] if ref[:1] in {"m", "M", "#"} and ref[1:].isdigit() else ref
     query = select(Milestone).where(Milestone.project_id == project.id)
-    if number.isdigit():
-        found = session.exec(query.where(Milestone.number == int(number))).first()
+    if number.isdigit():  # a number no milestone can have (M9223372036854775808) finds none
+        found = session.exec(query.where(Milestone.number == int(number))).first() if len(number) < 10 else None
     else:
         found = next((m for m in session.exec(query) if m.name.lower() == ref.lower()), None)
     if found is None:

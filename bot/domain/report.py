@@ -16,7 +16,17 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
-from bot.domain.format import bar, day, mention, money, truncate
+from bot.domain.format import (
+    bar,
+    day,
+    mention,
+    money,
+    percent,
+    plural,
+    ratio,
+    truncate,
+    upper_first,
+)
 from bot.domain.health import thresholds, trend, trend_phrase
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
@@ -151,7 +161,7 @@ def decisions_needed(status: StatusReport) -> list[str]:
                    f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?")
     for m in status.overdue_milestones[:3]:
         late = (today - m.due_date).days  # type: ignore[operator]
-        out.append(f"Milestone *{truncate(m.name, 80)}* is {late} day{'s' if late != 1 else ''} late: "
+        out.append(f"Milestone *{truncate(m.name, 80)}* is {plural(late, 'day')} late: "
                    "replan it or close it?")
     evm = status.evm
     if evm and evm.vac < 0 and evm.cpi is not None and evm.cpi < limits["cpi_amber"]:
@@ -165,7 +175,8 @@ def decisions_needed(status: StatusReport) -> list[str]:
         if t.blocked_at:
             age = (today - t.blocked_at.astimezone(ZoneInfo(p.timezone or "UTC")).date()).days
             if age > limits["blocker_red_days"]:
-                out.append(f"#{t.number} {truncate(t.title, 60)} has been blocked {age} days: escalate?")
+                out.append(f"#{t.number} {truncate(t.title, 60)} has been blocked {plural(age, 'day')}: "
+                           "escalate?")
     return out
 
 
@@ -182,10 +193,13 @@ def _budget_text(r: WeeklyReport) -> str:
     if not s.evm:
         return f"{money(s.actual_cents, p.currency)} spent; no budget set."
     e = s.evm
-    cpi = f", CPI {e.cpi:.2f}" if e.cpi is not None else ""
+    final = s.final_phrases()
+    if final:  # finished: the cost is final, there is nothing left to forecast
+        return f"final cost {final[1]}."
+    cpi = f", CPI {ratio(e.cpi)}" if e.cpi is not None else ""
     return (f"{money(e.ac, p.currency)} of {money(e.bac, p.currency)} spent "
-            f"({round(e.percent_spent * 100)}%){cpi}; forecast cost {money(e.eac, p.currency)} "
-            f"({'under' if e.vac >= 0 else 'over'} by {money(abs(e.vac), p.currency)}).")
+            f"({percent(e.percent_spent)}), {percent(e.ev / e.bac)} earned{cpi}; forecast cost "
+            f"{money(e.eac, p.currency)} ({'under' if e.vac >= 0 else 'over'} by {money(abs(e.vac), p.currency)}).")
 
 
 def _participation(s: StatusReport) -> str:
@@ -197,16 +211,17 @@ def _participation(s: StatusReport) -> str:
 def summary_reply(r: WeeklyReport, *, threaded: bool = True) -> Reply:
     """The channel message: colour, trend, progress, budget and forecast."""
     s, p, today = r.status, r.project, r.today
-    h = s.health
-    lines = [f"{h.icon} *{h.headline()}*" if h else "", f"Trend: {r.trend}",
-             f"Progress: {bar(s.fraction_done)} {round(s.fraction_done * 100)}% "
-             f"({s.done} of {s.total} tasks done, {len(r.done_tasks)}{'+' if _more(r.done_tasks) else ''} "
-             "this week)",
+    h, final = s.health, s.final_phrases()
+    headline = f":white_check_mark: *{upper_first(final[0])}*." if final else (
+        f"{h.icon} *{h.headline()}*" if h else "")
+    this_week = f"{len(r.done_tasks)}{'+' if _more(r.done_tasks) else ''} done this week"
+    lines = [headline, f"Trend: {r.trend}",
+             f"Progress: {bar(s.fraction_done)} {s.progress_phrase()} ({this_week})",
              f"Budget: {_budget_text(r)}"]
-    if s.forecast:
+    if s.forecast and not final:
         lines.append(f"Forecast: {s.forecast.phrase(due=p.due_date, today=today)}")
     if r.decisions:
-        lines.append(f"*{len(r.decisions)} decision{'s' if len(r.decisions) != 1 else ''} needed*"
+        lines.append(f"*{plural(len(r.decisions), 'decision')} needed*"
                      + (" (details in the thread)" if threaded else ""))
     return Reply(title=f"{p.name}: weekly report, {day(r.week_start, today=today)} – {day(today, today=today)}",
                  sections=[Section(text="\n".join(x for x in lines if x))], ephemeral=False,
@@ -254,7 +269,7 @@ def to_markdown(r: WeeklyReport) -> str:
     out = [f"# {p.name}: weekly report", "",
            f"Week {r.week_start.isoformat()} to {today.isoformat()} ({p.timezone})", "",
            f"**{h.summary if h else 'no health yet'}**", "", f"Trend: {r.trend}", "",
-           "## Progress", "", f"{s.done} of {s.total} tasks done ({round(s.fraction_done * 100)}%).", "",
+           "## Progress", "", f"{s.progress_phrase()}.", "",
            "## Budget", "", _budget_text(r).replace("*", ""), ""]
     if s.evm:
         out += ["| measure | value |", "| --- | --- |"]

@@ -38,7 +38,7 @@ from bot.domain.evm import (
     planned_value,
     project_earned_value,
 )
-from bot.domain.format import money, truncate
+from bot.domain.format import day, money, percent, plural, ratio, truncate
 from bot.domain.health import Health, Signals, assess, thresholds
 from bot.domain.plan_checks import date_warning
 from bot.domain.risks import RiskState, band
@@ -80,7 +80,8 @@ class ProjectRows:
     """What the status queries read for one project, before any arithmetic."""
 
     project: Project
-    task_groups: list  # (project, milestone, status, count, estimate sum, estimated count, overdue) rows
+    task_groups: list  # (project, milestone, status, count, estimate sum, estimated count, overdue,
+                       #  last done at) rows
     milestones: list[Milestone]
     blocked: list[Task]  # the first few blocked tasks, oldest block first
     block_times: list[tuple[int, datetime | None]]  # (number, blocked at) of every blocked task
@@ -123,6 +124,8 @@ class StatusReport:
     basis: dict | None = None  # the project version and forecast options it was built from
     cache_key: Hashable | None = field(default=None, compare=False)  # its `status_cache` key, if cacheable
     plan_problems: list[str] = field(default_factory=list)  # what the plan says that cannot be true
+    start: date | None = None  # the project's start (its creation day if none was given)
+    finished_on: date | None = None  # when the last task was done, once all are
 
     @property
     def total(self) -> int:
@@ -136,6 +139,38 @@ class StatusReport:
     def fraction_done(self) -> float:
         """Done share by estimate (unestimated tasks at the average), else by count."""
         return self.work_done / self.work_total if self.work_total else 0.0
+
+    def progress_phrase(self) -> str:
+        """What the done percentage measures, said the same on every screen:
+        `25% of estimated hours · 4 of 13 tasks done`, or `31% of tasks · 4 of 13 done`."""
+        if not self.total:
+            return "no tasks yet"
+        share = percent(self.fraction_done)
+        if self.work_unit == "hours":
+            return f"{share} of estimated hours · {self.done} of {plural(self.total, 'task')} done"
+        return f"{share} of tasks · {self.done} of {self.total} done"
+
+    def final_phrases(self) -> tuple[str, str] | None:
+        """For a finished project, its dates and its final cost: ("finished Fri 4 Dec
+        2026, 14 days before the due date Fri 18 Dec 2026; started Mon 2 Nov 2026",
+        "€10,507.50 of €8,000 (131%) · CPI 0.76"); None while work is open."""
+        if not self.finished:
+            return None
+        p, end = self.project, self.finished_on
+        when = f"finished {day(end, year=True)}" if end else "closed as done"
+        if end and p.due_date:
+            late = (end - p.due_date).days
+            when += (", on its due date" if late == 0 else
+                     f", {plural(abs(late), 'day')} {'after' if late > 0 else 'before'} the due date "
+                     f"{day(p.due_date, year=True)}")
+        if self.start:
+            when += f"; started {day(self.start, year=True)}"
+        cost = money(self.actual_cents, p.currency)
+        if self.evm is not None:
+            cost += f" of {money(self.evm.bac, p.currency)} ({percent(self.evm.percent_spent)})"
+            if self.evm.cpi is not None:
+                cost += f" · CPI {ratio(self.evm.cpi)}"
+        return when, cost
 
     @property
     def finished(self) -> bool:
@@ -238,7 +273,8 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
     task_rows = session.exec(
         select(Task.project_id, Task.milestone_id, Task.status, func.count(),
                func.coalesce(func.sum(Task.estimate_hours), 0.0), func.count(Task.estimate_hours),
-               func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)))
+               func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)),
+               func.max(Task.done_at))
         .where(Task.project_id.in_(ids), Task.status != TaskStatus.CANCELLED)
         .group_by(Task.project_id, Task.milestone_id, Task.status)
     ).all()
@@ -363,14 +399,18 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     counts: dict[str, int] = defaultdict(int)
     est_sum = est_done = 0.0
     overdue = 0
-    for _, _, status, n, est, _, late in rows.task_groups:
+    last_done = None
+    for _, _, status, n, est, _, late, done_at in rows.task_groups:
         counts[str(status)] += int(n)
+        if status == TaskStatus.DONE and done_at is not None:
+            done_at = done_at if done_at.tzinfo else done_at.replace(tzinfo=UTC)  # a bare MAX on SQLite
+            last_done = max(last_done or done_at, done_at)
         est_sum += float(est)
         overdue += int(late or 0)
         if status == TaskStatus.DONE:
             est_done += float(est)
     work = measure_work([TaskGroup(ms_id, status == TaskStatus.DONE, int(n), float(est), int(n_est))
-                         for _, ms_id, status, n, est, n_est, _ in rows.task_groups])
+                         for _, ms_id, status, n, est, n_est, _, _ in rows.task_groups])
     hours_mode, avg = work.hours, work.average
     work_total, work_done = work.total, work.done
 
@@ -426,5 +466,6 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         logged_hours=rows.labour[1] / 60,
         evm=evm, forecast=forecast, health=assess(signals, thresholds(p)), risk_bands=dict(bands),
         top_risks=rows.risks[:3], standup_expected=rows.participation[0],
-        standup_answered=rows.participation[1], calendar=cal,
+        standup_answered=rows.participation[1], calendar=cal, start=start,
+        finished_on=_local_day(last_done, tz) if finished_all else None,
     )

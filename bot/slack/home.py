@@ -8,11 +8,11 @@ after a change, is read by `bot.domain.home`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.domain.format import bar, day, truncate
+from bot.domain.format import bar, day, truncate, upper_first
 from bot.domain.home import my_open_tasks, my_projects, project_today
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.status import build_statuses
@@ -51,16 +51,23 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -
     if projects:
         lines = []
         shown = projects[:PROJECT_LIMIT]
-        reports = build_statuses(session=session, projects=shown, today=now.astimezone(UTC).date())
+        reports = {}
+        for today in {project_today(p, now) for p in shown}:  # each as of its own today, as status is
+            reports.update(build_statuses(session=session, today=today,
+                                          projects=[p for p in shown if project_today(p, now) == today]))
         for p in shown:
             report = reports[p.id]
             state = "" if p.state == ProjectState.ACTIVE else f" _({p.state.replace('_', ' ')})_"
             health = f"{report.health.icon} " if report.health else ""
             why = f"\n_{truncate(report.health.summary, 200)}_" if report.health and report.health.reasons else ""
             due = f" · due {day(p.due_date, today=report.today)}" if p.due_date else ""
+            p85 = report.forecast.p85 if report.forecast else None
+            forecast = f" · 85% by {day(p85, today=report.today)}" if p85 else ""
+            final = report.final_phrases()
+            if final:
+                health, due, forecast, why = ":white_check_mark: ", "", "", f"\n_{upper_first(final[0])}_"
             lines.append(f"{health}*{truncate(p.name, 80)}* `{p.key}`{state}\n"
-                         f"{bar(report.fraction_done)} {round(report.fraction_done * 100)}% · "
-                         f"{report.done}/{report.total} tasks{due}{why}")
+                         f"{bar(report.fraction_done)} {report.progress_phrase()}{due}{forecast}{why}")
         if len(projects) > PROJECT_LIMIT:
             lines.append(f"_and {len(projects) - PROJECT_LIMIT} more: `/project list` shows all._")
         buttons = []

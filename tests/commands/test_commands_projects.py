@@ -143,7 +143,7 @@ def test_list_with_no_projects_says_how_to_start(db_engine, now):
 def test_status_with_no_tasks(db_engine, now):
     make_project(db_engine, due_date=date(2027, 3, 31))
     text = ok(Runner(db_engine, now)("status"))
-    assert "0% (0 of 0 tasks done)" in text
+    assert "Progress: ░░░░░░░░░░ no tasks yet" in text
     assert "Wed 31 Mar 2027 (124 days left)" in text
 
 
@@ -153,7 +153,7 @@ def test_status_shows_progress_due_date_and_next_milestones(db_engine, now):
     run = Runner(db_engine, now)
     ok(run("task done 1"))
     text = ok(run("status"))
-    assert "25% (1 of 4 tasks done)" in text
+    assert "25% of tasks · 1 of 4 done" in text
     assert "124 days left" in text
     assert "Design approved" in text
 

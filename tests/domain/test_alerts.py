@@ -76,7 +76,7 @@ def test_a_persisting_condition_posts_once_and_then_edits_in_place(db_engine, no
     assert len(scene.check().opened) == 1
     [post] = scene.outbox()
     assert (post.kind, post.channel_id) == ("post", "C0PROJ")
-    assert "has 1 task past due (#1), the oldest 2 days late" in post.payload["reply"]["sections"][0]["text"]
+    assert "has 1 task past due (#1), 2 days late" in post.payload["reply"]["sections"][0]["text"]
     fields = post.payload["reply"]["sections"][0]["fields"]
     assert fields == [{"label": "Tasks", "value": "#1"}, {"label": "Days late", "value": "2"}]
     labels = [b["label"] for b in post.payload["reply"]["buttons"]]
@@ -179,7 +179,7 @@ def test_acknowledge_assign_and_make_it_a_risk_are_idempotent_and_audited(db_eng
         [stored] = s.exec(select(Risk))
         actions = [e.action for e in s.exec(select(AuditEntry).where(AuditEntry.entity == "alert"))]
     assert stored.source == "alert:past_due" and stored.owner_user_id == MANAGER
-    assert stored.title == f"<@{MEMBER}> has 1 task past due (#1), the oldest 2 days late."
+    assert stored.title == f"<@{MEMBER}> has 1 task past due (#1), 2 days late."
     assert actions == ["alert.acknowledge", "alert.assign", "alert.to_risk"]
     alert = scene.alert()
     assert alert.state == "acknowledged" and alert.acknowledged_by == MEMBER
@@ -194,7 +194,7 @@ def test_alerts_commands_list_set_and_explain_thresholds(db_engine, now):
     assert "No open alerts" in ok(run("alerts"))
     assert "1 new" in ok(run("alerts check"))
     listing = ok(run("alerts"))
-    assert "Past due" in listing and "oldest 2 days late" in listing
+    assert "Past due" in listing and "(#1), 2 days late" in listing
     assert "`overdue_days` *0*" in ok(run("alerts thresholds"))
     assert "`overdue_days` is now *3*" in ok(run("alerts set overdue_days 3"))
     assert "`overdue_days` *3* (default 0)" in ok(run("alerts thresholds"))

@@ -139,7 +139,7 @@ def test_a_milestone_past_due_fires_until_it_is_reached(db_engine, history):
 # --- 2. schedule slip ------------------------------------------------------------------
 
 
-def test_a_slow_pace_forecasts_a_finish_after_the_due_date(history):
+def test_with_too_little_history_for_a_forecast_a_slow_pace_still_warns(history):
     h = history(due_date=date(2026, 12, 18))
     for d in (date(2026, 11, 18), date(2026, 11, 25)):
         h.task(done=d)
@@ -149,7 +149,26 @@ def test_a_slow_pace_forecasts_a_finish_after_the_due_date(history):
     # 2 tasks in 14 days = 1 a week; 8 left -> 56 days -> Fri 22 Jan, 35 days late
     assert f.numbers["forecast"] == "2027-01-22" and f.numbers["slip_days"] == 35
     assert f.severity == "critical"
-    assert f.reason.startswith("At the recent pace (1.0 tasks a week) the 8 tasks left finish around")
+    assert f.reason.startswith("Too little history for a forecast yet, but at the recent pace (1.0 tasks a "
+                               "week) the 8 tasks left finish around Fri 22 Jan 2027, 35 days after")
+
+
+def test_the_slip_alert_quotes_the_forecast_status_shows(db_engine, history):
+    """One forecast: the alert's dates are `/project status`'s, never a second estimate."""
+    h = history(due_date=date(2026, 12, 4))
+    for d in (date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23)):
+        h.task(done=d)
+    for _ in range(6):
+        h.task()
+    [f] = h.findings("schedule_slip")
+    with Session(db_engine) as s:
+        status = build_status(session=s, project=s.get(Project, h.project.id), today=TODAY)
+    p50, p85 = status.forecast.p50, status.forecast.p85
+    assert (f.numbers["forecast"], f.numbers["p50"]) == (p85.isoformat(), p50.isoformat())
+    assert f.numbers["slip_days"] == (p85 - date(2026, 12, 4)).days
+    assert f.reason.startswith("The forecast is after the due date Fri 4 Dec: "
+                               + status.forecast.phrase(due=None, today=TODAY))
+    assert f.severity == "critical"  # even the 50% date is after the due date
 
 
 def test_a_pace_that_finishes_in_time_is_quiet(history):
@@ -185,8 +204,8 @@ def test_spend_ahead_of_work_fires_with_costs_and_time_at_rates(db_engine, histo
     for i in range(10):
         h.task(done=date(2026, 11, 20) if i < 3 else None)
     [f] = h.findings("budget_burn")
-    assert f.reason == ("50% of the budget is spent ($5,000 of $10,000) for 30% of the work: "
-                        "20 points ahead, CPI 0.60.")
+    assert f.reason == ("50% of the budget is spent ($5,000 of $10,000) for work that has earned 30% of "
+                        "it: 20 points ahead, CPI 0.60 (under 0.90).")
     assert f.severity == "warning"
 
 
@@ -208,8 +227,32 @@ def test_the_budget_alert_measures_work_and_cpi_exactly_as_status_does(db_engine
     [f] = h.findings("budget_burn")
     with Session(db_engine) as s:
         status = build_status(session=s, project=s.get(Project, h.project.id), today=TODAY)
-    assert status.evm.ev == 500_000 and f.numbers["cpi"] == round(status.evm.cpi, 2) == 0.71
-    assert f.reason.startswith("70% of the budget is spent ($7,000 of $10,000) for 50% of the work")
+    assert status.evm.ev == 500_000 and f.numbers["cpi"] == round(status.evm.cpi, 4) == 0.7143
+    assert f.reason.startswith("70% of the budget is spent ($7,000 of $10,000) for work that has earned "
+                               "50% of it")
+    assert status.progress_phrase().startswith("50% ") and "The work is" not in f.reason  # one share, said once
+
+
+def test_the_budget_alert_says_why_its_share_differs_from_progress(db_engine, history):
+    h = history(budget_cents=1_000_000)
+    with Session(db_engine) as s:
+        design = Milestone(team_id=TEAM, project_id=h.project.id, number=1, name="Design",
+                           due_date=date(2026, 11, 20), planned_budget_cents=900_000)
+        s.add(design)
+        s.commit()
+        design_id = design.id
+    h.task(estimate=8, milestone=design_id)
+    h.task(done=date(2026, 11, 19), estimate=8)
+    h.task(done=date(2026, 11, 19), estimate=8)
+    h.add(CostEntry(team_id=TEAM, project_id=h.project.id, amount_cents=500_000, spent_on=TODAY))
+    [f] = h.findings("budget_burn")
+    with Session(db_engine) as s:
+        status = build_status(session=s, project=s.get(Project, h.project.id), today=TODAY)
+    assert f.reason.startswith("50% of the budget is spent ($5,000 of $10,000) for work that has earned 10% "
+                               "of it: 40 points ahead, CPI 0.20 (under 0.90).")
+    assert f.reason.endswith("(The work is 67% of estimated hours · 2 of 3 tasks done; its earned value "
+                             "weighs it by the milestones' budgets.)")
+    assert status.progress_phrase() == "67% of estimated hours · 2 of 3 tasks done"
 
 
 def test_spend_in_step_with_work_is_quiet(history):
@@ -262,6 +305,15 @@ def test_missing_two_standups_in_a_row_while_not_away_fires(history):
     [f] = h.findings("silent")
     assert f.fingerprint == f"silent:{MEMBER}"
     assert f.reason == f"<@{MEMBER}> missed the last 2 standups (Wed 25 Nov, Thu 26 Nov) and is not marked away."
+
+
+def test_a_long_silence_says_since_when_instead_of_listing_a_few(history):
+    h = history()
+    days = [date(2026, 11, 16) + timedelta(days=i) for i in range(11) if (date(2026, 11, 16)
+                                                                         + timedelta(days=i)).weekday() < 5]
+    h.standups(days, answers={})  # Mon 16 .. Thu 26 Nov: 9 runs, none answered
+    [f] = h.findings("silent")
+    assert f.reason == f"<@{MEMBER}> missed 9 standups in a row since Mon 16 Nov and is not marked away."
 
 
 def test_missed_standups_while_away_are_quiet(history):

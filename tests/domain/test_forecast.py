@@ -46,8 +46,11 @@ def test_company_days_off_and_holidays_push_the_date():
 def test_too_little_history_says_so_instead_of_guessing():
     f = forecast(history=[1, 0, 2], remaining=5, today=FRIDAY, calendar=CAL)
     assert not f.ok and f.p85 is None
-    assert f.phrase(due=None) == ("Not enough history to forecast yet: work finished on 2 of the last 3 "
-                                  "working days (needs at least 3 of 10).")
+    assert f.phrase(due=None) == ("Not enough history to forecast yet: work was finished on 2 of the 3 "
+                                  "working days so far (a forecast needs work finished on at least 3 of "
+                                  "10 working days).")
+    new = forecast(history=[], remaining=5, today=FRIDAY, calendar=CAL)
+    assert "no working day has passed since the start yet" in new.reason and "0 of the last 0" not in new.reason
     idle = forecast(history=[0] * 20 + [1, 1], remaining=5, today=FRIDAY, calendar=CAL)
     assert not idle.ok and "2 of the last 22" in idle.reason
 

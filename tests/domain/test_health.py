@@ -67,7 +67,7 @@ def test_critical_risk_is_red_and_aging_blockers_escalate():
     assert assess(Signals(today=D, risk_bands={"critical": 1})).summary == "Red: 1 critical risk open"
     h = assess(Signals(today=D, blocker_ages=[(4, 1), (5, 3), (6, 9)]))
     assert h.rag == "red"
-    assert h.reasons == ["1 task blocked over 5 days (longest 9)", "1 task blocked over 2 days"]
+    assert h.reasons == ["1 task blocked over 5 days (longest 9 days)", "1 task blocked over 2 days"]
 
 
 def test_red_reasons_come_before_amber_ones():

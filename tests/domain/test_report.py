@@ -35,8 +35,9 @@ def test_weekly_report_says_how_the_week_went_and_what_to_decide(db_engine):
     assert [t.number for t in weekly.next_tasks] == [14, 13]  # due Wed 2 and Fri 4 Dec
     assert weekly.decisions == [DECISION]
     text = report_reply(weekly).plain()
-    for expected in (EXPECTED_HEALTH, "Trend: Green → Amber", "2 this week",
-                     "$82,800 of $100,000 spent (83%), CPI 0.87; forecast cost $115,000 (over by $15,000).",
+    for expected in (EXPECTED_HEALTH, "Trend: Green → Amber", "2 done this week",
+                     "$82,800 of $100,000 spent (83%), 72% earned, CPI 0.87; forecast cost $115,000 "
+                     "(over by $15,000).",
                      "Forecast: 85% likely done by Wed 6 Jan 2027 (due Fri 19 Feb 2027)",
                      "• R2 Risk 2: high (16)", "*Standups (7 days)*\nno standups this week",
                      "50% by Fri 25 Dec, 85% by Wed 6 Jan 2027, 95% by Wed 13 Jan 2027"):

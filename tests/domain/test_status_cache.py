@@ -65,7 +65,7 @@ def test_status_of_an_unchanged_project_is_its_earlier_reply_after_one_small_que
     ok(run('task add web "Docs"', channel="C0WEB"))
     with count_statements(db_engine) as counter:
         changed = run("status", channel="C0WEB")
-    assert "(0 of 4 tasks done)" in changed.plain() and counter.count > 1
+    assert "· 0 of 4 done" in changed.plain() and counter.count > 1
     assert changed.cache_key != first.cache_key
     tomorrow = Runner(db_engine, NOW + timedelta(days=1))
     assert tomorrow("status web").cache_key != changed.cache_key  # a new day is a new picture
@@ -80,8 +80,8 @@ def test_a_button_changing_its_copy_of_a_status_leaves_the_kept_reply_alone(run)
 
 
 @pytest.mark.parametrize(("command", "before", "after"), [
-    ("task done web 1", "(0 of 3 tasks done)", "(1 of 3 tasks done)"),
-    ('task add web "Test"', "(0 of 3 tasks done)", "(0 of 4 tasks done)"),
+    ("task done web 1", "· 0 of 3 done", "· 1 of 3 done"),
+    ('task add web "Test"', "· 0 of 3 done", "· 0 of 4 done"),
     ("task start web 2", "3 todo, 0 doing", "2 todo, 1 doing"),
     ('task block web 2 "waiting for the host"', "0 blocked", "1 blocked"),
     ("spend web 250 hosting", "$0 of $10,000", "$250 of $10,000"),
@@ -121,13 +121,13 @@ def test_a_standup_answer_changes_participation(run, db_engine):
 
 def test_core_inserts_through_a_session_change_the_version(run, db_engine):
     """Bulk and INSERT ... ON CONFLICT writes bypass the ORM's unit of work."""
-    assert "(0 of 3 tasks done)" in status(run)
+    assert "· 0 of 3 done" in status(run)
     with Session(db_engine) as s:
         pid = s.exec(select(Project.id).where(Project.key == "web")).one()
         s.execute(insert(Task), [dict(team_id="T0TEST", project_id=pid, number=n, title=f"bulk {n}", blocked_reason="", created_at=NOW,
                                       status="done", done_at=NOW) for n in (10, 11)])
         s.commit()
-    assert "(2 of 5 tasks done)" in status(run)
+    assert "· 2 of 5 done" in status(run)
     with Session(db_engine) as s:
         s.execute(insert(CostEntry.__table__).values(team_id="T0TEST", project_id=pid, amount_cents=50_000,
                                                      spent_on=TODAY, category="other", description="",
@@ -149,7 +149,7 @@ def test_a_multi_row_insert_changes_only_its_own_projects_version(run, db_engine
         after = dict(s.exec(select(Project.key, Project.version)).all())
     assert after["web"] != web_before
     assert after["other"] == other_before  # not every project: only the one the rows belong to
-    assert "(0 of 5 tasks done)" in status(run)
+    assert "· 0 of 5 done" in status(run)
 
 
 def test_a_participant_row_changes_its_runs_project(run, db_engine):
@@ -183,7 +183,7 @@ def test_uncommitted_changes_are_seen_by_their_own_session_and_never_cached(run,
         s.add(task)
         assert build_status(session=s, project=project, today=TODAY).done == 1
         s.rollback()
-    assert "(0 of 3 tasks done)" in status(run)
+    assert "· 0 of 3 done" in status(run)
 
 
 def test_a_rolled_back_write_keeps_the_version(run, db_engine):

@@ -56,10 +56,10 @@ def test_status_tells_the_whole_story(db_engine):
     text = reply.plain()
     expected = [
         ":large_yellow_circle: *Amber: CPI 0.87 (under 0.90); 2 high risks open*",
-        "Progress: ▓▓▓▓▓▓▓░░░ 72% (16 of 21 tasks done)",
+        "Progress: ▓▓▓▓▓▓▓░░░ 72% of estimated hours · 16 of 21 tasks done",
         "Due: Fri 19 Feb 2027 (84 days left)",
         "Schedule: SPI 0.96 · 85% likely done by Wed 6 Jan 2027 (due Fri 19 Feb 2027)",
-        "Budget: $82,800 of $100,000 (83%) · CPI 0.87 · EAC $115,000 · VAC -$15,000",
+        "Budget: $82,800 of $100,000 (83%) · 72% earned · CPI 0.87 · EAC $115,000 · VAC -$15,000",
         "Open work: 3 todo, 1 doing, 1 blocked",
         "Standups (7 days): 75% answered (3 of 4)",
         "*Milestones*\n• *Build* Fri 11 Dec\n• *Launch* Fri 19 Feb 2027",
@@ -100,7 +100,7 @@ def test_unestimated_tasks_count_as_the_average_estimate(db_engine, now):
         report = build_status(session=s, project=get_project(session=s, team_id=TEAM, key="intranet"),
                               today=now.date())
     assert (report.work_unit, report.work_total, report.work_done) == ("hours", 12.0, 6.0)
-    assert "50% (1 of 3 tasks done)" in run("status intranet").plain()
+    assert "50% of estimated hours · 1 of 3 tasks done" in run("status intranet").plain()
 
 
 def _count(engine, text: str) -> tuple[int, str]:
@@ -136,7 +136,7 @@ def test_portfolio_groups_by_objective_with_colour_forecast_and_budget(db_engine
     text = run("list", user=ALICE).plain()
     assert text.index("*Grow online sales*") < text.index("*Keep the shop running*")
     assert ("🟡" in text or ":large_yellow_circle: *Shop relaunch* `shop`" in text)
-    assert ("▓▓▓▓▓▓▓░░░ 72% · due Fri 19 Feb 2027 · 85% by Wed 6 Jan 2027 · budget 83% used of $100,000"
+    assert ("▓▓▓▓▓▓▓░░░ 72% of estimated hours · 16 of 21 tasks done · due Fri 19 Feb 2027 · 85% by Wed 6 Jan 2027 · budget 83% used of $100,000"
             "\n    CPI 0.87 (under 0.90); 2 high risks open") in text
     assert ":large_green_circle: *Office network move* `network`" in text
     assert "1 amber, 1 green." in text

@@ -99,12 +99,12 @@ def test_the_netmove_story(db_engine):
     run("task done 10")
     run("milestone done M3")
     final = run("status")
-    assert "8 of 8 tasks done" in final and "Green: all work is done" in final
-    assert "€10,810 of €8,000 (135%)" in final
-    assert "EAC €10,810 · VAC -€2,810" in final  # the estimate at completion is what it cost
+    assert "100% of estimated hours · 8 of 8 tasks done" in final
+    assert "Finished Wed 2 Dec 2026, 16 days before the due date Fri 18 Dec 2026; started Mon 2 Nov 2026" in final
+    assert "Final cost         €10,810 of €8,000 (135%) · CPI 0.74" in final  # what it cost, not a forecast
     sent = sim.to(datetime(2026, 12, 4, 17, 0, tzinfo=BERLIN))  # Friday's weekly report
     report = next(m.text for m in sent if "weekly report" in m.text)
-    assert "forecast cost €10,810 (over by €2,810)" in report
+    assert "final cost €10,810 of €8,000 (135%) · CPI 0.74" in report and "Finished Wed 2 Dec" in report
     details = "\n".join(m.text for m in sent)
     assert "approve more budget" not in details and "decision" not in report
     assert "No open alerts" in run("alerts")  # the budget burn alert resolved when the work was done
@@ -114,4 +114,4 @@ def test_the_netmove_story(db_engine):
     run("edit state done")
     assert "`netmove` (done)" in run("list all")
     closed = run("report netmove")  # a closed project is named: the channel has no open one
-    assert "approve more budget" not in closed and "forecast cost €10,810" in closed
+    assert "approve more budget" not in closed and "final cost €10,810" in closed

@@ -73,7 +73,7 @@ def test_an_alert_is_posted_once_edited_acknowledged_snoozed_reposted_and_resolv
     watch = Watch(db_engine, fake)
     watch.tick()
     [post] = fake.messages("C0PROJ")
-    assert "has 1 task past due (#1), the oldest 2 days late" in _text(post)
+    assert "has 1 task past due (#1), 2 days late" in _text(post)
     buttons = _buttons(post)
     assert list(buttons) == ["Acknowledge", "Snooze 1 day", "Snooze 1 week", "Assign owner", "Make it a risk"]
     alert_id = watch.alert().id

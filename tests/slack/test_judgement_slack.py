@@ -55,7 +55,7 @@ def test_status_shows_colour_reasons_numbers_and_five_buttons(slack, fake):
     blocks = _blocks(reply)
     assert "Amber: CPI 0.87 (under 0.90); 2 high risks open" in blocks
     assert "SPI 0.96 · 85% likely done by Wed 6 Jan 2027 (due Fri 19 Feb 2027)" in blocks
-    assert "$82,800 of $100,000 (83%) · CPI 0.87 · EAC $115,000 · VAC -$15,000" in blocks
+    assert "$82,800 of $100,000 (83%) · 72% earned · CPI 0.87 · EAC $115,000 · VAC -$15,000" in blocks
     assert _buttons(reply) == ["Refresh", "Post to channel", "Add task", "Add risk", "Chart"]
 
 

@@ -46,13 +46,13 @@ def test_assign_to_me_gives_the_clicker_the_task(slack, fake, db_engine):
 def test_refresh_replaces_the_status_with_a_fresh_one(slack, fake, db_engine):
     make_project(db_engine, task_titles=("Choose hosting",))
     slack.slash("status website")
-    assert "0 of 1 tasks done" in json.dumps(slack.wait_reply(), ensure_ascii=False)
+    assert "0% of tasks · 0 of 1 done" in json.dumps(slack.wait_reply(), ensure_ascii=False)
     slack.slash("task done website 1")
     slack.wait_reply(2)
     slack.click(Intent.REFRESH_STATUS, "website")
     refreshed = slack.wait_reply(3)
     assert refreshed["replace_original"] is True
-    assert "1 of 1 tasks done" in json.dumps(refreshed, ensure_ascii=False)
+    assert "100% of tasks · 1 of 1 done" in json.dumps(refreshed, ensure_ascii=False)
 
 
 def test_post_to_channel_posts_the_status_once_through_the_outbox(slack, fake, db_engine):

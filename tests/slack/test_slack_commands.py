@@ -21,7 +21,7 @@ def test_status_answers_only_the_asker_with_a_post_to_channel_button(slack, fake
     reply = slack.wait_reply()
     assert reply["response_type"] == "ephemeral"
     assert "Website relaunch: status" in reply["text"]
-    assert "0 of 2 tasks done" in json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "0% of tasks · 0 of 2 done" in json.dumps(reply["blocks"], ensure_ascii=False)
     assert {"Refresh", "Post to channel"} <= set(_buttons(reply))
     assert fake.calls_to("chat.postMessage") == []  # nothing public until asked
 
