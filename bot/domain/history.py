@@ -143,7 +143,8 @@ def _subject(entry: AuditEntry, names: dict) -> str:
 def show(key: str, value: object, project: Project, names: dict | None = None) -> str:
     """One stored value as people read it: money, dates, hours, people, milestones."""
     if value is None or value == "":
-        return "nobody" if key in ("assignee_user_id", "open_tasks_to") else "_not set_"
+        return {"assignee_user_id": "nobody", "open_tasks_to": "nobody",
+                "milestone_id": "no milestone"}.get(key, "_not set_")
     if key in RATE_KEYS:
         return f"{money(int(value), project.currency)}/h"  # type: ignore[call-overload]
     if key.endswith("_cents"):
@@ -163,7 +164,7 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
         return (names or {}).get(("milestone", value), "a milestone")  # type: ignore[return-value]
     if key == "status":
         return STATUS_WORDS.get(str(value), str(value))
-    if key in ("title", "name", "reason", "goal", "scope", "description", "note"):
+    if key in ("title", "name", "reason", "blocked_reason", "goal", "scope", "description", "note"):
         return f"“{truncate(str(value), 80)}”"
     if isinstance(value, dict | list):
         return truncate(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict)

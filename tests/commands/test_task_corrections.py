@@ -42,7 +42,7 @@ def test_edit_changes_several_fields_at_once_and_says_old_and_new(run, db_engine
     assert "#1 *Choose a host* edited:" in text
     assert "title: “Choose hosting” → “Choose a host”" in text
     assert "estimate: 4h → 5h" in text
-    assert "milestone: _not set_ → M1 Design" in text
+    assert "milestone: no milestone → M1 Design" in text
     assert "due: _not set_ → Fri 4 Dec 2026" in text
     assert f"assignee: nobody → <@{MEMBER}>" in text
     t = task(db_engine, fresh(db_engine, _project(db_engine)), 1)

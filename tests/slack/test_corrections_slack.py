@@ -56,7 +56,7 @@ def test_the_edit_button_opens_the_task_as_it_is_and_saving_changes_it_once(slac
         "Choose a host", MEMBER, "2026-12-04", 5.0, 1)
     posted = fake.wait_for("chat.postMessage")[0].text()
     assert "#1 *Choose a host* edited:" in posted and "estimate: _not set_ → 5h" in posted
-    assert "milestone: _not set_ → M1 Design" in posted
+    assert "milestone: no milestone → M1 Design" in posted
     with Session(db_engine) as s:
         assert len(s.exec(select(AuditEntry).where(AuditEntry.action == "task.edit")).all()) == 1
 
