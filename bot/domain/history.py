@@ -220,7 +220,7 @@ def describe(entry: AuditEntry, project: Project, names: dict, *, rates: bool) -
             old, new = entry.before[key], entry.after[key]
             if old != new:
                 changes.append(f"{label} {show(key, old, project, names)} → {show(key, new, project, names)}")
-        elif key in entry.after:
+        elif key in entry.after and entry.after[key] not in (None, ""):
             changes.append(f"{label} {show(key, entry.after[key], project, names)}")
         else:
             changes.append(f"{label} was {show(key, entry.before[key], project, names)}")
