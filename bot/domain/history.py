@@ -220,8 +220,9 @@ def describe(entry: AuditEntry, project: Project, names: dict, *, rates: bool) -
             old, new = entry.before[key], entry.after[key]
             if old != new:
                 changes.append(f"{label} {show(key, old, project, names)} → {show(key, new, project, names)}")
-        elif key in entry.after and entry.after[key] not in (None, ""):
-            changes.append(f"{label} {show(key, entry.after[key], project, names)}")
+        elif key in entry.after:
+            if entry.after[key] not in (None, ""):  # a value never set is not news
+                changes.append(f"{label} {show(key, entry.after[key], project, names)}")
         else:
             changes.append(f"{label} was {show(key, entry.before[key], project, names)}")
     return text + (": " + "; ".join(changes) if changes else "")
