@@ -57,6 +57,7 @@ class Settings:
     slack_api_url: str = SLACK_API_DEFAULT
     default_timezone: str = "UTC"
     default_currency: str = "USD"
+    date_order: str = "DMY"
     port: int = 3000
     log_level: str = "INFO"
     scheduler_misfire_grace_seconds: int = 3600
@@ -148,6 +149,10 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     if len(currency) != 3 or not currency.isalpha():
         raise ConfigError(f"DEFAULT_CURRENCY must be a 3-letter code like USD (got {currency!r})")
     kwargs["default_currency"] = currency.upper()
+    order = str(kwargs.get("date_order", "DMY")).upper()
+    if order not in ("DMY", "MDY"):
+        raise ConfigError(f"DATE_ORDER must be DMY (31/12) or MDY (12/31) (got {order!r})")
+    kwargs["date_order"] = order
     level = str(kwargs.get("log_level", "INFO")).upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {level!r})")

@@ -9,7 +9,7 @@ from bot.commands.registry import Args, Context, command
 from bot.domain import alert_actions as actions
 from bot.domain import alerts as svc
 from bot.domain.detectors import THRESHOLDS, limits_for
-from bot.domain.format import mention, truncate
+from bot.domain.format import mention, moment, truncate
 from bot.domain.replies import Reply, Section
 from bot.models import Alert, Project
 
@@ -123,7 +123,7 @@ def alerts_snooze(ctx: Context, args: Args) -> Reply:
     until = actions.snooze(session=ctx.session, project=project, alert=alert, actor=ctx.user_id,
                            days=1 if length == "day" else 7, now=ctx.now)
     local = until.astimezone(ZoneInfo(project.timezone or "UTC"))
-    return Reply.text(f"A{alert.id} snoozed until {local:%a %d %b %H:%M} ({project.timezone}).")
+    return Reply.text(f"A{alert.id} snoozed until {moment(local)} ({project.timezone}).")
 
 
 @command("alerts assign", usage="alerts assign A @user", examples=["alerts assign A12 @carol"])

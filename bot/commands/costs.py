@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date, timedelta
+from datetime import date
 
-from bot.commands.grammar import Kind, Token, UsageError, parse_duration
+from bot.commands.dates import PAST
+from bot.commands.grammar import Kind, Token, UsageError, shown
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import warned
 from bot.domain import costs as svc
@@ -24,19 +24,17 @@ def _optional_quoted(args: Args) -> str:
     return ""
 
 
-def _optional_date(args: Args, options: dict) -> date:
-    """A date in the past: `3 Nov` said in late November means this year's, not next."""
+def _when_and_words(args: Args, options: dict) -> tuple[date, str]:
+    """The date something happened (`on DATE`, or a date at the end: `3 Nov`
+    said in December is this year's, `friday` the last one) and the plain
+    words left before it, which describe it; the date defaults to today."""
     when = options.get("on")
-    if when is None and args.tokens:
-        when = args.take_date(what="the date")
-    if not isinstance(when, date):
-        return args.today()
-    today = args.today()
-    if when > today + timedelta(days=7):
-        with contextlib.suppress(ValueError):
-            if when.replace(year=when.year - 1) <= today:
-                return when.replace(year=when.year - 1)
-    return when
+    if when is None:
+        when = args.take_trailing_date(tense=PAST)
+    words = []
+    while args.tokens and args.tokens[0].kind is Kind.WORD:
+        words.append(args.tokens.pop(0).value)
+    return (when if isinstance(when, date) else args.today()), " ".join(words)
 
 
 def _check_currency(project: Project, currency: str | None) -> None:
@@ -49,12 +47,13 @@ def _check_currency(project: Project, currency: str | None) -> None:
     "spend",
     usage='spend [PROJECT] AMOUNT CATEGORY ["what for"] [DATE]',
     examples=['spend 1200 licenses "Design tool seats"', 'spend website $349.99 hosting "Annual plan" 3 Mar',
+              "spend 1.2k network gear", "spend 2400 EUR hardware last friday",
               'spend -150 hardware "Returned one switch"'],
 )
 def spend(ctx: Context, args: Args) -> Reply:
     """Record money spent against the budget; a refund is a negative amount with its reason."""
     project = args.take_project()
-    options = args.take_options({"on": "date"})
+    options = args.take_options({"on": "past"})
     refund = bool(args.tokens) and args.tokens[0].kind is Kind.WORD and args.tokens[0].value[:1] in "-−"
     if refund:  # a refund: a negative amount, with its reason
         args.tokens[0] = Token(Kind.WORD, args.tokens[0].value[1:])
@@ -62,7 +61,10 @@ def spend(ctx: Context, args: Args) -> Reply:
     _check_currency(project, amount.currency)
     category = args.take_word(what="a category, like licenses or hardware")
     description = _optional_quoted(args)
-    spent_on = _optional_date(args, options)
+    spent_on, words = _when_and_words(args, options)
+    if words and description:
+        raise UsageError(f"Did not understand `{shown(words)}`: put the whole description in quotes.")
+    description = description or words
     args.expect_end()
     cents = -amount.cents if refund else amount.cents
     entry, created = svc.record_spend(session=ctx.session, project=project, actor=ctx.user_id,
@@ -73,9 +75,9 @@ def spend(ctx: Context, args: Args) -> Reply:
     what = f" ({description})" if description else ""
     verb = "Recorded" if created else "Already recorded a moment ago:"
     kind = "a refund of " if refund else ""
-    shown = money(abs(cents), project.currency)
-    return warned(Reply.text(f"{verb} {kind}{shown} on *{category}*{what} for "
-                             f"{day(spent_on, today=args.today())} as C{entry.id}. "
+    amount_text = money(abs(cents), project.currency)
+    return warned(Reply.text(f"{verb} {kind}{amount_text} on *{category}*{what} for "
+                             f"{day(spent_on, year=True)} as C{entry.id}. "
                              f"{_spent_line(project, other + labour)}"),
                   [_before_start(project, spent_on, "This spending")])
 
@@ -90,18 +92,20 @@ def _before_start(project: Project, when: date, what: str) -> str | None:
 @command(
     "log",
     usage='log [PROJECT] DURATION [task N] [@user] [DATE] ["note"]',
-    examples=["log 3h", "log 90m task 4", "log website 1.5d @bob yesterday", 'log 2h "Vendor call"'],
+    examples=["log 3h", "log 90m task 4", "log website 1.5d @bob yesterday", 'log 2h "Vendor call"',
+              "log 2,5h", "log 3 hours task 4 last friday"],
 )
 def log(ctx: Context, args: Args) -> Reply:
     """Log hours worked; they cost the person's hourly rate on the project."""
     project = args.take_project()
-    options = args.take_options({"task": "int", "on": "date"})
+    options = args.take_options({"task": "int", "on": "past"})
     user = args.take_user(required=False)
     note = _optional_quoted(args)
-    if not args.tokens or args.tokens[0].kind is not Kind.WORD:
-        raise UsageError("Expected hours worked, like 3h, 90m or 1.5d.")
-    hours = parse_duration(args.tokens.pop(0).value)
-    worked_on = _optional_date(args, options)
+    hours = args.take_duration()
+    worked_on, words = _when_and_words(args, options)
+    if words and note:
+        raise UsageError(f"Did not understand `{shown(words)}`: put the whole note in quotes.")
+    note = note or words
     args.expect_end()
     task = None
     if "task" in options:
@@ -121,7 +125,7 @@ def log(ctx: Context, args: Args) -> Reply:
                 f"{money(svc.labour_cents(entry), project.currency)}.")
     verb = "Logged" if created else "Already logged a moment ago:"
     return warned(Reply.text(f"{verb} {hours:g}h for {who}{on_task} on "
-                             f"{day(worked_on, today=args.today())} as L{entry.id}.{cost}"),
+                             f"{day(worked_on, year=True)} as L{entry.id}.{cost}"),
                   [_before_start(project, worked_on, "This time")])
 
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 
-import dateparser
+from bot.commands import dates
 
 
 class UsageError(Exception):
     """The command text does not fit the grammar; the message says what was expected."""
+
+
+class FirmError(UsageError):
+    """A value that was read but cannot be (a due date in the past): refused
+    as it is, never taken as part of a title instead."""
 
 
 class Kind(StrEnum):
@@ -115,61 +120,62 @@ def shown(raw: str, limit: int = 40) -> str:
     return raw if len(raw) <= limit else raw[: limit - 1] + "…"
 
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATE_HINT = "a date like 2027-03-31, 31 Mar, next friday or in 2 weeks"
-
-
-def parse_date(text: str, *, today: date) -> date:
-    """A calendar date from ISO, `31 Mar`, `next friday`, `in 2 weeks`, `today`, `tomorrow`."""
-    raw = text.strip()
-    lowered = raw.lower()
-    if _ISO.match(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise UsageError(f"`{shown(raw)}` is not a real date; expected {_DATE_HINT}.") from None
-    if lowered == "today":
-        return today
-    if lowered == "tomorrow":
-        return today + timedelta(days=1)
-    if not raw or len(raw) > 40 or not re.search(r"[a-z]", lowered) and not re.search(r"[/.]", raw):
-        raise UsageError(f"Expected {_DATE_HINT} (got `{shown(raw)}`).")
-    base = datetime(today.year, today.month, today.day, 12, 0)
+def parse_date(text: str, *, today: date, order: str = "DMY", tense: str = dates.ANY,
+               what: str = "") -> date:
+    """A calendar date (`bot.commands.dates` has the rules); with a `tense`,
+    a due date in the past or a done thing in the future is refused (`what`
+    names the date in that message, like "a due date")."""
     try:
-        parsed = dateparser.parse(
-            raw,
-            languages=["en"],
-            settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY",
-                      "STRICT_PARSING": False, "RETURN_AS_TIMEZONE_AWARE": False},
-        )
-    except (ValueError, OverflowError, ArithmeticError):  # dateparser on odd input
-        parsed = None
-    if parsed is None or not 1900 < parsed.year < 2200:
-        raise UsageError(f"Expected {_DATE_HINT} (got `{shown(raw)}`).")
-    return parsed.date()
+        value = dates.parse_date(text, today=today, order=order, tense=tense)
+        return dates.check_tense(value, text.strip(), today=today, tense=tense, what=what)
+    except dates.TenseError as exc:
+        raise FirmError(str(exc)) from None
+    except dates.DateError as exc:
+        raise UsageError(str(exc)) from None
 
 
 _MONEY = re.compile(
-    r"^(?P<sym>[$€£])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d{1,2})?(?P<suf>[kKmM])?$"
+    r"^(?P<sym>[$€£])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d{1,2})?(?P<suf>[kKmM])?(?P<after>[$€£])?$"
 )
-_EURO_STYLE = re.compile(r"^[$€£]?\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?$|^[$€£]?\d+,\d{1,2}$")
+_EURO_STYLE = re.compile(r"^[$€£]?\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?[$€£]?$|^[$€£]?\d+,\d{1,2}[$€£]?$")
 SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
+# ISO 4217 codes people write next to an amount (`2400 EUR`, `EUR 2400`, `2400eur`)
+CURRENCY_CODES = frozenset("""
+USD EUR GBP CHF JPY CNY INR AUD CAD NZD SEK NOK DKK ISK PLN CZK HUF RON BGN TRY UAH ZAR BRL MXN ARS CLP
+COP PEN SGD HKD TWD KRW THB MYR IDR PHP VND ILS AED SAR QAR KWD EGP NGN KES MAD
+""".split())  # noqa: SIM905
+_CODE_AROUND = re.compile(r"^(?P<before>[A-Za-z]{3})?(?P<amount>[$€£]?[\d.,]+[kKmM]?[$€£]?)(?P<after>[A-Za-z]{3})?$")
+_PER_HOUR = re.compile(r"(?:/h|/hr|/hour|ph)$", re.I)
 
 
 @dataclass(frozen=True)
 class Money:
     cents: int
-    currency: str | None = None  # from a symbol, if one was given
+    currency: str | None = None  # from a symbol or code, if one was given
+
+
+def currency_code(word: str) -> str | None:
+    """`EUR` (any case) -> "EUR"; None when the word is not a currency we know."""
+    code = word.strip().upper()
+    return code if code in CURRENCY_CODES else None
 
 
 def parse_money(text: str) -> Money:
-    """An amount: `25000`, `25k`, `1.5m`, `$25,000`, `1,200.50`. Returns cents."""
+    """An amount: `25000`, `25k`, `1.2k`, `1.5m`, `$25,000`, `1,200.50`, `2400€`,
+    `2400EUR`. Returns cents and the currency a symbol or code named."""
     raw = text.strip()
+    code = None
+    if (around := _CODE_AROUND.match(raw)) and (around["before"] or around["after"]):
+        word = around["before"] or around["after"]
+        code = currency_code(word)
+        if code is None or (around["before"] and around["after"]):
+            raise UsageError(f"`{shown(word)}` is not a currency code like EUR or USD (in `{shown(raw)}`).")
+        raw = around["amount"]
     if _EURO_STYLE.match(raw):
         raise UsageError(f"Write `{shown(raw)}` with a dot for decimals and commas for thousands, like 1,200.50.")
     m = _MONEY.match(raw)
-    if not m:
-        raise UsageError(f"Expected an amount like 25000, 25k or $25,000 (got `{shown(raw)}`).")
+    if not m or (m.group("sym") and m.group("after")):
+        raise UsageError(f"Expected an amount like 25000, 25k or $25,000 (got `{shown(text.strip())}`).")
     whole = int(m.group("int").replace(",", ""))
     frac = m.group("dec") or ""
     cents = whole * 100 + (int(frac[1:].ljust(2, "0")) if frac else 0)
@@ -178,18 +184,37 @@ def parse_money(text: str) -> Money:
         cents *= 1000 if suffix == "k" else 1_000_000
     if cents > 10**13:
         raise UsageError(f"`{shown(raw)}` is more than this bot can count; is it a typo?")
-    return Money(cents, SYMBOLS.get(m.group("sym") or ""))
+    symbol = SYMBOLS.get(m.group("sym") or m.group("after") or "")
+    if code and symbol and code != symbol:
+        raise UsageError(f"`{shown(text.strip())}` names two currencies.")
+    return Money(cents, code or symbol)
+
+
+def strip_per_hour(text: str) -> str:
+    """`€85/h`, `85/hr`, `85ph` -> the amount alone (for hourly rates)."""
+    return _PER_HOUR.sub("", text.strip())
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhm])")
 HOURS_PER = {"w": 40.0, "d": 8.0, "h": 1.0, "m": 1 / 60}
+_UNIT_WORDS = [(re.compile(r"(?<=[\d.])\s*(?:weeks|week|wks|wk)\b"), "w"),
+               (re.compile(r"(?<=[\d.])\s*(?:days|day)\b"), "d"),
+               (re.compile(r"(?<=[\d.])\s*(?:hours|hour|hrs|hr)\b"), "h"),
+               (re.compile(r"(?<=[\d.])\s*(?:minutes|minute|mins|min)\b"), "m")]
+DURATION_UNITS = frozenset({"w", "weeks", "week", "wks", "wk", "d", "days", "day", "h", "hours", "hour",
+                            "hrs", "hr", "m", "minutes", "minute", "mins", "min"})
 
 
 def parse_duration(text: str) -> float:
-    """Hours from `3h`, `90m`, `1.5d` (8h), `1w` (40h) or `2h30m`."""
+    """Hours from `3h`, `3 hours`, `2,5h`, `90m`, `90 min`, `1.5d` (8h), `1w`
+    (40h) or `2h30m`."""
     raw = text.strip().lower()
-    parts = _DURATION_PART.findall(raw)
-    if not parts or "".join(n + u for n, u in parts) != raw:
+    normal = raw.replace(",", ".")
+    for pattern, unit in _UNIT_WORDS:
+        normal = pattern.sub(unit, normal)
+    normal = re.sub(r"\s+", "", normal)
+    parts = _DURATION_PART.findall(normal)
+    if not parts or "".join(n + u for n, u in parts) != normal:
         raise UsageError(f"Expected a duration like 3h, 90m or 1.5d (got `{shown(text)}`).")
     hours = sum(float(n) * HOURS_PER[u] for n, u in parts)
     if hours <= 0 or hours > 10_000:

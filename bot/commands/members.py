@@ -120,13 +120,17 @@ def member_role(ctx: Context, args: Args) -> Reply:
     return Reply.text(f"<@{user}> is now {role} of *{project.name}*.")
 
 
-@command("member rate", usage="member rate [PROJECT] @user AMOUNT", examples=["member rate @bob 85"])
+@command("member rate", usage="member rate [PROJECT] @user AMOUNT", examples=["member rate @bob 85",
+                                                                           "member rate @frank €85/h"])
 def member_rate(ctx: Context, args: Args) -> Reply:
     """Set someone's hourly rate, used to cost their logged hours."""
     project = args.take_project()
     user = args.take_user()
-    amount = args.take_money(what="an hourly rate")
+    amount = args.take_money(what="an hourly rate", per_hour=True)
     args.expect_end()
+    if amount.currency and amount.currency != project.currency:
+        raise UsageError(f"*{project.name}* keeps its money in {project.currency}; "
+                         f"give the rate in {project.currency}, converted.")
     svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
                       hourly_rate_cents=amount.cents, now=ctx.now)
     return Reply.text(f"<@{user}>'s rate on *{project.name}* is {money(amount.cents, project.currency)}/h.")

@@ -18,7 +18,7 @@ from bot.domain.replies import Reply, Section
 def milestone_add(ctx: Context, args: Args) -> Reply:
     """Add a dated checkpoint with its planned budget and effort (`force`: even over the budget)."""
     project = args.take_project()
-    opts = args.take_options({"due": "date", "budget": "money", "effort": "duration", "force": "flag"},
+    opts = args.take_options({"due": "due", "budget": "money", "effort": "duration", "force": "flag"},
                              free_text=True)
     name = args.take_text(what='a milestone name, like "Design approved"')
     args.expect_end()
@@ -31,7 +31,7 @@ def milestone_add(ctx: Context, args: Args) -> Reply:
                           warnings=warnings, now=ctx.now)
     extra = f", budget {money(m.planned_budget_cents, project.currency)}" if budget else ""
     return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
-                             f"(due {day(m.due_date, today=args.today())}{extra})."), warnings)
+                             f"(due {day(m.due_date, year=True)}{extra})."), warnings)
 
 
 @command("milestone list", usage="milestone list [PROJECT]", examples=["milestone list"])
@@ -62,7 +62,7 @@ def milestone_done(ctx: Context, args: Args) -> Reply:
     return Reply.text(f"Milestone M{m.number} *{m.name}* is reached :tada:")
 
 
-EDIT_OPTIONS = {"name": "text", "due": "date", "budget": "money", "effort": "duration", "force": "flag"}
+EDIT_OPTIONS = {"name": "text", "due": "due", "budget": "money", "effort": "duration", "force": "flag"}
 
 
 def _take_milestone(ctx: Context, args: Args):

@@ -59,7 +59,7 @@ def help_(ctx: Context, args: Args) -> Reply:
 
 
 NEW_OPTIONS = {
-    "key": "word", "goal": "text", "objective": "text", "scope": "text", "due": "date",
+    "key": "word", "goal": "text", "objective": "text", "scope": "text", "due": "due",
     "start": "date", "budget": "money",
 }
 
@@ -87,13 +87,13 @@ def new(ctx: Context, args: Args) -> Reply:
         key=opts.get("key"), goal=opts.get("goal", ""), objective=opts.get("objective", ""),
         scope=opts.get("scope", ""), start_date=opts.get("start") or args.today(),
         due_date=opts.get("due"), budget_cents=budget.cents if budget else None,
-        currency=(budget.currency if budget and budget.currency else ctx.default_currency),
+        currency=budget.currency if budget else None, default_currency=ctx.default_currency,
         timezone=zone or ctx.default_timezone,
         channel_id=ctx.channel_id or None, now=ctx.now,
     )
     facts = [f"key `{project.key}`", f"owner <@{project.owner_user_id}>"]
     if project.due_date:
-        facts.append(f"due {day(project.due_date)}")
+        facts.append(f"due {day(project.due_date, year=True)}")
     if project.budget_cents is not None:
         facts.append(f"budget {money(project.budget_cents, project.currency)}")
     where = " This channel is now its home." if project.channel_id else ""
@@ -143,7 +143,7 @@ def link(ctx: Context, args: Args) -> Reply:
     return Reply.text(f"<#{channel}> is now the home of *{project.name}*{moved}.")
 
 
-EDIT_FIELDS = {"name": "text", "goal": "text", "objective": "text", "scope": "text", "due": "date",
+EDIT_FIELDS = {"name": "text", "goal": "text", "objective": "text", "scope": "text", "due": "due",
                "start": "date", "budget": "money", "tz": "word", "state": "word", "force": "flag"}
 
 

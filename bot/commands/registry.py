@@ -7,6 +7,7 @@ its docstring's first line is its help text. Handlers read arguments through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,19 +15,25 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.commands.dates import ANY, FUTURE, PAST
 from bot.commands.grammar import (
+    DURATION_UNITS,
+    FirmError,
     Kind,
     Money,
     Token,
     UsageError,
+    currency_code,
     parse_date,
     parse_duration,
     parse_int,
     parse_money,
     shown,
+    strip_per_hour,
 )
 from bot.domain import projects as project_service
 from bot.domain.replies import Reply
+from bot.domain.standups import TIME_OF_DAY
 from bot.models import Project
 
 
@@ -41,6 +48,7 @@ class Context:
     now: datetime = field(kw_only=True)  # the command's clock: every timestamp it writes
     default_timezone: str = "UTC"
     default_currency: str = "USD"
+    date_order: str = "DMY"  # how 1/2 is read: DMY (1 Feb) or MDY (2 Jan); the DATE_ORDER setting
 
     def today(self, project: Project | None = None) -> date:
         """Today's date in the project's zone (or the workspace default)."""
@@ -141,7 +149,8 @@ class Args:
     # options: `key value` pairs anywhere after the subcommand
     def take_options(self, spec: dict[str, str], *, free_text: bool = False) -> dict[str, object]:
         """Remove `name value` pairs; spec maps option name -> kind
-        (text, date, money, duration, int, user, word, flag).
+        (text, date, due, past, money, duration, int, user, word, flag; a
+        `due` date may not be in the past, a `past` one not in the future).
 
         With `free_text` (the command also takes an unquoted title), an option
         word whose value does not parse stays in place as part of the text:
@@ -163,6 +172,8 @@ class Args:
                     if i + 1 >= len(self.tokens):
                         raise UsageError(f"`{name}` needs a value ({_KIND_HINT[kind]}).")
                     value, used = self._read_value(kind, i + 1, set(spec), name)
+                except FirmError:
+                    raise
                 except UsageError as exc:
                     if not free_text:
                         if i > 0 and self.tokens[i - 1].kind is Kind.WORD:
@@ -186,27 +197,19 @@ class Args:
             if tok.kind is not Kind.USER:
                 raise UsageError(f"`{name}` expects a person, like @alice.")
             return tok.value, 1
-        if kind == "date":
-            if tok.kind is Kind.QUOTED:
-                return parse_date(tok.value, today=self.today()), 1
-            words: list[str] = []
-            for t in self.tokens[start : start + 4]:
+        if kind in TENSES:
+            words = [tok.value] if tok.kind is Kind.QUOTED else []
+            for t in self.tokens[start : start + 5] if tok.kind is not Kind.QUOTED else ():
                 if t.kind is not Kind.WORD or t.lower in keywords:
                     break
                 words.append(t.value)
-            last_error: UsageError | None = None
-            for size in range(len(words), 0, -1):
-                try:
-                    return parse_date(" ".join(words[:size]), today=self.today()), size
-                except UsageError as exc:
-                    last_error = exc
-            raise last_error or UsageError(f"`{name}` expects {_KIND_HINT['date']}.")
+            return self.read_date(words, tense=TENSES[kind], what="" if name.startswith("__") else f"a {name} date")
         if tok.kind not in (Kind.WORD, Kind.QUOTED):
             raise UsageError(f"`{name}` expects {_KIND_HINT[kind]}.")
         if kind == "money":
-            return parse_money(tok.value), 1
+            return self._money_at(start)
         if kind == "duration":
-            return parse_duration(tok.value), 1
+            return self._duration_at(start)
         if kind == "int":
             return parse_int(tok.value, what=name), 1
         if kind == "text" and tok.kind is Kind.WORD:
@@ -270,16 +273,119 @@ class Args:
             self._deferred = None
         return " ".join(words)
 
-    def take_money(self, *, what: str) -> Money:
+    def take_money(self, *, what: str, per_hour: bool = False) -> Money:
+        """An amount, with a currency code before or after it (`2400 EUR`,
+        `EUR 2400`); with `per_hour`, also `€85/h`, `85 EUR/h`, `85 per hour`."""
         if not self.tokens or self.tokens[0].kind is Kind.USER:
             raise UsageError(f"Expected {what}, like 25000 or $25k.")
-        return parse_money(self.tokens.pop(0).value)
+        value, used = self._money_at(0, per_hour=per_hour)
+        del self.tokens[:used]
+        return value
 
-    def take_date(self, *, what: str) -> date:
+    def _money_at(self, i: int, *, per_hour: bool = False) -> tuple[Money, int]:
+        """The amount at token `i` and how many tokens it took."""
+        toks = self.tokens
+
+        def word(j: int) -> str:
+            return toks[j].value if j < len(toks) and toks[j].kind is Kind.WORD else ""
+
+        def code_at(j: int) -> str | None:  # a separate code: EUR, or eur/usd/gbp/chf in lower case
+            w = strip_per_hour(word(j)) if per_hour else word(j)
+            return currency_code(w) if w.isupper() or w in {"eur", "usd", "gbp", "chf"} else None
+
+        if toks[i].kind not in (Kind.WORD, Kind.QUOTED):
+            raise UsageError("Expected an amount like 25000 or $25k.")
+        before = code_at(i) if word(i + 1)[:1].isdigit() else None
+        at = i + 1 if before else i  # the amount itself
+        raw = toks[at].value
+        value = parse_money(strip_per_hour(raw) if per_hour else raw)
+        after = None if before else code_at(at + 1)
+        end = at + 1 + (1 if after else 0)  # the first token after the amount
+        if per_hour:  # `85 per hour`, `85 an hour`, `85 /h`
+            if word(end).lower() in {"/h", "/hr", "/hour", "hourly"}:
+                end += 1
+            elif word(end).lower() in {"per", "an", "a"} and word(end + 1).lower() in {"hour", "h", "hr"}:
+                end += 2
+        used = end - i
+        code = before or after
+        if code and value.currency and code != value.currency:
+            raise UsageError(f"`{shown(raw)} {code}` names two currencies.")
+        return Money(value.cents, code or value.currency), used
+
+    def _duration_at(self, i: int) -> tuple[float, int]:
+        """A duration at token `i` (`3h`, `3 hours`, `2,5h`, `2h 30m`) and how many tokens it took."""
+        toks = self.tokens
+        raw = toks[i].value
+        nxt = toks[i + 1].value.lower() if i + 1 < len(toks) and toks[i + 1].kind is Kind.WORD else ""
+        if nxt in DURATION_UNITS and re.fullmatch(r"\d+(?:[.,]\d+)?", raw.strip()):
+            return parse_duration(f"{raw} {nxt}"), 2
+        hours = parse_duration(raw)
+        if re.fullmatch(r"\d+(?:h|hours?)", raw.strip().lower()) and re.fullmatch(r"\d+(?:m|min|mins|minutes?)", nxt):
+            return hours + parse_duration(nxt), 2  # 2h 30m
+        return hours, 1
+
+    def take_time(self) -> str | None:
+        """A time of day at the front (`09:30`, `9:30am`, `9:30 am`, `9pm`), as
+        typed; None when the next words are not one."""
+        if not self.tokens or self.tokens[0].kind is not Kind.WORD:
+            return None
+        first = self.tokens[0].value
+        nxt = self.tokens[1].lower if len(self.tokens) > 1 else ""
+        if re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?", first) and nxt in {"am", "pm", "a.m.", "p.m."}:
+            del self.tokens[:2]
+            return f"{first}{nxt}"
+        if TIME_OF_DAY.match(first):
+            self.tokens.pop(0)
+            return first
+        return None
+
+    def take_duration(self, *, what: str = "hours worked, like 3h, 90m or 1.5d") -> float:
+        if not self.tokens or self.tokens[0].kind is not Kind.WORD:
+            raise UsageError(f"Expected {what}.")
+        hours, used = self._duration_at(0)
+        del self.tokens[:used]
+        return hours
+
+    def read_date(self, words: list[str], *, tense: str = ANY, what: str = "") -> tuple[date, int]:
+        """The longest run of `words` from the first that reads as a date:
+        (date, how many words). A date on the wrong side of today is refused."""
+        last_error: UsageError | None = None
+        for size in range(len(words), 0, -1):
+            try:
+                value = parse_date(" ".join(words[:size]), today=self.today(), order=self.ctx.date_order)
+            except UsageError as exc:
+                last_error = last_error or exc
+                continue
+            return parse_date(" ".join(words[:size]), today=self.today(), order=self.ctx.date_order,
+                              tense=tense, what=what) if tense != ANY else value, size
+        raise last_error or UsageError(f"Expected {_KIND_HINT['date']}.")
+
+    def take_date(self, *, what: str, tense: str = ANY) -> date:
         if not self.tokens:
             raise UsageError(f"Expected {what}: {_KIND_HINT['date']}.")
         self.tokens.insert(0, Token(Kind.WORD, "__date__"))
-        return self.take_options({"__date__": "date"})["__date__"]  # type: ignore[return-value]
+        kind = {ANY: "date", FUTURE: "due", PAST: "past"}[tense]
+        return self.take_options({"__date__": kind})["__date__"]  # type: ignore[return-value]
+
+    def take_trailing_date(self, *, tense: str = ANY) -> date | None:
+        """A date written as the last few plain words (`spend 40 food "Lunch" last friday`),
+        taken off the end; None when they are not a date."""
+        words = []
+        for tok in reversed(self.tokens[-5:]):
+            if tok.kind is not Kind.WORD:
+                break
+            words.insert(0, tok.value)
+        for size in range(len(words), 0, -1):
+            try:
+                value = parse_date(" ".join(words[-size:]), today=self.today(), order=self.ctx.date_order)
+            except UsageError:
+                continue
+            if tense != ANY:
+                value = parse_date(" ".join(words[-size:]), today=self.today(), order=self.ctx.date_order,
+                                   tense=tense)
+            del self.tokens[-size:]
+            return value
+        return None
 
     def expect_end(self) -> None:
         if self.tokens and self._deferred is not None:
@@ -289,9 +395,12 @@ class Args:
             raise UsageError(f"Did not understand `{extra[:80]}`.")
 
 
+TENSES = {"date": ANY, "due": FUTURE, "past": PAST}
 _KIND_HINT = {
     "text": "some text",
-    "date": "a date like 2027-03-31, 31 Mar or next friday",
+    "date": "a date like 2027-03-31, 31 Mar, 31/3 or next friday",
+    "due": "a date like 2027-03-31, 31 Mar, 31/3 or next friday",
+    "past": "a date like 2026-11-03, 3 Nov, yesterday or last friday",
     "money": "an amount like 25000 or $25k",
     "duration": "a duration like 3h or 1.5d",
     "int": "a number",

@@ -11,6 +11,7 @@ from bot.domain import report as report_service
 from bot.domain.access import Action, require
 from bot.domain.health import DEFAULTS, thresholds
 from bot.domain.replies import Reply, Section
+from bot.domain.standups import TIME_OF_DAY
 from bot.domain.status import build_status
 
 
@@ -43,16 +44,17 @@ def report(ctx: Context, args: Args) -> Reply:
 def report_schedule(ctx: Context, args: Args) -> Reply:
     """When the weekly report is posted to the channel (project time), or off."""
     project = args.take_project()
-    first = args.take_word(what="a day like fri, a time like 16:00, or off", required=False)
+    first = args.take_time() or args.take_word(what="a day like fri, a time like 16:00, or off",
+                                              required=False)
     changed = first is not None
     if first == "off":
         args.expect_end()
         report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id, off=True,
                                     now=ctx.now)
     elif first is not None:
-        weekday, hhmm = (None, first) if ":" in first else (first, None)
+        weekday, hhmm = (None, first) if TIME_OF_DAY.match(first) else (first, None)
         if hhmm is None:
-            hhmm = args.take_word(what="a time like 16:00", required=False)
+            hhmm = args.take_time() or args.take_word(what="a time like 16:00", required=False)
         args.expect_end()
         report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id,
                                     weekday=weekday, hhmm=hhmm, now=ctx.now)

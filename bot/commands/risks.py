@@ -11,7 +11,7 @@ from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Project, Risk
 
 OPTIONS = {"likelihood": "int", "impact": "int", "owner": "user", "mitigation": "text",
-           "review": "date", "response": "word", "title": "text", "state": "word"}
+           "review": "due", "response": "word", "title": "text", "state": "word"}
 
 
 def _take_number(args: Args) -> int:
@@ -69,8 +69,9 @@ def risk_add(ctx: Context, args: Args) -> Reply:
     )
     _after_change(ctx, project)
     owner = f"owner {mention(risk.owner_user_id)}" if risk.owner_user_id else "no owner yet"
+    review = f", review {day(risk.review_date, year=True)}" if risk.review_date else ""
     return Reply.text(f"Added risk R{risk.number} *{risk.title}* to {project.name}: "
-                      f"score {_score_line(risk)}, {owner}.")
+                      f"score {_score_line(risk)}, {owner}{review}.")
 
 
 @command("risk list", usage="risk list [PROJECT] [all]", examples=["risk list", "risk list all"])
@@ -152,6 +153,8 @@ def risk_update(ctx: Context, args: Args) -> Reply:
     names = ", ".join(sorted(k.replace("_user_id", "").replace("_", " ") for k in changed))
     new_score = svc.risk_score(risk)
     score_note = f" Score {old_score} → {_score_line(risk)}." if new_score != old_score else ""
+    if "review_date" in changed:
+        score_note += f" Review {day(risk.review_date, year=True)}." if risk.review_date else " No review date."
     return Reply.text(f"Updated R{risk.number} *{risk.title}* ({names}).{score_note}")
 
 

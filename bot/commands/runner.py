@@ -68,11 +68,12 @@ class CommandRunner:
     """Runs commands for one transport, with the hooks it registered."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime],
-                 default_timezone: str = "UTC", default_currency: str = "USD",
+                 default_timezone: str = "UTC", default_currency: str = "USD", date_order: str = "DMY",
                  kick: Callable[[], None] = lambda: None,
                  defer: Callable[[Callable[[], None]], object] = lambda task: task()):
         self.engine, self.clock, self.kick, self.defer = engine, clock, kick, defer
         self.default_timezone, self.default_currency = default_timezone, default_currency
+        self.date_order = date_order
         self.hooks: list[tuple[Hook, bool]] = []
 
     def after_change(self, hook: Hook, *, deferred: bool = False) -> Hook:
@@ -89,7 +90,7 @@ class CommandRunner:
     def context(self, session: Session, *, team_id: str, user_id: str, channel_id: str = "") -> Context:
         return Context(session=session, team_id=team_id, user_id=user_id, channel_id=channel_id,
                        now=self.clock(), default_timezone=self.default_timezone,
-                       default_currency=self.default_currency)
+                       default_currency=self.default_currency, date_order=self.date_order)
 
     def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "") -> Reply:
         """`/project <text>` as `user_id` in `channel_id`, then the hooks."""

@@ -17,7 +17,6 @@ from bot.models import Project, StandupConfig
 
 SET_USAGE = ("standup set [PROJECT] 09:30 [mon-fri] [tz ZONE] [in #channel] [holidays DE-BY] "
              "[close 11:00] [remind 80%] [member-time|project-time] [thread|inline]")
-_TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _DAYS = re.compile(r"^(weekdays|workdays|daily|everyday|[a-z]{3}[a-z]*(-[a-z]{3}[a-z]*)?(,[a-z]{3}[a-z]*(-[a-z]{3}[a-z]*)?)*)$")
 FLAGS = {"member-time": ("per_member_timezone", True), "project-time": ("per_member_timezone", False),
          "thread": ("answers_in_thread", True), "inline": ("answers_in_thread", False)}
@@ -49,8 +48,8 @@ def _take_range(args: Args, *, what: str, required: bool = True) -> tuple[date, 
     first, sep, last = text.partition("..")
     if not sep and " to " in text:
         first, sep, last = text.partition(" to ")
-    start = parse_date(first, today=args.today())
-    end = parse_date(last, today=start) if sep else start
+    start = parse_date(first, today=args.today(), order=args.ctx.date_order)
+    end = parse_date(last, today=start, order=args.ctx.date_order) if sep else start
     if end < start:
         raise UsageError(f"The range ends before it starts ({day(start)} .. {day(end)}).")
     return start, end
@@ -116,9 +115,9 @@ def standup_set(ctx: Context, args: Args) -> Reply:
     flags: dict[str, bool] = {}
     while args.tokens and args.tokens[0].kind is Kind.WORD:
         word = args.tokens[0].lower
-        if _TIME.match(word) and time_local is None:
-            time_local = word
-        elif word in FLAGS:
+        if time_local is None and (time_local := args.take_time()) is not None:
+            continue
+        if word in FLAGS:
             name, value = FLAGS[word]
             flags[name] = value
         elif _DAYS.match(word) and days is None:
@@ -131,7 +130,7 @@ def standup_set(ctx: Context, args: Args) -> Reply:
     close_local = close_minutes = None
     if close is not None:
         text = str(close).lower()
-        if _TIME.match(text):
+        if svc.TIME_OF_DAY.match(text):
             close_local = text
         elif re.fullmatch(r"\d+(h|m|min)", text):
             close_minutes = int(text.rstrip("hmin")) * (60 if text.endswith("h") else 1)

@@ -19,7 +19,7 @@ from bot.domain.replies import Reply, Section
 from bot.models import Milestone, Project, Task, TaskStatus
 
 EDIT_OPTIONS = {"title": "text", "estimate": "duration", "est": "duration", "milestone": "text",
-                "due": "date", "assignee": "user"}
+                "due": "due", "assignee": "user"}
 CLEARS = {"estimate": {"none"}, "est": {"none"}, "milestone": {"none"}, "due": {"none"},
           "assignee": {"none", "nobody", "me"}}
 

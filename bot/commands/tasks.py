@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.commands.dates import FUTURE
 from bot.commands.grammar import UsageError, parse_int
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import LIST_LIMIT, task_buttons, task_list_reply, warned
@@ -14,7 +15,7 @@ from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Reply, Section
 from bot.models import TaskStatus
 
-ADD_OPTIONS = {"due": "date", "estimate": "duration", "est": "duration", "milestone": "text"}
+ADD_OPTIONS = {"due": "due", "estimate": "duration", "est": "duration", "milestone": "text"}
 
 
 @command(
@@ -42,7 +43,7 @@ def task_add(ctx: Context, args: Args) -> Reply:
     )
     bits = [mention(task.assignee_user_id) if task.assignee_user_id else "unassigned"]
     if task.due_date:
-        bits.append(f"due {day(task.due_date, today=args.today())}")
+        bits.append(f"due {day(task.due_date, year=True)}")
     if task.estimate_hours:
         bits.append(hours(task.estimate_hours))
     if milestone:
@@ -166,10 +167,10 @@ def task_due(ctx: Context, args: Args) -> Reply:
         args.tokens.pop(0)
         due = None
     else:
-        due = args.take_date(what="the due date")
+        due = args.take_date(what="the due date", tense=FUTURE)
     args.expect_end()
     svc.set_due(session=ctx.session, project=project, actor=ctx.user_id, task=task, due_date=due, now=ctx.now)
-    when = f"due {day(due, today=args.today())}" if due else "has no due date"
+    when = f"due {day(due, year=True)}" if due else "has no due date"
     reply = Reply.text(f"#{task.number} *{task.title}* is {when}." if due
                        else f"#{task.number} *{task.title}* {when}.")
     return warned(reply, [date_warning(project, due, f"#{task.number}", today=args.today())])

@@ -34,7 +34,7 @@ from bot.domain.detectors import (
     run_detectors,
 )
 from bot.domain.errors import NotFound
-from bot.domain.format import day, mention, money
+from bot.domain.format import day, mention, moment, money
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState
 
@@ -135,9 +135,9 @@ def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
         notes.append(f"acknowledged by {mention(alert.acknowledged_by)}")
     if alert.state == SNOOZED and alert.snoozed_until:
         until = alert.snoozed_until.astimezone(tz)
-        notes.append(f"snoozed until {until:%a %d %b %H:%M} ({project.timezone or 'UTC'})")
+        notes.append(f"snoozed until {moment(until)} ({project.timezone or 'UTC'})")
     if alert.state == RESOLVED and alert.resolved_at:
-        notes.append(f"resolved {alert.resolved_at.astimezone(tz):%a %d %b %H:%M}: the condition cleared")
+        notes.append(f"resolved {moment(alert.resolved_at.astimezone(tz))}: the condition cleared")
     buttons: list[Button] = []
     if alert.state != RESOLVED:
         value = str(alert.id)

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
-from bot.domain.format import money
+from bot.domain.format import day, money
 from bot.models import CostEntry, Member, Project, Task, TimeEntry
 
 CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -58,7 +58,7 @@ def record_spend(*, session: Session, project: Project, actor: str, amount_cents
     if len(description) > MAX_DESCRIPTION:
         raise Invalid(f"A description can be at most {MAX_DESCRIPTION} characters.")
     if spent_on > today:
-        raise Invalid(f"{spent_on:%d %b %Y} is in the future; record spending when it happens.")
+        raise Invalid(f"{day(spent_on, year=True)} is in the future; record spending when it happens.")
     same = _recent(session, CostEntry, now, CostEntry.project_id == project.id, CostEntry.user_id == actor,
                    CostEntry.amount_cents == amount_cents, CostEntry.category == category,
                    CostEntry.description == description.strip(), CostEntry.spent_on == spent_on)
@@ -94,7 +94,7 @@ def log_time(*, session: Session, project: Project, actor: str, hours: float, wo
     if not 0 < hours <= 24:
         raise Invalid("Log between a few minutes and 24h for one day, like 3h or 90m.")
     if worked_on > today:
-        raise Invalid(f"{worked_on:%d %b %Y} is in the future; log hours once they are worked.")
+        raise Invalid(f"{day(worked_on, year=True)} is in the future; log hours once they are worked.")
     if task is not None and task.project_id != project.id:
         raise Invalid(f"Task #{task.number} is not in *{project.name}*.")
     member = session.exec(select(Member).where(Member.project_id == project.id,

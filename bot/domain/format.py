@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£"}
 
@@ -25,6 +25,11 @@ def day(d: date | None, *, year: bool | None = None, today: date | None = None) 
         return "no date"
     show_year = year if year is not None else (today is None or d.year != today.year)
     return f"{d:%a} {d.day} {d:%b}" + (f" {d.year}" if show_year else "")
+
+
+def moment(local: datetime, *, today: date | None = None) -> str:
+    """`Fri 4 Dec 14:00` (a local time; the year as `day` shows it)."""
+    return f"{day(local.date(), today=today or local.date())} {local:%H:%M}"
 
 
 def bar(fraction: float, width: int = 10) -> str:

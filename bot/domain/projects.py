@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Conflict, Invalid, NotFound
-from bot.domain.format import truncate
+from bot.domain.format import day, truncate
 from bot.domain.plan_checks import check_budgets, milestone_budgets
 from bot.models import Member, Project, ProjectState, Role, Workspace
 
@@ -163,12 +163,15 @@ def create_project(
     due_date: date | None = None,
     budget_cents: int | None = None,
     currency: str | None = None,
+    default_currency: str | None = None,
     timezone: str | None = None,
     channel_id: str | None = None,
     now: datetime,
 ) -> Project:
     """Create a project; its creator becomes the owner. `channel_id` becomes its
-    home unless it is a direct message or another open project already lives there."""
+    home unless it is a direct message or another open project already lives there.
+    Without a `currency` (a symbol or code on the budget), it takes the one all
+    the workspace's projects share, else `default_currency` (the setting)."""
     name = name.strip()
     if not name:
         raise Invalid("A project needs a name.")
@@ -193,7 +196,7 @@ def create_project(
         raise Invalid("A budget cannot be negative.")
     start = start_date or now.astimezone(ZoneInfo(validate_timezone(timezone or ws.timezone))).date()
     if due_date and due_date < start:
-        raise Invalid(f"The due date {due_date:%d %b %Y} is before the start {start:%d %b %Y}.")
+        raise Invalid(f"The due date {day(due_date, year=True)} is before the start {day(start, year=True)}.")
     project = Project(
         team_id=team_id,
         key=key,
@@ -204,7 +207,8 @@ def create_project(
         start_date=start,
         due_date=due_date,
         budget_cents=budget_cents,
-        currency=(currency or ws.currency).upper(),
+        currency=(currency or shared_currency(session=session, team_id=team_id)
+                  or default_currency or ws.currency).upper(),
         timezone=validate_timezone(timezone or ws.timezone),
         owner_user_id=owner_user_id,
         created_by=owner_user_id,
@@ -224,6 +228,13 @@ def create_project(
                  after={"key": key, "name": name, "due_date": due_date, "budget_cents": budget_cents})
     session.flush()
     return project
+
+
+def shared_currency(*, session: Session, team_id: str) -> str | None:
+    """The currency every project of the workspace keeps its money in, if they
+    all share one (cancelled ones too: they were real money)."""
+    found = set(session.exec(select(Project.currency).where(Project.team_id == team_id).distinct().limit(2)))
+    return found.pop() if len(found) == 1 else None
 
 
 def _unlink_channel(*, session: Session, team_id: str, channel_id: str) -> None:
@@ -284,7 +295,7 @@ def edit_project(*, session: Session, project: Project, user_id: str, changes: d
     due = changes.get("due_date", project.due_date)
     start = changes.get("start_date", project.start_date)
     if due and start and due < start:
-        raise Invalid(f"The due date {due:%d %b %Y} is before the start {start:%d %b %Y}.")
+        raise Invalid(f"The due date {day(due, year=True)} is before the start {day(start, year=True)}.")
     before = {k: getattr(project, k) for k in changes}
     changed = {k: v for k, v in changes.items() if before[k] != v}
     if not changed:  # a repeated request: nothing to record

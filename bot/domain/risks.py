@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid, NotFound
-from bot.domain.format import mention, truncate
+from bot.domain.format import day, mention, truncate
 from bot.domain.numbering import next_number
 from bot.models import Project, Risk, StandupAnswer, StandupRun
 
@@ -167,7 +167,7 @@ def add_blocker_risk(*, session: Session, team_id: str, run_id: int, user_id: st
     risk, created = add_risk_once(
         session=session, project=project, actor=actor, title=f"Blocker: {truncate(answer.blocker, 280)}",
         likelihood=3, impact=3, owner=user_id, source=f"standup:{run.id}:{user_id}",
-        description=f"Reported by {mention(user_id)} in the standup of {run.run_date:%a %d %b}.", now=now)
+        description=f"Reported by {mention(user_id)} in the standup of {day(run.run_date, year=True)}.", now=now)
     return project, risk, created
 
 def _response(value: str) -> str:

@@ -50,7 +50,8 @@ class Shell:
         # The shell's command runner: after a change the risk detectors run at
         # once, so their alerts print with the reply (no App Home to refresh).
         self.runner = CommandRunner(engine, clock=clock, default_timezone=settings.default_timezone,
-                                    default_currency=settings.default_currency)
+                                    default_currency=settings.default_currency,
+                                    date_order=settings.date_order)
         self.runner.after_change(check_alerts, deferred=True)
 
     # people and channels, created on first mention

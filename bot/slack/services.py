@@ -36,7 +36,8 @@ class Services:
         risk detectors re-run off the request path."""
         self.runner = CommandRunner(self.engine, clock=self.clock, kick=self.kick, defer=self.executor.submit,
                                     default_timezone=self.settings.default_timezone,
-                                    default_currency=self.settings.default_currency)
+                                    default_currency=self.settings.default_currency,
+                                    date_order=self.settings.date_order)
         self.runner.after_change(refresh_homes)
         self.runner.after_change(check_alerts, deferred=True)
 

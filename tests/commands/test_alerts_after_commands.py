@@ -12,9 +12,10 @@ from tests.support.factories import make_project
 from tests.support.helpers import Runner
 
 
-def test_moving_a_task_due_date_into_the_past_raises_the_past_due_alert(db_engine, now):
+def test_a_task_due_date_that_has_passed_raises_the_past_due_alert_at_the_next_change(db_engine, now):
+    """(A due date in the past is refused, so the date is set three days ago, when it was today.)"""
     project = make_project(db_engine, task_titles=("Choose hosting",))
-    run = Runner(db_engine, now)
+    run = Runner(db_engine, now - timedelta(days=3))
     with Session(db_engine) as session:
         mark = last_id(session)
     reply = run(f"task due {project.key} 1 {(now - timedelta(days=3)).date().isoformat()}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -77,9 +77,9 @@ def test_task_add_naming_another_project_first(db_engine, now):
 
 def test_task_list_filters(db_engine, now):
     make_project(db_engine)
+    ok(Runner(db_engine, now - timedelta(days=10))('task add "Bobs" <@U0BOB> due 2026-11-20'))
     run = Runner(db_engine, now)
     ok(run('task add "Mine" <@U0OWNER>'))
-    ok(run('task add "Bobs" <@U0BOB> due 2026-11-20'))
     ok(run('task add "Stuck"'))
     ok(run('task add "Finished"'))
     ok(run('task block 3 "waiting for the vendor"'))

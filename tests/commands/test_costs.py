@@ -26,7 +26,7 @@ def run(db_engine, now):
 
 def test_spend_is_recorded_against_the_budget(run, db_engine):
     reply = run('spend 1200 licenses "Design tool seats"')
-    assert reply.plain() == ("Recorded $1,200 on *licenses* (Design tool seats) for Fri 27 Nov as C1. "
+    assert reply.plain() == ("Recorded $1,200 on *licenses* (Design tool seats) for Fri 27 Nov 2026 as C1. "
                              "Spent so far: $1,200 of $25,000 (5%).")
     run("spend $349.99 hosting 3 Nov")
     with Session(db_engine) as s:
@@ -40,7 +40,7 @@ def test_spend_is_recorded_against_the_budget(run, db_engine):
 @pytest.mark.parametrize("text, message", [
     ("spend 0 licenses", "more than zero"),
     ("spend 100 labour", "use `/project log 3h`"),
-    ("spend 100 licenses tomorrow", "is in the future"),
+    ("spend 100 licenses tomorrow", "is Sat 28 Nov 2026, which is in the future"),
     ("spend €100 licenses", "keeps its budget in USD"),
     ("spend 100", "Expected a category"),
     ("spend lots licenses", "Expected an amount like 25000"),

@@ -105,10 +105,15 @@ def test_dates(text, expected):
     assert parse_date(text, today=TODAY) == expected
 
 
-@pytest.mark.parametrize("text", ["2027-02-30", "someday", "3", "", "banana split", "x" * 50])
+@pytest.mark.parametrize("text", ["someday", "3", "", "banana split", "x" * 50])
 def test_bad_dates_say_what_is_expected(text):
-    with pytest.raises(UsageError, match="2027-03-31, 31 Mar, next friday"):
+    with pytest.raises(UsageError, match="2027-03-31, 31 Mar, 31/3, next friday"):
         parse_date(text, today=TODAY)
+
+
+def test_an_impossible_date_says_why():
+    with pytest.raises(UsageError, match="not a date: February 2027 has 28 days"):
+        parse_date("2027-02-30", today=TODAY)
 
 
 def test_relative_dates_count_from_the_given_today():
@@ -156,7 +161,7 @@ def test_durations(text, hours):
     assert parse_duration(text) == hours
 
 
-@pytest.mark.parametrize("text", ["3", "h", "3 h", "3x", "0h", "20000h", "2h 30m", "-3h"])
+@pytest.mark.parametrize("text", ["3", "h", "3x", "0h", "20000h", "-3h", "3 apples"])
 def test_bad_durations_say_what_is_expected(text):
     with pytest.raises(UsageError, match="duration"):
         parse_duration(text)

@@ -5,6 +5,8 @@ project's warn in the reply and are listed in status."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import Session, select
 
@@ -15,12 +17,13 @@ from tests.support.helpers import Runner, ok, refused
 
 @pytest.fixture
 def run(db_engine, now):
-    r = Runner(db_engine, now, currency="EUR", timezone="Europe/Berlin")
-    ok(r('new "Office network move" key netmove due 2026-12-18 budget €8000 start 2026-11-02'))
-    ok(r(f"member add <@{MEMBER}>"))
-    ok(r('milestone add "Survey" due 2026-11-13 budget 1500'))
-    ok(r('milestone add "Cabling" due 2026-12-04 budget 4000'))
-    return r
+    planned = Runner(db_engine, datetime(2026, 11, 2, 9, tzinfo=UTC), currency="EUR",
+                     timezone="Europe/Berlin")  # the plan is made on the first day (no past due dates)
+    ok(planned('new "Office network move" key netmove due 2026-12-18 budget €8000 start 2026-11-02'))
+    ok(planned(f"member add <@{MEMBER}>"))
+    ok(planned('milestone add "Survey" due 2026-11-13 budget 1500'))
+    ok(planned('milestone add "Cabling" due 2026-12-04 budget 4000'))
+    return Runner(db_engine, now, currency="EUR", timezone="Europe/Berlin")
 
 
 def _milestones(engine) -> list[Milestone]:
@@ -66,7 +69,8 @@ def test_a_milestone_after_the_projects_due_date_warns_and_is_listed_in_status(r
 
 
 def test_a_milestone_before_the_start_warns(run):
-    assert "before the project's start Mon 2 Nov 2026" in ok(run('milestone add "Kick-off" due 2026-10-30'))
+    ok(run('new "Phone system" key phones start 2027-01-04 due 2027-02-26'))
+    assert "before the project's start Mon 4 Jan 2027" in ok(run('milestone add phones "Kick-off" due 2027-01-01'))
 
 
 def test_edit_changes_several_fields_and_a_repeat_changes_nothing(run, db_engine):

@@ -87,11 +87,14 @@ def test_a_deferred_hook_waits_for_its_runner_and_a_failing_one_is_logged_not_ra
 
 def test_the_shell_raises_the_alert_a_command_causes_as_slack_does(sqlite_engine, now):
     project = make_project(sqlite_engine, task_titles=("Choose hosting",))
-    shell = Shell(sqlite_engine, Settings(), team_id=TEAM, user="owner", clock=lambda: now)
+    clock = [now - timedelta(days=3)]
+    shell = Shell(sqlite_engine, Settings(), team_id=TEAM, user="owner", clock=lambda: clock[0])
     slack = Services(settings=Settings(), engine=sqlite_engine, kick=lambda: None)
     assert shell.runner.hooks == [(check_alerts, True)]  # no App Home in a terminal
     assert slack.runner.hooks == [(refresh_homes, False), (check_alerts, True)]
-    out = shell.run_command(f"task due {project.key} 1 {(now - timedelta(days=3)).date().isoformat()}")
+    shell.run_command(f"task due {project.key} 1 {clock[0].date().isoformat()}")  # due that day
+    clock[0] = now  # three days later, any change re-runs the detectors
+    out = shell.run_command(f"task assign {project.key} 1 me")
     assert "── #C0PROJ ──\n🟠 Past due · Website relaunch" in out  # posted, printed with the reply
     with Session(sqlite_engine) as s:
         alerts = s.exec(select(Alert.detector).where(Alert.project_id == project.id)).all()

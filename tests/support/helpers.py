@@ -18,14 +18,15 @@ class Runner:
     """Runs commands like Slack would: one session per command, errors surfacing."""
 
     def __init__(self, engine: Engine, now: datetime, team_id: str = TEAM,
-                 timezone: str = "UTC", currency: str = "USD"):
+                 timezone: str = "UTC", currency: str = "USD", date_order: str = "DMY"):
         self.engine, self.now, self.team_id = engine, now, team_id
-        self.timezone, self.currency = timezone, currency
+        self.timezone, self.currency, self.date_order = timezone, currency, date_order
 
     def __call__(self, text: str, *, user: str = "U0OWNER", channel: str = "C0PROJ") -> Reply:
         with Session(self.engine, expire_on_commit=False) as session:
             ctx = Context(session=session, team_id=self.team_id, user_id=user, channel_id=channel,
-                          now=self.now, default_timezone=self.timezone, default_currency=self.currency)
+                          now=self.now, default_timezone=self.timezone, default_currency=self.currency,
+                          date_order=self.date_order)
             return dispatch(text, ctx, raise_unexpected=True)
 
 

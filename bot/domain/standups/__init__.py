@@ -74,6 +74,7 @@ from bot.domain.standups.runs import (
     start_run,
 )
 from bot.domain.standups.schedule import (
+    TIME_OF_DAY,
     config_timezone,
     local_time,
     local_to_utc,
@@ -102,7 +103,7 @@ from bot.domain.standups.settings import (
 __all__ = [
     "ASKED_ROLES", "BLOCKERS", "CATCH_UP_AFTER", "CONFIDENCE", "DEFAULT_QUESTIONS", "FINISHED",
     "MAX_ANSWER", "NEXT", "AnswerForm", "AnswerResult", "Due", "MemberParticipation",
-    "Participation", "Progress", "RepeatedBlocker", "RunSummary", "Running", "StartResult",
+    "Participation", "Progress", "RepeatedBlocker", "RunSummary", "Running", "StartResult", "TIME_OF_DAY",
     "advance_run", "answer_counts", "answer_form", "answer_form_for", "answer_text", "answers_of",
     "close_now", "close_run", "config_timezone", "configure", "due_configs", "due_run_ids",
     "get_config", "is_blocker", "join_open_run", "local_time", "local_to_utc", "member_time_teams",

@@ -14,15 +14,20 @@ from bot.domain import calendar
 from bot.domain.errors import Invalid
 from bot.models import Project, StandupConfig
 
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_HHMM = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_AMPM = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*([ap])\.?m\.?$")
+TIME_OF_DAY = re.compile(r"^(?:\d{1,2}[:.]\d{2}|\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\.?)$", re.I)
 
 
 def parse_hhmm(text: str) -> str:
-    """`9:30` -> `09:30`; `Invalid` unless a 24-hour time."""
-    m = _HHMM.match(text.strip())
-    if not m:
-        raise Invalid(f"Expected a time like 09:30 (24-hour clock), got `{text}`.")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
+    """`9:30`, `09.30`, `9:30am`, `9 pm`, `12am` -> `09:30`, ..., `00:00`; `Invalid` otherwise."""
+    raw = text.strip().lower()
+    if m := _HHMM.match(raw):
+        return f"{int(m.group(1)):02d}:{m.group(2)}"
+    if m := _AMPM.match(raw):
+        hour = int(m.group(1)) % 12 + (12 if m.group(3) == "p" else 0)
+        return f"{hour:02d}:{m.group(2) or '00'}"
+    raise Invalid(f"Expected a time like 09:30, 17:00 or 9:30am (got `{text}`).")
 
 
 def local_to_utc(day: date, hhmm: str, tz: str) -> datetime:

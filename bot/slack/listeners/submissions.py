@@ -70,7 +70,8 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
         now = services.clock()
         try:
             today = now.astimezone(ZoneInfo(services.settings.default_timezone)).date()
-            reply = write(session, values, {**who, "today": today, "now": now})
+            reply = write(session, values, {**who, "today": today, "now": now,
+                                            "default_currency": services.settings.default_currency})
         except FieldErrors as exc:
             session.rollback()
             ack(response_action="errors", errors=exc.errors)
@@ -129,6 +130,7 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         goal=values.text(BlockId.GOAL), start_date=who["today"], due_date=due,
         budget_cents=budget.cents if budget else None,
         currency=budget.currency if budget and budget.currency else None,
+        default_currency=who["default_currency"],
         channel_id=values.metadata.get("channel") or None, now=who["now"],
     )
     facts = [f"key `{project.key}`", f"owner {mention(project.owner_user_id)}"]
