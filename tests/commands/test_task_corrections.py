@@ -94,7 +94,7 @@ def test_bad_edits_say_what_was_expected_and_change_nothing(run, db_engine, text
 def test_a_due_date_after_the_projects_warns_in_the_same_reply(run, db_engine):
     ok(run("edit due 2026-12-18"))
     text = ok(run("task edit 1 due 2026-12-22"))
-    assert "⚠️ #1 is due Tue 22 Dec, after the project's due date Fri 18 Dec." in text
+    assert "⚠️ #1 is due Tue 22 Dec 2026, after the project's due date Fri 18 Dec 2026." in text
     assert "⚠️" in ok(run('task add "Late one" due 2026-12-23'))
     assert "⚠️ #1 Choose hosting is due Tue 22 Dec" in ok(run("status"))  # listed in status
 
