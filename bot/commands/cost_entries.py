@@ -112,8 +112,10 @@ def _void_cost(ctx: Context, args: Args) -> Reply:
 @command("log list", usage="log list [PROJECT] [mine|@user] [page N]",
          examples=["log list", "log list mine", "log list netmove @bob"])
 def log_list(ctx: Context, args: Args) -> Reply:
-    """Logged time with its ids (L7), newest first; voided entries marked. Members see
-    hours, the owner and managers also what they cost; stakeholders see none."""
+    """Logged time with its ids (L7), newest first; voided entries marked.
+
+    Members see hours, the owner and managers also what they cost;
+    stakeholders see none."""
     project = args.take_project()
     page = _page(args)
     user = args.take_user(required=False)

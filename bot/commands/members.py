@@ -61,8 +61,10 @@ def _role(word: str) -> str:
 @command("member remove", usage="member remove [PROJECT] @user [reassign @other | unassign]",
          examples=["member remove @dan", "member remove @dan reassign @carol", "member remove @dan unassign"])
 def member_remove(ctx: Context, args: Args) -> Reply:
-    """Take someone off the project (their history stays); their open tasks go to
-    someone else or to nobody, as you choose: never left behind silently."""
+    """Take someone off the project (history stays); their open tasks go where you say.
+
+    With open tasks and no `reassign`/`unassign`, nothing changes: the reply
+    lists them and asks (Reassign… / Unassign buttons in Slack)."""
     project = args.take_project()
     opts = args.take_options({"reassign": "user", "unassign": "flag"})
     user = args.take_user()
@@ -155,7 +157,7 @@ def member_capacity(ctx: Context, args: Args) -> Reply:
 
 @command("member list", usage="member list [PROJECT]", examples=["member list"])
 def member_list(ctx: Context, args: Args) -> Reply:
-    """Who is on the project, with role, rate and capacity."""
+    """Who is on the project, with role and capacity (rates for the owner and managers)."""
     project = args.take_project()
     args.expect_end()
     members = svc.list_members(session=ctx.session, project=project)

@@ -154,8 +154,9 @@ EDIT_FIELDS = {"name": "text", "goal": "text", "objective": "text", "scope": "te
               "edit netmove budget 7k force"],
 )
 def edit(ctx: Context, args: Args) -> Reply:
-    """Change a project's name, goal, scope, dates, budget, zone or state (`force`: a budget
-    below what its milestones' budgets add up to)."""
+    """Change a project's name, goal, scope, dates, budget, zone or state.
+
+    `force` accepts a budget below what its milestones' budgets add up to."""
     project = args.take_project()
     opts = args.take_options(EDIT_FIELDS)
     force = bool(opts.pop("force", False))

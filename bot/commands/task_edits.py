@@ -104,7 +104,7 @@ def edit_reply(*, session: Session, project: Project, task: Task, before: dict, 
             else f"#{task.number} *{task.title}*: nothing to change, it is already so.")
     warnings = []
     if "due_date" in edited.after:
-        warnings.append(date_warning(project, task.due_date, f"#{task.number}", today=today))
+        warnings.append(date_warning(project, task.due_date, f"#{task.number}"))  # dates in full
     return warned(Reply(sections=[Section(text=head + "\n" + "\n".join(lines))]), warnings,
                   notes=edited.notes)
 

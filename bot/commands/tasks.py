@@ -51,7 +51,7 @@ def task_add(ctx: Context, args: Args) -> Reply:
     reply = Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
                                          f"({', '.join(bits)}).",
                                     buttons=task_buttons(project, task, done_label="Mark done"))])
-    return warned(reply, [date_warning(project, task.due_date, f"#{task.number}", today=args.today())],
+    return warned(reply, [date_warning(project, task.due_date, f"#{task.number}")],
                   notes=notes)
 
 
@@ -173,4 +173,4 @@ def task_due(ctx: Context, args: Args) -> Reply:
     when = f"due {day(due, year=True)}" if due else "has no due date"
     reply = Reply.text(f"#{task.number} *{task.title}* is {when}." if due
                        else f"#{task.number} *{task.title}* {when}.")
-    return warned(reply, [date_warning(project, due, f"#{task.number}", today=args.today())])
+    return warned(reply, [date_warning(project, due, f"#{task.number}")])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.domain.format import day, hours, mention, money, truncate
@@ -80,25 +81,41 @@ class HistoryPage:
 
 def history(*, session: Session, project: Project, viewer_role: Role | None,
             subject: Subject | None = None, page: int = 1) -> HistoryPage:
-    """One page (newest first) of the project's history as `viewer_role` may see it."""
-    query = select(AuditEntry).where(AuditEntry.project_id == project.id)
+    """One page (newest first) of the project's history as `viewer_role` may see it.
+
+    Narrowing is done in SQL; the few entries whose visibility depends on what
+    they changed (a rate change, a project or milestone edit for `budget`) are
+    read in full to decide, the rest as ids only, and only the page is loaded."""
+    where = [AuditEntry.project_id == project.id]
     if subject and subject.kind in ("task", "milestone"):
-        query = query.where(AuditEntry.entity == subject.kind, AuditEntry.entity_id == subject.entity_id)
+        where += [AuditEntry.entity == subject.kind, AuditEntry.entity_id == subject.entity_id]
     elif subject and subject.kind == "budget":
-        query = query.where(AuditEntry.entity.in_(("project", "milestone", "cost")))
+        where.append(AuditEntry.entity.in_(("project", "milestone", "cost")))
     elif subject and subject.kind == "user":
-        query = query.where(AuditEntry.user_id == subject.user_id)
+        where.append(AuditEntry.user_id == subject.user_id)
     if viewer_role not in (Role.OWNER, Role.MANAGER, Role.MEMBER):
-        query = query.where(AuditEntry.entity != "time")
-    entries = [e for e in session.exec(query.order_by(AuditEntry.id.desc()))
-               if _visible(e, viewer_role, subject)]
-    pages = max(1, -(-len(entries) // PAGE_SIZE))
-    shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    names = _names(session, shown)
+        where.append(AuditEntry.entity != "time")
     rates = viewer_role in (Role.OWNER, Role.MANAGER)
+    doubtful = []  # entries shown or not depending on their keys
+    if subject and subject.kind == "budget":
+        doubtful.append(AuditEntry.entity != "cost")
+    if not rates:
+        doubtful.append(AuditEntry.action == "member.update")
+    hidden = set()
+    if doubtful:
+        for entry in session.exec(select(AuditEntry).where(*where, or_(*doubtful))):
+            if not _visible(entry, viewer_role, subject):
+                hidden.add(entry.id)
+    ids = [i for i in session.exec(select(AuditEntry.id).where(*where).order_by(AuditEntry.id.desc()))
+           if i not in hidden]
+    pages = max(1, -(-len(ids) // PAGE_SIZE))
+    wanted = ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown = list(session.exec(select(AuditEntry).where(AuditEntry.id.in_(wanted))
+                              .order_by(AuditEntry.id.desc()))) if wanted else []
+    names = _names(session, shown)
     return HistoryPage(lines=[Line(e.created_at, e.user_id, describe(e, project, names, rates=rates))
                               for e in shown],
-                       page=page, pages=pages, total=len(entries), timezone=project.timezone or "UTC")
+                       page=page, pages=pages, total=len(ids), timezone=project.timezone or "UTC")
 
 
 def _visible(entry: AuditEntry, viewer_role: Role | None, subject: Subject | None) -> bool:
@@ -143,7 +160,8 @@ def _subject(entry: AuditEntry, names: dict) -> str:
 def show(key: str, value: object, project: Project, names: dict | None = None) -> str:
     """One stored value as people read it: money, dates, hours, people, milestones."""
     if value is None or value == "":
-        return "nobody" if key in ("assignee_user_id", "open_tasks_to") else "_not set_"
+        return {"assignee_user_id": "nobody", "open_tasks_to": "nobody",
+                "milestone_id": "no milestone"}.get(key, "_not set_")
     if key in RATE_KEYS:
         return f"{money(int(value), project.currency)}/h"  # type: ignore[call-overload]
     if key.endswith("_cents"):
@@ -163,7 +181,7 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
         return (names or {}).get(("milestone", value), "a milestone")  # type: ignore[return-value]
     if key == "status":
         return STATUS_WORDS.get(str(value), str(value))
-    if key in ("title", "name", "reason", "goal", "scope", "description", "note"):
+    if key in ("title", "name", "reason", "blocked_reason", "goal", "scope", "description", "note"):
         return f"“{truncate(str(value), 80)}”"
     if isinstance(value, dict | list):
         return truncate(", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict)
@@ -220,7 +238,8 @@ def describe(entry: AuditEntry, project: Project, names: dict, *, rates: bool) -
             if old != new:
                 changes.append(f"{label} {show(key, old, project, names)} → {show(key, new, project, names)}")
         elif key in entry.after:
-            changes.append(f"{label} {show(key, entry.after[key], project, names)}")
+            if entry.after[key] not in (None, ""):  # a value never set is not news
+                changes.append(f"{label} {show(key, entry.after[key], project, names)}")
         else:
             changes.append(f"{label} was {show(key, entry.before[key], project, names)}")
     return text + (": " + "; ".join(changes) if changes else "")

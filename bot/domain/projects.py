@@ -225,7 +225,7 @@ def create_project(
                        created_at=now))
     audit.record(session=session, team_id=team_id, user_id=owner_user_id, action="project.create",
                  entity="project", entity_id=project.id, project_id=project.id, now=now,
-                 after={"key": key, "name": name})
+                 after={"key": key, "name": name, "due_date": due_date, "budget_cents": budget_cents})
     session.flush()
     return project
 

@@ -88,3 +88,11 @@ def test_history_bad_input(run):
     assert "Expected a task number after `task`" in refused(run("history task"))
     assert "Pages start at 1." in refused(run("history page 0"))
     assert "Did not understand" in refused(run("history everything"))
+
+
+def test_values_never_set_are_not_listed(run):
+    ok(run('milestone add "Kick-off"'))  # no date, no budget
+    ok(run('new "Side project"', user=BOB))
+    text = ok(run("history"))
+    assert "added *M1 Kick-off*\n" in text + "\n"
+    assert "_not set_" not in text

@@ -42,7 +42,7 @@ def test_edit_changes_several_fields_at_once_and_says_old_and_new(run, db_engine
     assert "#1 *Choose a host* edited:" in text
     assert "title: “Choose hosting” → “Choose a host”" in text
     assert "estimate: 4h → 5h" in text
-    assert "milestone: _not set_ → M1 Design" in text
+    assert "milestone: no milestone → M1 Design" in text
     assert "due: _not set_ → Fri 4 Dec 2026" in text
     assert f"assignee: nobody → <@{MEMBER}>" in text
     t = task(db_engine, fresh(db_engine, _project(db_engine)), 1)
@@ -94,7 +94,7 @@ def test_bad_edits_say_what_was_expected_and_change_nothing(run, db_engine, text
 def test_a_due_date_after_the_projects_warns_in_the_same_reply(run, db_engine):
     ok(run("edit due 2026-12-18"))
     text = ok(run("task edit 1 due 2026-12-22"))
-    assert "⚠️ #1 is due Tue 22 Dec, after the project's due date Fri 18 Dec." in text
+    assert "⚠️ #1 is due Tue 22 Dec 2026, after the project's due date Fri 18 Dec 2026." in text
     assert "⚠️" in ok(run('task add "Late one" due 2026-12-23'))
     assert "⚠️ #1 Choose hosting is due Tue 22 Dec" in ok(run("status"))  # listed in status
 

@@ -52,7 +52,7 @@ def test_the_netmove_story(db_engine):
         run(line)
     late = run('task add "Decommission the old rack" @frank estimate 4h due 2026-12-21')
     assert "@frank was not on Office network move, so they were added as a member." in late
-    assert "⚠️ #10 is due Mon 21 Dec, after the project's due date Fri 18 Dec." in late
+    assert "⚠️ #10 is due Mon 21 Dec 2026, after the project's due date Fri 18 Dec 2026." in late
     assert "`task delete` cancels: #7 asdf is cancelled" in run("task delete 7")
     assert "#8 Pull cables is cancelled (Entered twice)" in run('task cancel 8 "Entered twice"')
     assert "⚠️" not in run("task edit 10 due 2026-12-16")

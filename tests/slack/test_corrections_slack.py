@@ -56,7 +56,7 @@ def test_the_edit_button_opens_the_task_as_it_is_and_saving_changes_it_once(slac
         "Choose a host", MEMBER, "2026-12-04", 5.0, 1)
     posted = fake.wait_for("chat.postMessage")[0].text()
     assert "#1 *Choose a host* edited:" in posted and "estimate: _not set_ → 5h" in posted
-    assert "milestone: _not set_ → M1 Design" in posted
+    assert "milestone: no milestone → M1 Design" in posted
     with Session(db_engine) as s:
         assert len(s.exec(select(AuditEntry).where(AuditEntry.action == "task.edit")).all()) == 1
 
@@ -124,3 +124,23 @@ def test_a_stakeholder_gets_no_done_button_anywhere(slack, fake, db_engine):
     assert "Done: website #1" not in text  # ...without a button they could not use
     slack.slash("task list website", user=MEMBER)
     assert "Done #1" in _labels(slack.wait_reply(2))
+
+
+def test_history_reads_in_slack_with_the_zone_named(slack, fake, db_engine):
+    make_project(db_engine, task_titles=("Choose hosting",))
+    slack.slash("task edit website 1 estimate 5h", user=MEMBER)
+    slack.wait_reply()
+    slack.slash("history website task 1")
+    text = json.dumps(slack.wait_reply(2), ensure_ascii=False)
+    assert "history of #1 Choose hosting" in text
+    assert "edited *#1 Choose hosting*: estimate _not set_ → 5h" in text
+    assert "Times in UTC." in text
+
+
+def test_the_new_project_modal_refuses_a_name_an_open_project_has(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.slash("new", channel="C0NEW")
+    view = fake.wait_for("views.open")[0].params["view"]
+    answer = slack.submit(view, {"name": {"value": "website RELAUNCH"}}, view_id="V0SAMENAME").json()
+    assert answer["response_action"] == "errors"
+    assert "There is already an open project called *Website relaunch* (key `website`)" in answer["errors"]["name"]
