@@ -451,6 +451,15 @@ class HealthSnapshot(SQLModel, table=True):
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 
+class ProjectCounter(SQLModel, table=True):
+    """The last number handed out in a project for one kind (tasks, milestones, risks)."""
+
+    __tablename__ = "project_counters"
+    project_id: int = Field(foreign_key="projects.id", primary_key=True)
+    name: str = Field(max_length=32, primary_key=True)
+    value: int
+
+
 class ProcessedRequest(SQLModel, table=True):
     """Idempotency: a Slack delivery or submission already handled."""
 
