@@ -42,18 +42,21 @@ class Services:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
-    def context(self, session: Session, *, team_id: str, user_id: str, channel_id: str = "") -> Context:
+    def context(self, session: Session, *, team_id: str, user_id: str, channel_id: str = "",
+                request_key: str = "") -> Context:
         return Context(session=session, team_id=team_id, user_id=user_id, channel_id=channel_id,
                        now=self.clock(), default_timezone=self.settings.default_timezone,
-                       default_currency=self.settings.default_currency)
+                       default_currency=self.settings.default_currency, request_key=request_key)
 
-    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "") -> Reply:
+    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "",
+            request_key: str = "") -> Reply:
         """`/project <text>` through the command layer (which commits or rolls back),
         then queue App Home refreshes for everyone the change concerns; `cause`
-        (a trigger or view id) keeps those outbox keys stable across retries."""
+        (a trigger or view id) keeps those outbox keys stable across retries;
+        `request_key` makes a second delivery of the same request change nothing."""
         with self.session() as session:
             reply = dispatch(text, self.context(session, team_id=team_id, user_id=user_id,
-                                                channel_id=channel_id))
+                                                channel_id=channel_id, request_key=request_key))
             # read-only commands wrote no audit rows: nothing to refresh or re-check
             mark = None if reply.error else audit.mark_before_changes(session)
             queued = mark is not None and enqueue_home_refreshes(

@@ -21,9 +21,9 @@ from bot.domain import calendar, members, standups
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError, Invalid, NotFound
 from bot.domain.format import day
+from bot.domain.idempotency import claim
 from bot.domain.replies import Intent, Reply, Section
 from bot.models import Project, StandupConfig, StandupRun, User
-from bot.slack.idempotency import claim
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.views import submit_view
 from bot.slack.manifest import needs_scopes

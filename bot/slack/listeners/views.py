@@ -22,10 +22,10 @@ from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
 from bot.domain.errors import Conflict, DomainError
 from bot.domain.format import day, mention, money
+from bot.domain.idempotency import claim
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.slack.home import audit_mark, enqueue_home_refreshes
-from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals import (
