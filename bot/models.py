@@ -414,6 +414,7 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
+    claimed_by: str | None = Field(default=None, max_length=64)  # the sender holding it while `sending`
     last_error: str = text_field()
     result: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)

@@ -18,7 +18,7 @@ from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, cancel, 
 from bot.domain.projects import create_project
 from bot.domain.replies import Reply
 from bot.jobs import dispatcher
-from bot.jobs.dispatcher import GIVE_UP_AFTER, LEASE_SECONDS, deliver_pending
+from bot.jobs.dispatcher import GIVE_UP_AFTER, CLAIM_SECONDS, deliver_pending
 from bot.models import OutboxMessage
 from tests.helpers import TEAM
 
@@ -191,8 +191,8 @@ def test_a_crash_between_send_and_commit_does_not_send_twice(db_engine, now):
     with pytest.raises(Crash):
         deliver_pending(db_engine, slack, now=now)
     assert _rows(db_engine)["alert"].state == "sending"
-    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS - 1)) == 0
-    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS)) == 1
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS - 1)) == 0
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS)) == 1
     assert slack.delivered == ["alert"]
     row = _rows(db_engine)["alert"]
     assert row.state == "sent" and row.result["ts"] == "found"
@@ -205,7 +205,7 @@ def test_without_reconciliation_a_crash_is_retried_at_least_once(db_engine, now)
     slack = NoReconcile({"alert": ["crash-after-send"]})
     with pytest.raises(Crash):
         deliver_pending(db_engine, slack, now=now)
-    deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS))
+    deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS))
     assert slack.delivered == ["alert", "alert"]  # the documented at-least-once case
 
 
@@ -330,7 +330,7 @@ def test_messages_to_different_places_are_claimed_together_but_one_channel_waits
     slack = ScriptedSlack()  # the dispatcher holding those three died before sending them
     assert deliver_pending(db_engine, slack, now=now) == 2
     assert slack.delivered == ["a2", "d1"]  # not the claimed ones while their lease runs
-    later = now + timedelta(seconds=LEASE_SECONDS)
+    later = now + timedelta(seconds=CLAIM_SECONDS)
     assert deliver_pending(db_engine, slack, now=later) == 3  # leases over: each sent, once
     assert slack.delivered == ["a2", "d1", "a1", "b1", "c1"]
     assert deliver_pending(db_engine, slack, now=later) == 0

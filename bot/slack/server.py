@@ -118,8 +118,9 @@ def serve(settings: Settings) -> None:
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
 
-        def load(self) -> Flask:
-            if settings.run_scheduler_in_web:  # in the worker process, after the fork
+        def load(self) -> Flask:  # in the worker process, after the fork
+            flask.config["bolt_app"].pm_pump.start()  # delivers overdue messages even if no request comes
+            if settings.run_scheduler_in_web:
                 from bot.jobs.worker import start_in_process
 
                 start_in_process(settings, notifier=flask.config["bolt_app"].pm_notifier)

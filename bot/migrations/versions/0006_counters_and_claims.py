@@ -1,4 +1,5 @@
-"""project_counters: per-project numbers handed out by one atomic upsert
+"""project_counters (per-project numbers by one atomic upsert); outbox.claimed_by
+(which sender holds a `sending` row, so a new leader frees a dead one's claims)
 
 Revision ID: 0006
 Revises: 0005
@@ -21,7 +22,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=32), primary_key=True),
         sa.Column("value", sa.Integer(), nullable=False),
     )
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("claimed_by")
     op.drop_table("project_counters")
