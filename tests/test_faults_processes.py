@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,12 +26,13 @@ from bot.db import make_engine
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Reply
 from bot.jobs.leader import LOCK_KEY
+from bot.jobs.worker import SENDERS
 from bot.models import OutboxMessage, utcnow
 from tests.conftest import REQUIRE_PG
 from tests.fakeslack import FakeSlack
+from tests.helpers import TEAM
 from tests.pgserver import PrivatePostgres, _free_port, available, wait_until
 from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, get
-from tests.helpers import TEAM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,9 +210,12 @@ def test_after_the_leader_dies_mid_fan_out_every_remaining_prompt_goes_within_30
                 workers[0].wait(10)
                 held = _sending(database)  # claims the dead leader left behind
             else:
+                at_term = len(_delivered(fake))
                 assert _stop(workers[0]) == [0], _tail(logs[0])
                 held = _sending(database)
-                assert held == 0  # a worker that stops hands its unsent claims back
+                assert held == 0  # a worker that stops hands its unsent claims back ...
+                finishing = len(_delivered(fake)) - at_term
+                assert finishing <= SENDERS, finishing  # ... after the sends in flight, one a sender
                 workers.append(_start("worker", database, fake, logs[1]))
             sent_before = len(_delivered(fake))
             new_leader = _leader_since(database, 60)
