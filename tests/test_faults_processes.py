@@ -207,6 +207,7 @@ def test_after_the_leader_dies_mid_fan_out_every_remaining_prompt_goes_within_30
             assert wait_until(lambda: len(_delivered(fake)) >= 60, 60), _tail(logs[0])
             if how.startswith("SIGKILL"):
                 workers[0].send_signal(signal.SIGKILL)
+                struck = time.monotonic()
                 workers[0].wait(10)
                 held = _sending(database)  # claims the dead leader left behind
             else:
@@ -216,6 +217,7 @@ def test_after_the_leader_dies_mid_fan_out_every_remaining_prompt_goes_within_30
                 assert held == 0  # a worker that stops hands its unsent claims back ...
                 finishing = len(_delivered(fake)) - at_term
                 assert finishing <= SENDERS, finishing  # ... after the sends in flight, one a sender
+                struck = time.monotonic()
                 workers.append(_start("worker", database, fake, logs[1]))
             sent_before = len(_delivered(fake))
             new_leader = _leader_since(database, 60)
@@ -230,6 +232,7 @@ def test_after_the_leader_dies_mid_fan_out_every_remaining_prompt_goes_within_30
     assert not doubled, doubled
     last = max(min(times) for times in delivered.values())
     print(f"\n{how}: {sent_before} of 300 sent before, {held} claims held at that moment; "
+          f"new leader {new_leader - struck:.1f} s later; "
           f"last prompt {last - new_leader:.1f} s after the new leader started")
     assert last - new_leader <= 30, _tail(logs[1])
 

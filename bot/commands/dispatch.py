@@ -47,8 +47,8 @@ def suggest(word: str) -> str | None:
 
 
 def _run(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
-    """Run and commit; a unique-key clash (two people adding task #7 at the same
-    moment) is retried once from scratch, so neither request is lost."""
+    """Run and commit; a unique-key clash with a concurrent request is retried
+    once from scratch (per-project numbers never clash: `bot.domain.numbering`)."""
     try:
         return _run_once(cmd, tokens, ctx)
     except IntegrityError:

@@ -6,7 +6,7 @@ no-op, so retried deliveries and double clicks never send twice. A dispatcher
 (`bot.jobs.dispatcher`) hands due rows to a `Notifier`.
 
 Row states: `pending` (due at `next_attempt_at`), `sending` (claimed by a
-dispatcher; `next_attempt_at` is the end of its lease), `sent`, `failed`,
+dispatcher; `next_attempt_at` is the end of its claim), `sent`, `failed`,
 `cancelled` (withdrawn before it was sent, e.g. an alert that cleared during
 quiet hours).
 
