@@ -414,6 +414,7 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
+    claimed_by: str | None = Field(default=None, max_length=64)  # the sender holding it while `sending`
     last_error: str = text_field()
     result: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)
@@ -449,6 +450,15 @@ class HealthSnapshot(SQLModel, table=True):
     reasons: list = json_field(list)
     metrics: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class ProjectCounter(SQLModel, table=True):
+    """The last number handed out in a project for one kind (tasks, milestones, risks)."""
+
+    __tablename__ = "project_counters"
+    project_id: int = Field(foreign_key="projects.id", primary_key=True)
+    name: str = Field(max_length=32, primary_key=True)
+    value: int
 
 
 class ProcessedRequest(SQLModel, table=True):

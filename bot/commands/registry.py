@@ -41,6 +41,9 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(ZoneInfo("UTC")))
     default_timezone: str = "UTC"
     default_currency: str = "USD"
+    # the delivery this command came in (`command:{trigger_id}`): a second
+    # delivery of the same body changes nothing and gets the first one's answer
+    request_key: str = ""
 
     def today(self, project: Project | None = None) -> date:
         """Today's date in the project's zone (or the workspace default)."""

@@ -120,9 +120,10 @@ def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | No
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
 
-        def load(self) -> Flask:
+        def load(self) -> Flask:  # in the worker process, after the fork
+            flask.config["bolt_app"].pm_pump.start()  # delivers overdue messages even if no request comes
             if settings.run_scheduler_in_web and start_worker is not None:
-                start_worker(flask.config["bolt_app"].pm_notifier)  # in the worker process, after the fork
+                start_worker(flask.config["bolt_app"].pm_notifier)
             return flask
 
     log.info("serving Slack over HTTP on port %s", settings.port)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 
 from bot.domain.home import enqueue_home_refresh
-from bot.slack.idempotency import claim
+from bot.domain.idempotency import claim
 from bot.slack.manifest import subscribe
 from bot.slack.services import Services
 

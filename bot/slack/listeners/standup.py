@@ -15,8 +15,8 @@ from sqlmodel import Session
 from bot.domain import calendar, standups
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError, Invalid
+from bot.domain.idempotency import claim
 from bot.domain.replies import Intent, Reply, Section
-from bot.slack.idempotency import claim
 from bot.slack.ids import ViewId
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import submit_view

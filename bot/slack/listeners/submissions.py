@@ -24,9 +24,9 @@ from bot.domain import tasks as task_service
 from bot.domain.errors import Conflict, DomainError
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes
+from bot.domain.idempotency import claim
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money

@@ -2,8 +2,8 @@
 
 The claim is a `processed_requests` row written in the caller's transaction,
 so it commits together with the change it guards (a retried event, a modal
-submitted twice) and rolls back with it when that change fails. Claim first
-in the transaction: losing a race rolls the session back.
+submitted twice, a slash command body delivered twice) and rolls back with it
+when that change fails. Losing a race rolls the session back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from bot.models import ProcessedRequest
 
 
 def claim(*, session: Session, team_id: str, key: str, result: dict | None = None) -> bool:
-    """Record `key` as handled; False when it already was."""
+    """Record `key` as handled (with `result`, what the first delivery answered);
+    False when it already was."""
     key = key[:200]
     if session.exec(select(ProcessedRequest.id).where(ProcessedRequest.team_id == team_id,
                                                       ProcessedRequest.key == key)).first():
@@ -27,3 +28,9 @@ def claim(*, session: Session, team_id: str, key: str, result: dict | None = Non
         session.rollback()
         return False
     return True
+
+
+def earlier_result(*, session: Session, team_id: str, key: str) -> dict | None:
+    """The `result` stored by whoever claimed `key`, or None if nobody has."""
+    return session.exec(select(ProcessedRequest.result).where(ProcessedRequest.team_id == team_id,
+                                                              ProcessedRequest.key == key[:200])).first()
