@@ -14,8 +14,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `run` migrates, runs doctor's quick local checks (a one-line hint if one fails), then starts.
 run: $(STAMP)
-	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot run
 
 test: $(STAMP)
