@@ -10,8 +10,9 @@ refused" from "no request has come yet".
 Only requests that look signed by Slack count as failures (a `v0=` signature
 with a timestamp inside Slack's 5 minutes): a scanner without a signature,
 or a replay of an old one, says nothing about the secret. Writes are
-throttled (a pass at most once a minute, failures at most every 5 s, counted
-in between), happen in the request's thread, and never fail the request.
+throttled (a pass at most once a minute unless a failure came since,
+failures at most every 5 s, counted in between), happen in the request's
+thread, and never fail the request.
 `doctor --url`'s own signed probe (User-Agent `pm-bot-doctor`) is not recorded.
 """
 
@@ -71,7 +72,8 @@ class SignatureMarks:
 
     def passed(self) -> None:
         with self._lock:
-            if self.monotonic() - self._ok_written < OK_EVERY:
+            after_failure = self._failed_written > self._ok_written  # say so at once: the failures are over
+            if self.monotonic() - self._ok_written < OK_EVERY and not after_failure:
                 return
             self._ok_written = self.monotonic()
         self._write(ok=True, failures=0)
