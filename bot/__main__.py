@@ -152,9 +152,8 @@ def manifest(socket_mode: bool, url: str | None, oauth: bool, fmt: str, protocol
     if protocol is None:
         click.echo(text, nl=False)
         return
-    from slack_cli_hooks.protocol import (
-        build_protocol,  # the CLI's hook protocol, as Slack implements it
-    )
+    # the Slack CLI's hook protocol (message boundaries or plain stdout), as Slack's package implements it
+    from slack_cli_hooks.protocol import build_protocol
 
     build_protocol(["manifest", "--protocol", protocol, "--boundary", boundary]).respond(text.strip())
 
