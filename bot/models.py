@@ -473,6 +473,18 @@ class ProcessedRequest(SQLModel, table=True):
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 
+class StatusMark(SQLModel, table=True):
+    """When something the deployment does last went right and wrong (e.g. the
+    signature check on Slack's requests), for `python -m bot doctor`. About the
+    installation, not a workspace: the only table without `team_id`."""
+
+    __tablename__ = "status_marks"
+    name: str = Field(primary_key=True, max_length=64)
+    ok_at: datetime | None = ts_field()
+    failed_at: datetime | None = ts_field()
+    failures: int = 0  # failures since `ok_at`
+
+
 # APScheduler 3.x SQLAlchemyJobStore's table (its exact layout), so the
 # schedule lives in the bot's database and is created by a migration.
 scheduler_jobs = Table(

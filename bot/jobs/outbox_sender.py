@@ -473,8 +473,10 @@ def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: b
 
 
 HINTS = {
-    "channel_not_found": "the channel no longer exists; `/project link #channel` names a new home",
-    "not_in_channel": "the bot is not in that channel; invite it with `/invite @pm-bot`",
+    # a private channel the bot is not in looks deleted to it: Slack answers channel_not_found for both
+    "channel_not_found": "the channel is private and the bot is not in it (`/invite @pm` there), or it no "
+                         "longer exists (`/project link #channel` names a new home)",
+    "not_in_channel": "the bot is not in that channel; invite it with `/invite @pm`",
     "is_archived": "the channel is archived; `/project link #channel` names a new home",
     "account_inactive": "that person's Slack account is deactivated; reassign their work",
     "user_not_found": "that person is no longer in the workspace; reassign their work",

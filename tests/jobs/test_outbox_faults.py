@@ -196,4 +196,4 @@ def test_a_missing_channel_is_logged_and_the_owner_told_once_and_the_edits_given
     dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
     assert len(dms) == 1  # one notice, not one per lost alert
     assert dms[0].posted_to == OWNER
-    assert "Likely fix: the channel no longer exists" in json.dumps(dms[0].params, ensure_ascii=False)
+    assert "Likely fix: the channel is private and the bot is not in it" in json.dumps(dms[0].params, ensure_ascii=False)
