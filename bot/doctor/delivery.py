@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.doctor.report import Check, fail, ok
 from bot.domain.outbox_health import LATE_AFTER, outbox_health
-from bot.jobs.outbox_sender import HINTS
+from bot.jobs.outbox_failures import HINTS
 from bot.jobs.worker_status import worker_status
 
 STALLED_AFTER = timedelta(minutes=3)  # the sweep runs every minute

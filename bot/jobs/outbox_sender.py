@@ -28,7 +28,7 @@ Temporary failures wait `Retry-After` (and hold back the channel's other
 rows as long) or back off exponentially (2 s doubling to 5 min); a message
 is given up only after failing for 24 hours, so a Slack outage loses
 nothing. Permanent failures are logged with the reason and the project
-owner gets a DM saying what to fix.
+owner gets a DM saying what to fix (`outbox_failures.py`).
 """
 
 from __future__ import annotations
@@ -47,15 +47,13 @@ from sqlmodel import Session, select
 
 from bot.domain.outbox import (
     DEPENDENCY_KEYS,
-    Kind,
     Notifier,
     PermanentFailure,
     State,
     TemporaryFailure,
-    enqueue,
 )
-from bot.domain.replies import Reply
-from bot.models import OutboxMessage, Project, utcnow
+from bot.jobs.outbox_failures import give_up
+from bot.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 MIN_ATTEMPTS = 8  # a message is given up only after this many tries ...
@@ -64,7 +62,6 @@ BATCH = 8  # rows claimed in one transaction (different destinations): 500 promp
 CLAIM_SECONDS = 30.0  # a claim not renewed (nor recorded) by then is retried, with reconciliation ...
 RENEW_SECONDS = 10.0  # ... so a live holder renews its claims this often (one send takes at most ~30 s)
 CANDIDATES = 2 * BATCH
-NOTICE_PREFIX = "outbox-failed:"
 
 
 _kicked = threading.Condition()
@@ -200,7 +197,7 @@ def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = N
                 log.info("outbox %s: withdrawn with the message it depends on", row.idempotency_key)
                 return _DEFERRED
             if blocker:
-                _fail(session, row, blocker, notify=False, now=now)
+                give_up(session, row, blocker, notify=False, now=now)
                 session.commit()
                 return _DEFERRED
             maybe_sent = row.state == State.SENDING or bool(row.result.get("maybe_sent"))
@@ -384,7 +381,7 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
         except PermanentFailure as exc:
             session.rollback()
             if _still_ours(session, claim):
-                _fail(session, session.get(OutboxMessage, claim.id), str(exc), notify=True, now=now)
+                give_up(session, session.get(OutboxMessage, claim.id), str(exc), notify=True, now=now)
             session.commit()
             return 0
         except Exception as exc:  # a bug in rendering or the transport: retry, loudly
@@ -426,7 +423,7 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
     since = datetime.fromisoformat(claim.failing_since) if claim.failing_since else now
     if claim.attempts >= MIN_ATTEMPTS and now - since >= GIVE_UP_AFTER:
         if _still_ours(session, claim):
-            _fail(session, session.get(OutboxMessage, claim.id),
+            give_up(session, session.get(OutboxMessage, claim.id),
                   f"gave up after {claim.attempts} attempts: {exc}", notify=True, now=now)
         session.commit()
         return
@@ -454,47 +451,3 @@ def _progress(maybe_sent: bool, failing_since: str | None) -> dict:
     if failing_since:
         out["failing_since"] = failing_since
     return out
-
-
-def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: bool,
-          now: datetime) -> None:
-    """Mark `row` failed with a clear log line; DM the project owner what to fix
-    (one notice per project, destination and reason a day, however many failed)."""
-    if row is None:
-        return
-    row.state = State.FAILED
-    row.last_error = reason[:500]
-    session.add(row)
-    target = f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
-    log.error("outbox %s: giving up on %s to %s: %s", row.idempotency_key, row.kind, target, reason)
-    if notify:
-        _notify_owner(session, row, reason, now)
-    session.flush()
-
-
-HINTS = {
-    # a private channel the bot is not in looks deleted to it: Slack answers channel_not_found for both
-    "channel_not_found": "the channel is private and the bot is not in it (`/invite @pm` there), or it no "
-                         "longer exists (`/project link #channel` names a new home)",
-    "not_in_channel": "the bot is not in that channel; invite it with `/invite @pm`",
-    "is_archived": "the channel is archived; `/project link #channel` names a new home",
-    "account_inactive": "that person's Slack account is deactivated; reassign their work",
-    "user_not_found": "that person is no longer in the workspace; reassign their work",
-}
-
-
-def _notify_owner(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
-    if row.idempotency_key.startswith(NOTICE_PREFIX) or row.project_id is None:
-        return
-    project = session.get(Project, row.project_id)
-    if project is None or not project.owner_user_id:
-        return
-    if row.kind == Kind.DM and row.user_id == project.owner_user_id:
-        return  # the notice could not reach them either
-    where = f"<#{row.channel_id}>" if row.channel_id else f"<@{row.user_id}>"
-    hint = next((h for code, h in HINTS.items() if code in reason), "")
-    text = (f":warning: A message for *{project.name}* could not be delivered to {where}: "
-            f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
-    key = f"{NOTICE_PREFIX}{project.id}:{row.channel_id or row.user_id}:{reason[:60]}:{now.date()}"
-    enqueue(session=session, team_id=row.team_id, key=key, kind=Kind.DM,
-            reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id)
