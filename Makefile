@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench shell web worker migrate clean
+.PHONY: run test lint bench shell web worker migrate doctor docker clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,8 +14,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `run` migrates, runs doctor's quick local checks (a one-line hint if one fails), then starts.
 run: $(STAMP)
-	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot run
 
 test: $(STAMP)
@@ -40,6 +40,14 @@ worker: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/python -m bot db upgrade
+
+doctor: $(STAMP)
+	$(BIN)/python -m bot doctor
+
+# The container image; skipped, saying why, where no Docker engine answers.
+docker:
+	@if docker info >/dev/null 2>&1; then docker build -t pm-bot . ; \
+	else echo "docker: skipped, no Docker engine reachable here (\`docker info\` failed); on a machine with one: docker build -t pm-bot ."; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|shell|web|worker|db|manifest|report`.
+"""Command line: `python -m bot run|shell|web|worker|db|manifest|report|doctor`.
 
 This is where transports are wired to jobs: a worker (its own process, or a
 thread of the Slack process) gets the Slack notifier and the Slack jobs
@@ -45,9 +45,23 @@ def cli() -> None:
 
 
 @cli.command()
-def run() -> None:
-    """Connect to Slack if credentials are set, else start the local shell."""
+@click.option("--socket", "socket_only", is_flag=True,
+              help="Socket Mode or nothing (the Slack CLI's start hook).")
+def run(socket_only: bool) -> None:
+    """Migrate the database, then connect to Slack if credentials are set, else start the local shell.
+
+    \b
+    python -m bot run            (what `make run` starts)
+    python -m bot run --socket   (what `slack run` starts, with the tokens it made)"""
     settings = _settings()
+    if socket_only and not settings.socket_mode:
+        click.echo("Configuration error: --socket needs SLACK_APP_TOKEN (xapp-...); `slack run` sets it, "
+                   "or see the README's manual path", err=True)
+        sys.exit(2)
+    if settings.has_slack_credentials:
+        _require_slack(settings)  # a setting that stops start-up: one line, and nothing else
+    _migrated_engine(settings).dispose()  # as `make run` does: the Slack CLI's start hook has no make
+    _print_hint(settings)
     if not settings.has_slack_credentials:
         where = settings.database_url.split("///")[-1] if settings.is_sqlite else "the database"
         click.echo(f"No Slack credentials found: starting the local shell on {where} "
@@ -55,7 +69,6 @@ def run() -> None:
         _shell(settings, demo=True, user="alice", channel="website")
         return
     _setup_logging(settings)
-    _require_slack(settings)
     from bot.slack.runner import run_slack
 
     run_slack(settings, start_worker=partial(_worker_in_process, settings))
@@ -73,6 +86,15 @@ def _worker_in_process(settings: Settings, notifier: Notifier) -> None:
     from bot.jobs.worker import start_in_process
 
     start_in_process(settings, notifier=notifier, register=_slack_jobs(settings))
+
+
+def _print_hint(settings: Settings) -> None:
+    """One line before starting when the quick local checks find something that will fail."""
+    from bot.doctor import quick_hint
+
+    hint = quick_hint(settings)
+    if hint:
+        click.echo(f"Hint: {hint} (`python -m bot doctor` checks everything)", err=True)
 
 
 def _require_slack(settings: Settings) -> None:
@@ -131,8 +153,20 @@ def web() -> None:
 @click.option("--socket", "socket_mode", is_flag=True, help="For Socket Mode (no public URL).")
 @click.option("--url", default=None, help="Public base URL for HTTP mode, e.g. https://pm.example.com")
 @click.option("--oauth", is_flag=True, help="Add the OAuth redirect URL (multi-workspace install).")
-def manifest(socket_mode: bool, url: str | None, oauth: bool) -> None:
-    """Print the Slack app manifest (YAML) generated from the code."""
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="YAML to paste at api.slack.com/apps; JSON for the Slack CLI.")
+# Set by the Slack CLI when it runs this as its get-manifest hook (.slack/hooks.json):
+@click.option("--protocol", hidden=True, default=None)
+@click.option("--boundary", hidden=True, default="")
+@click.option("--source", hidden=True, default=None)
+def manifest(socket_mode: bool, url: str | None, oauth: bool, fmt: str, protocol: str | None, boundary: str,
+             source: str | None) -> None:
+    """Print the Slack app manifest generated from the code.
+
+    \b
+    python -m bot manifest --socket > manifest.yaml
+    python -m bot manifest --url https://pm.example.com --oauth
+    python -m bot manifest --socket --format json     (what `slack run` reads)"""
     from bot.slack.manifest import build_manifest
 
     if socket_mode == bool(url):
@@ -141,7 +175,33 @@ def manifest(socket_mode: bool, url: str | None, oauth: bool) -> None:
     if url and not url.startswith("https://"):
         click.echo(f"--url must be a public https:// URL (got {url!r})", err=True)
         sys.exit(2)
-    click.echo(build_manifest(socket=socket_mode, url=url, oauth=oauth), nl=False)
+    text = build_manifest(socket=socket_mode, url=url, oauth=oauth, fmt=fmt)
+    if protocol is None:
+        click.echo(text, nl=False)
+        return
+    # the Slack CLI's hook protocol (message boundaries or plain stdout), as Slack's package implements it
+    from slack_cli_hooks.protocol import build_protocol
+
+    build_protocol(["manifest", "--protocol", protocol, "--boundary", boundary]).respond(text.strip())
+
+
+@cli.command()
+@click.option("--url", default=None, help="Public base URL of the HTTP server, e.g. https://pm.example.com")
+@click.option("--quick", is_flag=True, help="Only the local checks (settings, database): no network.")
+def doctor(url: str | None, quick: bool) -> None:
+    """Check everything a working install needs; each check is OK or says what to do.
+
+    Exit status 0 only when every check passes.
+
+    \b
+    python -m bot doctor
+    python -m bot doctor --url https://pm.example.com   (HTTP mode: is the server reachable?)
+    python -m bot doctor --quick                        (settings and database only)"""
+    from bot.doctor import render, run_doctor
+
+    checks = run_doctor(_settings(), url=url, quick=quick)
+    click.echo(render(checks), nl=False)
+    sys.exit(0 if all(c.passed for c in checks) else 1)
 
 
 @cli.command()

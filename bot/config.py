@@ -124,6 +124,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     if env_file and Path(env_file).exists():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if env is None else env)
+    # The Slack CLI's start hook (`slack run`) hands its app's tokens over as SLACK_CLI_XAPP and
+    # SLACK_CLI_XOXB (and as SLACK_APP_TOKEN/SLACK_BOT_TOKEN unless those are set already,
+    # in which case, as the CLI says, the set ones are used): fall back to them.
+    for name, cli_name in (("SLACK_APP_TOKEN", "SLACK_CLI_XAPP"), ("SLACK_BOT_TOKEN", "SLACK_CLI_XOXB")):
+        if not values.get(name) and values.get(cli_name):
+            values[name] = values[cli_name]
 
     kwargs: dict[str, object] = {}
     for f in fields(Settings):

@@ -424,6 +424,7 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = ts_field(nullable=False, default_now=True)
+    claimed_by: str | None = Field(default=None, max_length=64)  # the sender holding it while `sending`
     last_error: str = text_field()
     result: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)
@@ -461,6 +462,15 @@ class HealthSnapshot(SQLModel, table=True):
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
 
+class ProjectCounter(SQLModel, table=True):
+    """The last number handed out in a project for one kind (tasks, milestones, risks)."""
+
+    __tablename__ = "project_counters"
+    project_id: int = Field(foreign_key="projects.id", primary_key=True)
+    name: str = Field(max_length=32, primary_key=True)
+    value: int
+
+
 class ProcessedRequest(SQLModel, table=True):
     """Idempotency: a Slack delivery or submission already handled."""
 
@@ -471,6 +481,18 @@ class ProcessedRequest(SQLModel, table=True):
     key: str = Field(max_length=200)
     result: dict = json_field()
     created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class StatusMark(SQLModel, table=True):
+    """When something the deployment does last went right and wrong (e.g. the
+    signature check on Slack's requests), for `python -m bot doctor`. About the
+    installation, not a workspace: the only table without `team_id`."""
+
+    __tablename__ = "status_marks"
+    name: str = Field(primary_key=True, max_length=64)
+    ok_at: datetime | None = ts_field()
+    failed_at: datetime | None = ts_field()
+    failures: int = 0  # failures since `ok_at`
 
 
 # APScheduler 3.x SQLAlchemyJobStore's table (its exact layout), so the

@@ -36,6 +36,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("jobs/outbox_sender.py", "deliver_pending"): "each message is sent at the real time unless a test "
                                                   "passes `now`",
     ("jobs/outbox_sender.py", "kick_delivery_at"): "a timer: how long to sleep until a moment",
+    ("jobs/outbox_sender.py", "release_claims"): "a sender's leases run on real time unless a test passes `now`",
+    ("jobs/outbox_sender.py", "renew_claims"): "a sender's leases run on real time unless a test passes `now`",
+    ("jobs/outbox_sender.py", "free_claims_of_dead"): "a new leader frees leases on real time (or a test's `now`)",
     ("domain/charts.py", "prune"): "the age of chart files on disk (mtime is real time), not a record",
 }
 WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),

@@ -102,3 +102,13 @@ def test_env_example_documents_every_setting_with_a_comment():
         assert documented.get(f.name.upper()), f"{f.name.upper()} missing or uncommented in .env.example"
     # and the example itself is a valid configuration
     load_settings(env={}, env_file=ROOT / ".env.example")
+
+
+def test_the_slack_cli_tokens_are_used_when_none_is_set():
+    """`slack run` starts the start hook with SLACK_CLI_XAPP/SLACK_CLI_XOXB (and, unless
+    they are set already, SLACK_APP_TOKEN/SLACK_BOT_TOKEN): a set token wins, as in the CLI."""
+    cli = {"SLACK_CLI_XAPP": "xapp-cli", "SLACK_CLI_XOXB": "xoxb-cli"}
+    s = load_settings(env=cli, env_file=None)
+    assert (s.slack_app_token, s.slack_bot_token, s.socket_mode) == ("xapp-cli", "xoxb-cli", True)
+    s = load_settings(env={**cli, "SLACK_APP_TOKEN": "xapp-own", "SLACK_BOT_TOKEN": "xoxb-own"}, env_file=None)
+    assert (s.slack_app_token, s.slack_bot_token) == ("xapp-own", "xoxb-own")

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.commands.grammar import Kind, UsageError, shown, tokenize
 from bot.commands.registry import COMMANDS, Args, Command, Context
+from bot.domain import audit
 from bot.domain.errors import DomainError, PermissionDenied
-from bot.domain.replies import Reply, Section
+from bot.domain.idempotency import claim, earlier_result
+from bot.domain.replies import Reply, Section, reply_from_dict, reply_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ def suggest(word: str) -> str | None:
 
 
 def _run(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
-    """Run and commit; a unique-key clash (two people adding task #7 at the same
-    moment) is retried once from scratch, so neither request is lost."""
+    """Run and commit; a unique-key clash with a concurrent request is retried
+    once from scratch (per-project numbers never clash: `bot.domain.numbering`)."""
     try:
         return _run_once(cmd, tokens, ctx)
     except IntegrityError:
@@ -67,8 +69,23 @@ def _run(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
 def _run_once(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
     args = Args(tokens, ctx)
     reply = cmd.handler(ctx, args)
+    changed = bool(ctx.session.info.get(audit.RECORDED))  # read-only commands claim nothing
+    if changed and ctx.request_key and not claim(session=ctx.session, team_id=ctx.team_id,
+                                                 key=ctx.request_key, result=reply_to_dict(reply),
+                                                 now=ctx.now):
+        return _already_done(ctx), Args([], ctx)
     ctx.session.commit()
     return reply, args
+
+
+def _already_done(ctx: Context) -> Reply:
+    """A second delivery of a request that was carried out: undo this run's
+    changes and answer what the first delivery answered."""
+    ctx.session.rollback()
+    ctx.session.info.pop(audit.RECORDED, None)
+    earlier = earlier_result(session=ctx.session, team_id=ctx.team_id, key=ctx.request_key)
+    log.info("request %s delivered again: already done, nothing changed", ctx.request_key)
+    return reply_from_dict(earlier) if earlier else Reply.text("Already done; nothing was changed.")
 
 
 def _leading_command(text: str) -> Command | None:

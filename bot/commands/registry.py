@@ -49,6 +49,9 @@ class Context:
     default_timezone: str = "UTC"
     default_currency: str = "USD"
     date_order: str = "DMY"  # how 1/2 is read: DMY (1 Feb) or MDY (2 Jan); the DATE_ORDER setting
+    # the delivery this command came in (`command:{trigger_id}`): a second
+    # delivery of the same body changes nothing and gets the first one's answer
+    request_key: str = ""
 
     def today(self, project: Project | None = None) -> date:
         """Today's date in the project's zone (or the workspace default)."""

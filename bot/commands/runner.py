@@ -87,16 +87,22 @@ class CommandRunner:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
-    def context(self, session: Session, *, team_id: str, user_id: str, channel_id: str = "") -> Context:
+    def context(self, session: Session, *, team_id: str, user_id: str, channel_id: str = "",
+                request_key: str = "") -> Context:
         return Context(session=session, team_id=team_id, user_id=user_id, channel_id=channel_id,
                        now=self.clock(), default_timezone=self.default_timezone,
-                       default_currency=self.default_currency, date_order=self.date_order)
+                       default_currency=self.default_currency, date_order=self.date_order,
+                       request_key=request_key)
 
-    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "") -> Reply:
-        """`/project <text>` as `user_id` in `channel_id`, then the hooks."""
+    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "",
+            request_key: str = "") -> Reply:
+        """`/project <text>` as `user_id` in `channel_id`, then the hooks; a
+        `request_key` (Slack: `command:{trigger_id}`) is claimed with the change,
+        so a second delivery of the same request changes nothing and runs no hook."""
         change, wrote = None, False
         with self.session() as session:
-            ctx = self.context(session, team_id=team_id, user_id=user_id, channel_id=channel_id)
+            ctx = self.context(session, team_id=team_id, user_id=user_id, channel_id=channel_id,
+                               request_key=request_key)
             reply = dispatch(text, ctx)
             # read-only commands wrote no audit rows: nothing to refresh or re-check
             mark = None if reply.error else audit.mark_before_changes(session)

@@ -6,7 +6,7 @@ no-op, so retried deliveries and double clicks never send twice. An outbox sende
 (`bot.jobs.outbox_sender`) hands due rows to a `Notifier`.
 
 Row states: `pending` (due at `next_attempt_at`), `sending` (claimed by a
-sender; `next_attempt_at` is the end of its lease), `sent`, `failed`,
+sender; `next_attempt_at` is the end of its claim), `sent`, `failed`,
 `cancelled` (withdrawn before it was sent, e.g. an alert that cleared during
 quiet hours).
 

@@ -16,6 +16,8 @@ standbys and retry.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from pathlib import Path
 from typing import Protocol
 
@@ -39,7 +41,10 @@ class PostgresLease:
 
     def __init__(self, url: str, key: int = LOCK_KEY):
         self.key = key
-        self._engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        # named, so `doctor` can say who leads (pg_stat_activity.application_name)
+        name = f"pm-bot worker {socket.gethostname()} pid {os.getpid()}"[:63]
+        self._engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                                     connect_args={"application_name": name})
         self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:

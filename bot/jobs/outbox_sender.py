@@ -2,9 +2,10 @@
 
 Each row, in send order:
 1. claim it in a short transaction: `pending` (or a `sending` row whose
-   lease ran out) becomes `sending` with a lease and one more attempt. The
-   claim is a compare-and-set on (state, attempts), so two senders never
-   both send a row; on PostgreSQL the candidates are also read with
+   claim ran out) becomes `sending`, claimed by the sender (`claimed_by`)
+   for `CLAIM_SECONDS`, with one more attempt. The claim is a
+   compare-and-set on (state, attempts), so two senders never both send
+   a row; on PostgreSQL the candidates are also read with
    `FOR UPDATE SKIP LOCKED` so senders do not queue behind each other.
    A row that edits or threads under an earlier message (`update_key`,
    `thread_key`) is not claimed until that message is sent. Up to `BATCH`
@@ -13,21 +14,32 @@ Each row, in send order:
    while it is still pending and due.
 2. send it, outside any transaction;
 3. record the outcome, again as compare-and-set on the claim, so a sender
-   that lost its lease cannot overwrite a newer attempt.
+   that lost its claim cannot overwrite a newer attempt.
+
+A claim lasts about as long as one send: its holder renews it every
+`RENEW_SECONDS` while it lives (`renew_claims`), a sender told to stop hands
+its unsent claims back (`release_claims`), and a new worker leader frees at
+once the claims of every earlier leader (`free_claims_of_dead`: only one
+leader sends at a time, so they are dead or stepping down). A claim whose
+holder vanished unnoticed runs out after `CLAIM_SECONDS`. A row taken over
+from a claim is retried with reconciliation (it may have been sent).
 
 Temporary failures wait `Retry-After` (and hold back the channel's other
 rows as long) or back off exponentially (2 s doubling to 5 min); a message
 is given up only after failing for 24 hours, so a Slack outage loses
 nothing. Permanent failures are logged with the reason and the project
-owner gets a DM saying what to fix.
+owner gets a DM saying what to fix (`outbox_failures.py`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Engine
@@ -35,23 +47,21 @@ from sqlmodel import Session, select
 
 from bot.domain.outbox import (
     DEPENDENCY_KEYS,
-    Kind,
     Notifier,
     PermanentFailure,
     State,
     TemporaryFailure,
-    enqueue,
 )
-from bot.domain.replies import Reply
-from bot.models import OutboxMessage, Project, utcnow
+from bot.jobs.outbox_failures import give_up
+from bot.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 MIN_ATTEMPTS = 8  # a message is given up only after this many tries ...
 GIVE_UP_AFTER = timedelta(hours=24)  # ... spread over this long: Slack outages end
 BATCH = 8  # rows claimed in one transaction (different destinations): 500 prompts at 09:00 go in batches
-LEASE_SECONDS = 40.0 * BATCH  # a claimed row not recorded by then is retried (and reconciled); 40 s a send
+CLAIM_SECONDS = 30.0  # a claim not renewed (nor recorded) by then is retried, with reconciliation ...
+RENEW_SECONDS = 10.0  # ... so a live holder renews its claims this often (one send takes at most ~30 s)
 CANDIDATES = 2 * BATCH
-NOTICE_PREFIX = "outbox-failed:"
 
 
 _kicked = threading.Condition()
@@ -114,22 +124,37 @@ class Claim:
     row: OutboxMessage | None = field(default=None, compare=False, repr=False)  # as read when claimed
 
 
+def new_holder(role: str) -> str:
+    """A name for one sender's claims: role (`worker`, `web`), host, process, and a
+    fresh suffix per leadership term or pump."""
+    return f"{role}:{socket.gethostname()[:30]}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
 def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None = None,
-                    limit: int = 100, share: tuple[int, int] | None = None) -> int:
+                    limit: int = 100, share: tuple[int, int] | None = None, holder: str | None = None,
+                    stop: threading.Event | None = None, overdue: float = 0.0) -> int:
     """Send up to `limit` due messages; returns how many were sent.
 
     `now` freezes the clock (tests); by default each row uses the real time.
     `share=(i, n)` (PostgreSQL) delivers only the i-th of n shares of the
-    destinations, so n senders in parallel keep each destination's order."""
+    destinations, so n senders in parallel keep each destination's order.
+    `holder` names the claims (see `renew_claims`); once `stop` is set the
+    claims not yet sent are handed back. `overdue` takes only rows due at
+    least that many seconds ago (a fallback sender leaving fresh ones to the worker)."""
     sent = 0
     for _ in range(limit * 3):  # deferrals count as progress, so bound the loop
+        if stop is not None and stop.is_set():
+            break
         clock = now or utcnow()
-        claims = _claim_next(engine, clock, share)
+        claims = _claim_next(engine, clock, share, holder=holder, overdue=overdue)
         if claims is None:
             break
         if claims is _DEFERRED:
             continue
-        for claim in claims:  # type: ignore[union-attr]
+        for n, claim in enumerate(claims):  # type: ignore[union-attr]
+            if stop is not None and stop.is_set():
+                release_claims(engine, claims[n:], now=clock)  # type: ignore[index]
+                return sent
             sent += _deliver(engine, notifier, claim, now or utcnow())
             limit -= 1
         if limit <= 0:
@@ -140,16 +165,17 @@ def deliver_pending(engine: Engine, notifier: Notifier, *, now: datetime | None 
 _DEFERRED = object()
 
 
-def _claim_next(engine: Engine, now: datetime,
-                share: tuple[int, int] | None = None) -> list[Claim] | object | None:
+def _claim_next(engine: Engine, now: datetime, share: tuple[int, int] | None = None, *,
+                holder: str | None = None, overdue: float = 0.0) -> list[Claim] | object | None:
     """Claim the first due row, and with it up to `BATCH - 1` more due rows for
     other destinations that depend on nothing (each destination still gets its
     messages in order); `_DEFERRED` if rows were only deferred or failed."""
+    due = now - timedelta(seconds=overdue)
     with Session(engine, expire_on_commit=False) as session:
         query = (
             select(OutboxMessage)
             .where(OutboxMessage.state.in_([State.PENDING, State.SENDING]),
-                   OutboxMessage.next_attempt_at <= now)
+                   OutboxMessage.next_attempt_at <= due)
             .order_by(OutboxMessage.id)
             .limit(CANDIDATES)
         )
@@ -171,14 +197,14 @@ def _claim_next(engine: Engine, now: datetime,
                 log.info("outbox %s: withdrawn with the message it depends on", row.idempotency_key)
                 return _DEFERRED
             if blocker:
-                _fail(session, row, blocker, notify=False, now=now)
+                give_up(session, row, blocker, notify=False, now=now)
                 session.commit()
                 return _DEFERRED
             maybe_sent = row.state == State.SENDING or bool(row.result.get("maybe_sent"))
             if row.state == State.SENDING:
-                log.warning("outbox %s: lease expired during an attempt; retrying with reconciliation",
-                            row.idempotency_key)
-            first = _claim(session, row, now, maybe_sent, LEASE_SECONDS)
+                log.warning("outbox %s: taken over from %s (claim ran out or its holder died); "
+                            "retrying with reconciliation", row.idempotency_key, row.claimed_by)
+            first = _claim(session, row, now, maybe_sent, holder)
             if first is None:
                 session.commit()
                 return _DEFERRED  # another sender won this row; look again
@@ -195,14 +221,14 @@ def _claim_next(engine: Engine, now: datetime,
                 if not more.result:  # never tried: claimed with the others in one statement
                     clean.append(more)
                     continue
-                claim = _claim(session, more, now, bool(more.result.get("maybe_sent")), LEASE_SECONDS)
+                claim = _claim(session, more, now, bool(more.result.get("maybe_sent")), holder)
                 if claim is not None:
                     claims.append(claim)
-            claims += _claim_untried(session, clean, now)
+            claims += _claim_untried(session, clean, now, due, holder)
             session.commit()
             return claims
         session.commit()
-        return _DEFERRED if _any_due(engine, now, share) else None
+        return _DEFERRED if _any_due(engine, due, share) else None
 
 
 def _destination(row: OutboxMessage) -> tuple[str, str]:
@@ -214,44 +240,84 @@ _outbox = OutboxMessage.__table__
 _MINE = (_outbox.c.id == bindparam("row_id"), _outbox.c.state == bindparam("was_state"),
          _outbox.c.attempts == bindparam("was_attempts"))
 _CLAIM = update(_outbox).where(*_MINE).values(
-    state=State.SENDING, attempts=bindparam("was_attempts") + 1,
+    state=State.SENDING, attempts=bindparam("was_attempts") + 1, claimed_by=bindparam("holder"),
     next_attempt_at=bindparam("lease_until", type_=_outbox.c.next_attempt_at.type),
     result=bindparam("progress", type_=_outbox.c.result.type))
 _CLAIM_UNTRIED = (
     update(_outbox)
     .where(_outbox.c.id.in_(bindparam("row_ids", expanding=True)), _outbox.c.state == State.PENDING,
            _outbox.c.next_attempt_at <= bindparam("due_by", type_=_outbox.c.next_attempt_at.type))
-    .values(state=State.SENDING, attempts=_outbox.c.attempts + 1,
+    .values(state=State.SENDING, attempts=_outbox.c.attempts + 1, claimed_by=bindparam("holder"),
             next_attempt_at=bindparam("lease_until", type_=_outbox.c.next_attempt_at.type))
     .returning(_outbox.c.id, _outbox.c.attempts))
+_RELEASE = update(_outbox).where(*_MINE).values(  # a claim handed back unsent: as it was before
+    state=State.PENDING, attempts=bindparam("was_attempts") - 1, claimed_by=None,
+    next_attempt_at=bindparam("due_at", type_=_outbox.c.next_attempt_at.type))
 _RECORD_SENT = update(_outbox).where(*_MINE).values(
     state=State.SENT, result=bindparam("sent_result", type_=_outbox.c.result.type),
     sent_at=bindparam("sent_time", type_=_outbox.c.sent_at.type), last_error="")
 
 
-def _claim_untried(session: Session, rows: list[OutboxMessage], now: datetime) -> list[Claim]:
+def _claim_untried(session: Session, rows: list[OutboxMessage], now: datetime, due: datetime,
+                   holder: str | None) -> list[Claim]:
     """Claim pending rows never tried before, in one statement: each is taken
     only if still pending and due (what a compare-and-set on it would check)."""
     if not rows:
         return []
     by_id = {r.id: r for r in rows}
-    taken = session.execute(_CLAIM_UNTRIED, {"row_ids": list(by_id), "due_by": now,
-                                             "lease_until": now + timedelta(seconds=LEASE_SECONDS)}).all()
+    taken = session.execute(_CLAIM_UNTRIED, {"row_ids": list(by_id), "due_by": due, "holder": holder,
+                                             "lease_until": now + timedelta(seconds=CLAIM_SECONDS)}).all()
     return [Claim(id=row_id, attempts=attempts, maybe_sent=False, failing_since=None, row=by_id[row_id])
             for row_id, attempts in sorted(taken)]
 
 
 def _claim(session: Session, row: OutboxMessage, now: datetime, maybe_sent: bool,
-           lease: float) -> Claim | None:
-    """Compare-and-set `row` from what was read to `sending` with a lease."""
+           holder: str | None) -> Claim | None:
+    """Compare-and-set `row` from what was read to `sending`, claimed by `holder`."""
     claimed = session.execute(_CLAIM, {
-        "row_id": row.id, "was_state": row.state, "was_attempts": row.attempts,
-        "lease_until": now + timedelta(seconds=lease),
+        "row_id": row.id, "was_state": row.state, "was_attempts": row.attempts, "holder": holder,
+        "lease_until": now + timedelta(seconds=CLAIM_SECONDS),
         "progress": _progress(maybe_sent, row.result.get("failing_since"))}).rowcount
     if claimed != 1:
         return None
     return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
                  failing_since=row.result.get("failing_since"), row=row)
+
+
+def release_claims(engine: Engine, claims: list[Claim], *, now: datetime | None = None) -> int:
+    """Hand back claims that were never sent (a sender stopping): pending and due
+    again at once, as before the claim; returns how many."""
+    if not claims:
+        return 0
+    with engine.begin() as connection:
+        released = connection.execute(_RELEASE, [
+            {"row_id": c.id, "was_state": State.SENDING, "was_attempts": c.attempts,
+             "due_at": now or utcnow()} for c in claims]).rowcount
+    log.info("outbox: handed back %d unsent claims", len(claims))
+    return released
+
+
+def renew_claims(engine: Engine, holder: str, *, now: datetime | None = None) -> int:
+    """Extend every claim `holder` still has by `CLAIM_SECONDS` (its holder is alive)."""
+    with engine.begin() as connection:
+        return connection.execute(
+            update(_outbox).where(_outbox.c.state == State.SENDING, _outbox.c.claimed_by == holder)
+            .values(next_attempt_at=(now or utcnow()) + timedelta(seconds=CLAIM_SECONDS))).rowcount
+
+
+def free_claims_of_dead(engine: Engine, *, role: str, alive: str, now: datetime | None = None) -> int:
+    """Make the claims of every other holder of `role` due now (a new worker leader:
+    the earlier leaders are dead or stepping down); they are retried with
+    reconciliation. Returns how many were freed."""
+    with engine.begin() as connection:
+        freed = connection.execute(
+            update(_outbox).where(_outbox.c.state == State.SENDING, _outbox.c.claimed_by != alive,
+                                  _outbox.c.claimed_by.like(f"{role}:%"))
+            .values(next_attempt_at=now or utcnow())).rowcount
+    if freed:
+        log.warning("outbox: freed %d claims left by an earlier %s; retrying them with reconciliation",
+                    freed, role)
+    return freed
 
 
 def _share_of_destination(shares: int):
@@ -315,7 +381,7 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
         except PermanentFailure as exc:
             session.rollback()
             if _still_ours(session, claim):
-                _fail(session, session.get(OutboxMessage, claim.id), str(exc), notify=True, now=now)
+                give_up(session, session.get(OutboxMessage, claim.id), str(exc), notify=True, now=now)
             session.commit()
             return 0
         except Exception as exc:  # a bug in rendering or the transport: retry, loudly
@@ -357,7 +423,7 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
     since = datetime.fromisoformat(claim.failing_since) if claim.failing_since else now
     if claim.attempts >= MIN_ATTEMPTS and now - since >= GIVE_UP_AFTER:
         if _still_ours(session, claim):
-            _fail(session, session.get(OutboxMessage, claim.id),
+            give_up(session, session.get(OutboxMessage, claim.id),
                   f"gave up after {claim.attempts} attempts: {exc}", notify=True, now=now)
         session.commit()
         return
@@ -385,45 +451,3 @@ def _progress(maybe_sent: bool, failing_since: str | None) -> dict:
     if failing_since:
         out["failing_since"] = failing_since
     return out
-
-
-def _fail(session: Session, row: OutboxMessage | None, reason: str, *, notify: bool,
-          now: datetime) -> None:
-    """Mark `row` failed with a clear log line; DM the project owner what to fix
-    (one notice per project, destination and reason a day, however many failed)."""
-    if row is None:
-        return
-    row.state = State.FAILED
-    row.last_error = reason[:500]
-    session.add(row)
-    target = f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
-    log.error("outbox %s: giving up on %s to %s: %s", row.idempotency_key, row.kind, target, reason)
-    if notify:
-        _notify_owner(session, row, reason, now)
-    session.flush()
-
-
-HINTS = {
-    "channel_not_found": "the channel no longer exists; `/project link #channel` names a new home",
-    "not_in_channel": "the bot is not in that channel; invite it with `/invite @pm-bot`",
-    "is_archived": "the channel is archived; `/project link #channel` names a new home",
-    "account_inactive": "that person's Slack account is deactivated; reassign their work",
-    "user_not_found": "that person is no longer in the workspace; reassign their work",
-}
-
-
-def _notify_owner(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
-    if row.idempotency_key.startswith(NOTICE_PREFIX) or row.project_id is None:
-        return
-    project = session.get(Project, row.project_id)
-    if project is None or not project.owner_user_id:
-        return
-    if row.kind == Kind.DM and row.user_id == project.owner_user_id:
-        return  # the notice could not reach them either
-    where = f"<#{row.channel_id}>" if row.channel_id else f"<@{row.user_id}>"
-    hint = next((h for code, h in HINTS.items() if code in reason), "")
-    text = (f":warning: A message for *{project.name}* could not be delivered to {where}: "
-            f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
-    key = f"{NOTICE_PREFIX}{project.id}:{row.channel_id or row.user_id}:{reason[:60]}:{now.date()}"
-    enqueue(session=session, team_id=row.team_id, key=key, kind=Kind.DM,
-            reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id, now=now)

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from slack_bolt import App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.models import utcnow
+from bot.slack.channels import CHANNEL_SCOPES
 from bot.slack.listeners import register_listeners
 from bot.slack.manifest import declared, needs_scopes
 from bot.slack.notifier import NOTIFIER_SCOPES, OutboxPump, make_client, notifier_for
@@ -32,6 +34,8 @@ class RedactFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if message == warning_client_prioritized_and_token_skipped():
+            return False  # Bolt reads SLACK_BOT_TOKEN itself; the client we give it carries that token
         if any(marker in message for marker in _BODY_MARKERS):
             cut = min(message.find(m) for m in _BODY_MARKERS if m in message)
             message = message[:cut] + "[request body not logged]"
@@ -92,6 +96,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
 
     register_listeners(app)
     needs_scopes(app, *NOTIFIER_SCOPES)
+    needs_scopes(app, *CHANNEL_SCOPES)  # `doctor` checks the project channels
     if app.oauth_flow is not None:
         from bot.slack.oauth import use_declared_scopes
 

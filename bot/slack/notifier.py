@@ -5,8 +5,9 @@ Every `WebClient` is built by `make_client()`: base URL from `SLACK_API_URL`
 (honouring Retry-After), dropped connections and 5xx. What still fails maps
 to the outbox's `TemporaryFailure` (try later) or `PermanentFailure` (give up).
 
-`OutboxPump` delivers in a background thread of the web process right after a
-listener enqueued something, so users do not wait for the worker's next tick.
+`OutboxPump` delivers in a background thread of the web process: right after a
+listener enqueued something (users do not wait for the worker's next tick),
+and whatever is overdue, as long as the process runs (see "Delivery" in the README).
 """
 
 from __future__ import annotations
@@ -229,59 +230,96 @@ def _tag(m: OutboxMessage) -> dict:
     return {"event_type": "pm_outbox_message", "event_payload": {"outbox_key": m.idempotency_key}}
 
 
-PUMP_HORIZON_SECONDS = 10.0
+PUMP_HORIZON_SECONDS = 10.0  # a row due sooner than this after a delivery is waited for
+PUMP_SWEEP_SECONDS = 10.0  # the web process looks for overdue rows this often, as long as it runs ...
+PUMP_OVERDUE_SECONDS = 10.0  # ... and sends those due this long ago (the worker sends within ~1 s)
 
 
 class OutboxPump:
-    """One background thread that drains the outbox whenever `kick()` is called."""
+    """The web process's outbox sender, one background thread for as long as the
+    process runs: it delivers at once what this process's requests queued
+    (`kick()`), and every `PUMP_SWEEP_SECONDS` whatever has been due for
+    `PUMP_OVERDUE_SECONDS` (no worker running, or one that is behind), so a
+    pending message never waits for an unrelated request. Claims are renewed
+    while it sends and handed back when it closes."""
 
-    def __init__(self, engine: Engine, notifier: SlackNotifier):
+    def __init__(self, engine: Engine, notifier: SlackNotifier, *,
+                 sweep_seconds: float = PUMP_SWEEP_SECONDS, overdue_seconds: float = PUMP_OVERDUE_SECONDS):
+        from bot.jobs.outbox_sender import new_holder
+
         self.engine, self.notifier = engine, notifier
+        self.sweep_seconds, self.overdue_seconds = sweep_seconds, overdue_seconds
+        self.holder = new_holder("web")
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._sending = threading.Event()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._closed = False
+
+    def start(self) -> None:
+        """Run the sender (again after a fork); a no-op while it runs or once closed."""
+        with self._lock:
+            if self._stop.is_set() or any(t.is_alive() for t in self._threads):
+                return
+            self._threads = [threading.Thread(target=self._loop, name="outbox-pump", daemon=True),
+                             threading.Thread(target=self._renew, name="outbox-pump-renew", daemon=True)]
+            for thread in self._threads:
+                thread.start()
 
     def kick(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="outbox-pump", daemon=True)
-                self._thread.start()
+        """Deliver what is due now, in the background."""
+        self.start()
         self._wake.set()
 
     def _loop(self) -> None:
         from bot.jobs.outbox_sender import deliver_pending
 
-        timeout = 60.0
-        while (self._wake.wait(timeout=timeout) or timeout < 60) and not self._closed:
+        wait = self.sweep_seconds
+        while not self._stop.is_set():
+            asked = self._wake.wait(timeout=wait) or wait < self.sweep_seconds
+            if self._stop.is_set():
+                return
             self._wake.clear()
+            self._sending.set()
             try:
-                while deliver_pending(self.engine, self.notifier) and not self._closed:
+                overdue = 0.0 if asked else self.overdue_seconds  # a sweep leaves fresh rows to the worker
+                while deliver_pending(self.engine, self.notifier, holder=self.holder, stop=self._stop,
+                                      overdue=overdue) and not self._stop.is_set():
                     pass
-                timeout = self._soon()
-            except Exception:  # the worker retries what is left; never kill the pump
+                wait = self._soon()
+            except Exception:  # the database may be away: try again at the next sweep; never exit
                 log.exception("outbox delivery in the web process failed")
-                timeout = 60.0
+                wait = self.sweep_seconds
+            finally:
+                self._sending.clear()
+
+    def _renew(self) -> None:
+        from bot.jobs.outbox_sender import RENEW_SECONDS, renew_claims
+
+        while not self._stop.wait(RENEW_SECONDS):
+            if self._sending.is_set():
+                try:
+                    renew_claims(self.engine, self.holder)
+                except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                    log.warning("could not renew the web process's outbox claims (%s)", exc.__class__.__name__)
 
     def _soon(self) -> float:
         """Seconds until a row deferred a moment ago (one waiting for the message it
-        threads under or edits, a short Retry-After) is due; 60 when none is near,
-        leaving longer waits to the worker."""
+        threads under or edits, a short Retry-After) is due, if that is near;
+        else the time to the next sweep."""
         with Session(self.engine) as session:
             due = session.exec(select(func.min(OutboxMessage.next_attempt_at)).where(
                 OutboxMessage.state == "pending")).first()
         if due is None:
-            return 60.0
+            return self.sweep_seconds
         wait = (due - utcnow()).total_seconds()
-        return max(wait, 0.05) if wait < PUMP_HORIZON_SECONDS else 60.0
+        return max(wait, 0.05) if wait < PUMP_HORIZON_SECONDS else self.sweep_seconds
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop after the current message (what is left stays for the worker)."""
+        """Stop after the current message; claims not yet sent are handed back."""
         with self._lock:
-            self._closed = True
-            thread = self._thread
+            self._stop.set()
+            threads = list(self._threads)
         self._wake.set()
-        if thread is not None:
+        for thread in threads:
             thread.join(timeout)

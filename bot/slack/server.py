@@ -7,7 +7,8 @@ Routes: `POST /slack/events` (slash commands, interactivity and events),
 Every request to `/slack/events` is checked against the signing secret before
 Bolt sees it: a missing, forged or stale (over 5 minutes) signature gets 401
 and a log line without the body (Bolt's own check would log the body, which
-holds a `response_url`).
+holds a `response_url`). What the check saw is kept for `doctor`
+(`signature_marks.py`): a wrong signing secret shows as Slack's requests refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.domain.outbox import Notifier
 from bot.models import utcnow
+from bot.slack.signature_marks import DOCTOR_AGENT, SignatureMarks, looks_signed_by_slack
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; anything larger is refused (413)
@@ -40,6 +42,7 @@ def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None
     bolt = bolt_app or create_app(settings, engine, clock=clock)
     handler = SlackRequestHandler(bolt)
     verifier = SignatureVerifier(settings.slack_signing_secret)
+    marks = SignatureMarks(engine)  # real time: it dates real requests
     flask = Flask("pm-bot")
     flask.config["bolt_app"] = bolt
     flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -51,10 +54,15 @@ def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None
         signature = request.headers.get("X-Slack-Signature", "")
         if not signature and request.form.get("ssl_check") == "1":
             return "", 200  # Slack's unsigned certificate check: nothing to do
+        from_slack = request.headers.get("User-Agent", "") != DOCTOR_AGENT
         if not timestamp or not signature or not verifier.is_valid(body, timestamp, signature):
             log.warning("refused a request to /slack/events from %s: missing, forged or stale signature",
                         request.remote_addr)
+            if from_slack and looks_signed_by_slack(timestamp, signature):
+                marks.failed()
             return jsonify(error="invalid request"), 401
+        if from_slack:
+            marks.passed()
         return handler.handle(request)
 
     @flask.get("/healthz")
@@ -120,9 +128,10 @@ def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | No
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
 
-        def load(self) -> Flask:
+        def load(self) -> Flask:  # in the worker process, after the fork
+            flask.config["bolt_app"].pm_pump.start()  # delivers overdue messages even if no request comes
             if settings.run_scheduler_in_web and start_worker is not None:
-                start_worker(flask.config["bolt_app"].pm_notifier)  # in the worker process, after the fork
+                start_worker(flask.config["bolt_app"].pm_notifier)
             return flask
 
     log.info("serving Slack over HTTP on port %s", settings.port)

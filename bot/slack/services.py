@@ -47,7 +47,10 @@ class Services:
         with self.runner.session() as session:
             yield session
 
-    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "") -> Reply:
+    def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "",
+            request_key: str = "") -> Reply:
         """`/project <text>` through the command runner; `cause` (a trigger or
-        view id) keeps the outbox keys of its after-change work stable across retries."""
-        return self.runner.run(text, team_id=team_id, user_id=user_id, channel_id=channel_id, cause=cause)
+        view id) keeps the outbox keys of its after-change work stable across retries;
+        `request_key` makes a second delivery of the same request change nothing."""
+        return self.runner.run(text, team_id=team_id, user_id=user_id, channel_id=channel_id, cause=cause,
+                               request_key=request_key)

@@ -18,7 +18,7 @@ from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, cancel, 
 from bot.domain.projects import create_project
 from bot.domain.replies import Reply
 from bot.jobs import outbox_sender
-from bot.jobs.outbox_sender import GIVE_UP_AFTER, LEASE_SECONDS, deliver_pending
+from bot.jobs.outbox_sender import CLAIM_SECONDS, GIVE_UP_AFTER, deliver_pending
 from bot.models import OutboxMessage
 from tests.support.helpers import TEAM
 
@@ -191,8 +191,8 @@ def test_a_crash_between_send_and_commit_does_not_send_twice(db_engine, now):
     with pytest.raises(Crash):
         deliver_pending(db_engine, slack, now=now)
     assert _rows(db_engine)["alert"].state == "sending"
-    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS - 1)) == 0
-    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS)) == 1
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS - 1)) == 0
+    assert deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS)) == 1
     assert slack.delivered == ["alert"]
     row = _rows(db_engine)["alert"]
     assert row.state == "sent" and row.result["ts"] == "found"
@@ -205,7 +205,7 @@ def test_without_reconciliation_a_crash_is_retried_at_least_once(db_engine, now)
     slack = NoReconcile({"alert": ["crash-after-send"]})
     with pytest.raises(Crash):
         deliver_pending(db_engine, slack, now=now)
-    deliver_pending(db_engine, slack, now=now + timedelta(seconds=LEASE_SECONDS))
+    deliver_pending(db_engine, slack, now=now + timedelta(seconds=CLAIM_SECONDS))
     assert slack.delivered == ["alert", "alert"]  # the documented at-least-once case
 
 
@@ -330,7 +330,50 @@ def test_messages_to_different_places_are_claimed_together_but_one_channel_waits
     slack = ScriptedSlack()  # the dispatcher holding those three died before sending them
     assert deliver_pending(db_engine, slack, now=now) == 2
     assert slack.delivered == ["a2", "d1"]  # not the claimed ones while their lease runs
-    later = now + timedelta(seconds=LEASE_SECONDS)
+    later = now + timedelta(seconds=CLAIM_SECONDS)
     assert deliver_pending(db_engine, slack, now=later) == 3  # leases over: each sent, once
     assert slack.delivered == ["a2", "d1", "a1", "b1", "c1"]
     assert deliver_pending(db_engine, slack, now=later) == 0
+
+
+def test_a_claim_lasts_while_its_holder_renews_it_is_handed_back_on_stop_and_freed_by_a_new_leader(
+        db_engine, now):
+    """A claim runs out `CLAIM_SECONDS` after its last renewal; a sender told to
+    stop hands back what it did not send; a new leader frees an earlier leader's
+    claims at once (and leaves the web process's alone)."""
+    with Session(db_engine) as s:
+        for key, channel in [("old", "C0A"), ("web", "C0B"), ("kept", "C0C"), ("s1", "C0D"), ("s2", "C0E")]:
+            _post(s, key, channel=channel)
+        s.commit()
+    outbox_sender._claim_next(db_engine, now, holder="worker:host:1:aaaa")  # old, web, kept, s1, s2
+    with db_engine.begin() as conn:  # the second and third are held by others
+        conn.execute(OutboxMessage.__table__.update().where(OutboxMessage.idempotency_key == "web")
+                     .values(claimed_by="web:host:2:bbbb"))
+        conn.execute(OutboxMessage.__table__.update().where(OutboxMessage.idempotency_key == "kept")
+                     .values(claimed_by="worker:host:3:cccc"))
+    slack = ScriptedSlack()
+    later = now + timedelta(seconds=CLAIM_SECONDS - 5)
+    assert outbox_sender.renew_claims(db_engine, "worker:host:3:cccc", now=later) == 1
+    assert deliver_pending(db_engine, slack, now=later + timedelta(seconds=6)) == 4  # all but the renewed one
+    assert "kept" not in slack.delivered
+
+    with Session(db_engine) as s:
+        for n in range(3):
+            _post(s, f"q{n}", channel=f"C1{n}")
+        s.commit()
+    stop = threading.Event()
+
+    class StopsAfterOne(ScriptedSlack):
+        def send(self, message, *, session):
+            stop.set()  # SIGTERM arrives during the first send of the batch
+            return super().send(message, session=session)
+
+    quitting = StopsAfterOne()
+    assert deliver_pending(db_engine, quitting, now=now, holder="worker:host:3:cccc", stop=stop) == 1
+    rows = _rows(db_engine)
+    assert [rows[f"q{n}"].state for n in range(3)] == ["sent", "pending", "pending"]
+    assert rows["q1"].attempts == 0 and rows["q1"].claimed_by is None  # as if never claimed
+
+    assert outbox_sender.free_claims_of_dead(db_engine, role="worker", alive="worker:host:4:dddd", now=now) == 1
+    assert deliver_pending(db_engine, slack, now=now) == 3  # kept (freed at once), q1, q2
+    assert sorted(slack.delivered).count("kept") == 1

@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.domain import alerts
-from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
+from bot.jobs.outbox_sender import CLAIM_SECONDS, deliver_pending
 from bot.models import OutboxMessage, Project, Task
 from bot.slack.notifier import SlackNotifier
 from tests.conftest import FROZEN_NOW
@@ -172,7 +172,7 @@ def test_a_crash_between_the_slack_call_and_the_commit_does_not_post_twice(db_en
         with contextlib.suppress(SystemExit):
             deliver_pending(db_engine, notifier, now=clock)
     assert _undelivered(db_engine) == len(victims)  # claimed, sent, never recorded
-    deliver_pending(db_engine, notifier, now=clock + timedelta(seconds=LEASE_SECONDS + 1))
+    deliver_pending(db_engine, notifier, now=clock + timedelta(seconds=CLAIM_SECONDS + 1))
     assert _undelivered(db_engine) == 0
     posts = fake.calls_to("chat.postMessage")
     assert _keys(posts) == Counter({k: 1 for k in keys})
@@ -196,4 +196,4 @@ def test_a_missing_channel_is_logged_and_the_owner_told_once_and_the_edits_given
     dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"].startswith("D")]
     assert len(dms) == 1  # one notice, not one per lost alert
     assert dms[0].posted_to == OWNER
-    assert "Likely fix: the channel no longer exists" in json.dumps(dms[0].params, ensure_ascii=False)
+    assert "Likely fix: the channel is private and the bot is not in it" in json.dumps(dms[0].params, ensure_ascii=False)

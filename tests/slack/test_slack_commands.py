@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlmodel import Session, select
 
@@ -116,3 +117,42 @@ def test_a_slow_command_is_acknowledged_in_time_and_answered_on_the_response_url
     reply = fake.wait_for("response")[0]
     assert reply.path.startswith("/response/")
     assert "Website relaunch: status" in reply.body["text"]
+
+
+def test_a_slash_command_body_delivered_again_acts_once_and_gets_the_first_answer(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.slash('task add website "Write copy"', user=MEMBER)
+    first = slack.wait_reply()
+    assert "#1" in first["text"]
+    for retry in (1, 2):  # Slack's retry headers on the very same body
+        assert slack.redeliver_slash(retry_num=retry).status == 200
+    again = slack.wait_reply(3)
+    assert again["text"] == first["text"]  # the first answer, not "#2" or an error
+    slack.slash('task add website "Write copy"', user=MEMBER)  # typed again: a new request, a new task
+    assert "#2" in slack.wait_reply(4)["text"]
+    with Session(db_engine) as s:
+        assert sorted(t.number for t in s.exec(select(Task))) == [1, 2]
+
+
+def test_the_same_slash_command_body_delivered_twice_at_once_acts_once(slack, fake, db_engine):
+    make_project(db_engine)
+    slack.slash('task add website "Order cables"', user=MEMBER)
+    slack.wait_reply()
+    with Session(db_engine) as s:
+        s.exec(select(Task)).one()
+    body = slack.slash_body('task add website "Label the ports"', user=MEMBER)
+    barrier = threading.Barrier(4)
+
+    def deliver(retry: int | None) -> None:  # the first delivery and three retries, all at once
+        barrier.wait()
+        slack.send_slash(body, retry_num=retry)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in (None, 1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    answers = [r.body["text"] for r in fake.wait_for("response", 5)[1:]]
+    assert len(set(answers)) == 1 and "#2" in answers[0], answers
+    with Session(db_engine) as s:
+        assert sorted(t.title for t in s.exec(select(Task))) == ["Label the ports", "Order cables"]

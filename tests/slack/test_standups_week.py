@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from bot.domain import standups
 from bot.domain.replies import Intent
-from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
+from bot.jobs.outbox_sender import CLAIM_SECONDS, deliver_pending
 from bot.jobs.scheduler import daily_trigger
 from bot.jobs.standup_jobs import open_standup, sweep
 from bot.models import OutboxMessage, Project, Role, StandupConfig, StandupRun
@@ -171,7 +171,7 @@ def test_a_week_of_standups_for_a_six_person_project(week, db_engine):
     with pytest.raises(Crash):
         deliver_pending(db_engine, DiesAfterSending(week.notifier, 3), now=thu)
     assert sum(week.prompts(u, "Thu 25 Mar") for u in EVERYONE) == 3
-    week.at(thu + timedelta(seconds=LEASE_SECONDS + 60)).tick()  # a new worker, once the dead one's claims expire
+    week.at(thu + timedelta(seconds=CLAIM_SECONDS + 60)).tick()  # a new worker, once the dead one's claims expire
     assert [week.prompts(u, "Thu 25 Mar") for u in EVERYONE] == [1] * 6  # nobody twice, nobody skipped
     run = week.run(date(2027, 3, 25))
     assert "Answer by 11:30 (Europe/Berlin)" in week.dm_texts(ANNA)[0]

@@ -13,6 +13,13 @@ demand:
     fake.fail_next("chat.update", drop=True)          # connection closed, no answer
     fake.rate_limit(per_channel_per_second=1, per_minute=50)
 
+Tokens, scopes and channels are modelled only when a test asks (otherwise any
+token works, every scope is there, every channel is public with the bot in it):
+
+    fake.accept_only("xoxb-right", "xapp-right")     # others: invalid_auth
+    fake.grant("chat:write", "channels:read")        # the bot token's scopes (x-oauth-scopes)
+    fake.add_channel("C1", "website", private=True, members={"U0BOT"}, archived=False)
+
 It also serves `response_url`s (`fake.response_url()`), recording what the
 app sends there in `fake.responses`. Like Slack it refuses messages and views
 over Block Kit's limits (`invalid_blocks` / `invalid_arguments`), so an
@@ -93,6 +100,9 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self.tokens: set[str] | None = None  # None: any token authenticates
+        self.scopes: set[str] | None = None  # None: scopes are not modelled
+        self.channels: dict[str, dict[str, Any]] = {}  # registered channels; others are lenient
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Condition()
         self._counter = itertools.count(1)
@@ -188,6 +198,28 @@ class FakeSlack:
                                "deleted": deleted, "profile": {"real_name": name or user_id,
                                                                "display_name": name or user_id}}
 
+    def accept_only(self, *tokens: str) -> None:
+        """Only these tokens authenticate. Slack's rule: a token it does not know gets
+        `invalid_auth`, a call without one `not_authed` (Web API common errors)."""
+        self.tokens = set(tokens)
+
+    def grant(self, *scopes: str) -> None:
+        """The bot token has exactly these scopes. Slack's rule: every Web API response
+        to a token call carries `x-oauth-scopes` (the token's scopes, comma-separated;
+        Bolt reads them from auth.test) and `x-accepted-oauth-scopes` (what the method
+        accepts); a call lacking all of those gets `missing_scope` with `needed` and
+        `provided` (Slack's scopes documentation)."""
+        self.scopes = set(scopes)
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False, members: set[str] | None = None,
+                    archived: bool = False) -> None:
+        """A channel that behaves as Slack's rules say (conversations.info, chat.postMessage):
+        a private channel is invisible to a bot that is not in it (`channel_not_found`);
+        a public one takes posts from a non-member only with `chat:write.public`
+        (else `not_in_channel`); an archived one takes none (`is_archived`)."""
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_private": private,
+                                     "is_archived": archived, "members": set(members or ())}
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
@@ -254,6 +286,12 @@ class FakeSlack:
 
     def handle(self, method: str, params: dict[str, Any], token: str) -> tuple[int, dict, dict]:
         """(status, headers, body) for one API call; records it."""
+        refused = self._refuse(method, params, token)
+        if refused is not None:
+            with self._lock:
+                self.calls.append(Call(method, params, token, 200, refused["error"]))
+                self._lock.notify_all()
+            return 200, self._scope_headers(method, params, token), refused
         posted_to = str(params.get("channel") or "")
         if method in POSTING_METHODS and posted_to[:1] in ("U", "W"):
             params = {**params, "channel": im_channel(posted_to)}  # Slack posts to the bot's DM with them
@@ -282,7 +320,56 @@ class FakeSlack:
             self.calls.append(Call(method, params, token, 200, None if body.get("ok") else body.get("error"),
                                   posted_to=posted_to))
             self._lock.notify_all()
-            return 200, {}, body
+            return 200, self._scope_headers(method, params, token), body
+
+    def _refuse(self, method: str, params: dict[str, Any], token: str) -> dict | None:
+        """Slack's authentication and scope answers, when the test models them."""
+        if method == "apps.connections.open":  # it needs an app-level token (apps.connections.open docs)
+            if not token:
+                return {"ok": False, "error": "not_authed"}
+            if not token.startswith("xapp-"):
+                return {"ok": False, "error": "not_allowed_token_type"}
+        if self.tokens is not None and method not in ("oauth.v2.access",):
+            if not token:
+                return {"ok": False, "error": "not_authed"}
+            if token not in self.tokens:
+                return {"ok": False, "error": "invalid_auth"}
+        accepted = self._accepted_scopes(method, params)
+        if self.scopes is not None and token.startswith("xoxb-") and accepted and not self.scopes & set(accepted):
+            return {"ok": False, "error": "missing_scope", "needed": accepted[0],
+                    "provided": ",".join(sorted(self.scopes))}
+        return None
+
+    def _accepted_scopes(self, method: str, params: dict[str, Any]) -> tuple[str, ...]:
+        """The bot scopes a method accepts (Slack's method reference), by conversation type."""
+        channel = str(params.get("channel") or "")
+        registered = self.channels.get(channel)
+        kind = "im" if channel.startswith("D") else "groups" if (
+            registered["is_private"] if registered else channel.startswith("G")) else "channels"
+        if method == "conversations.info":
+            return (f"{kind}:read",)
+        if method in ("conversations.history", "conversations.replies"):
+            return (f"{kind}:history",)
+        return METHOD_SCOPES.get(method, ())
+
+    def _scope_headers(self, method: str, params: dict[str, Any], token: str) -> dict[str, str]:
+        if self.scopes is None or not token.startswith("xoxb-"):
+            return {}
+        return {"x-oauth-scopes": ",".join(sorted(self.scopes)),
+                "x-accepted-oauth-scopes": ",".join(self._accepted_scopes(method, params))}
+
+    def _channel_refuses_post(self, channel: str) -> str | None:
+        registered = self.channels.get(channel)
+        if registered is None:
+            return None
+        member = self.bot_user_id in registered["members"]
+        if registered["is_private"] and not member:
+            return "channel_not_found"
+        if registered["is_archived"]:
+            return "is_archived"
+        if not member and self.scopes is not None and "chat:write.public" not in self.scopes:
+            return "not_in_channel"
+        return None
 
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if method in self.handlers:
@@ -295,6 +382,9 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update", "chat.meMessage", "chat.postEphemeral"):
             if not channel:
                 return {"ok": False, "error": "channel_not_found"}
+            refused = self._channel_refuses_post(str(channel))
+            if refused:
+                return {"ok": False, "error": refused}
             if not (p.get("text") or p.get("blocks") or p.get("attachments")):
                 return {"ok": False, "error": "no_text"}
             invalid = block_errors(p.get("blocks") or [], MESSAGE_BLOCKS)
@@ -330,7 +420,14 @@ class FakeSlack:
                 messages = [m for m in messages if float(m["ts"]) >= float(p["oldest"])]
             return {"ok": True, "messages": messages[: int(p.get("limit", 100))], "has_more": False}
         if method == "conversations.info":
-            return {"ok": True, "channel": {"id": channel, "name": str(channel).lower(), "is_member": True}}
+            registered = self.channels.get(str(channel))
+            if registered is None:
+                return {"ok": True, "channel": {"id": channel, "name": str(channel).lower(), "is_member": True}}
+            member = self.bot_user_id in registered["members"]
+            if registered["is_private"] and not member:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {**{k: v for k, v in registered.items() if k != "members"},
+                                            "is_channel": True, "is_member": member}}
         if method == "conversations.join":
             return {"ok": True, "channel": {"id": channel}}
         if method == "users.info":
@@ -356,6 +453,8 @@ class FakeSlack:
             return {"ok": True}
         if method == "team.info":
             return {"ok": True, "team": {"id": self.team_id, "name": "Fake Team"}}
+        if method == "apps.connections.open":  # a URL that leads nowhere; FakeSocketMode serves a real one
+            return {"ok": True, "url": f"ws://127.0.0.1:9/link/?ticket=fake-{next(self._counter)}"}
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A0APP", "access_token": "xoxb-installed-token",
                     "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": self.bot_user_id,
@@ -367,6 +466,13 @@ class FakeSlack:
 
 MESSAGE_BLOCKS, SURFACE_BLOCKS = 50, 100
 POSTING_METHODS = ("chat.postMessage", "chat.meMessage")
+METHOD_SCOPES = {  # bot-token scopes each method accepts (Slack's method reference pages)
+    "chat.postMessage": ("chat:write",), "chat.update": ("chat:write",), "chat.postEphemeral": ("chat:write",),
+    "chat.delete": ("chat:write",), "chat.meMessage": ("chat:write",),
+    "conversations.open": ("im:write", "mpim:write"), "users.info": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",), "files.completeUploadExternal": ("files:write",),
+    "files.info": ("files:read",), "reactions.add": ("reactions:write",), "team.info": ("team:read",),
+}
 
 
 def im_channel(user_id: str) -> str:
@@ -468,7 +574,9 @@ class _Handler(BaseHTTPRequestHandler):
         method = url.path[len("/api/"):]
         params = _parse(raw, self.headers.get("Content-Type", ""), url.query)
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        status, headers, body = fake.handle(method, params, token or str(params.get("token", "")))
+        if not token and method != "apps.connections.open":  # it takes the token only in the header (its docs)
+            token = str(params.get("token", ""))
+        status, headers, body = fake.handle(method, params, token)
         if status == -1:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

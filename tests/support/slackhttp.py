@@ -156,18 +156,36 @@ class SlackApp:
     def slash(self, text: str, *, user: str = "U0OWNER", channel: str = "C0PROJ",
               team: str | None = None, command: str = "/project", **kwargs: Any) -> HTTPResult:
         """`/project <text>` as Slack posts it; its response_url points at the fake."""
+        self.last_slash = self.slash_body(text, user=user, channel=channel, team=team, command=command)
+        return self.send_slash(self.last_slash, **kwargs)
+
+    def slash_body(self, text: str, *, user: str = "U0OWNER", channel: str = "C0PROJ",
+                   team: str | None = None, command: str = "/project") -> dict[str, str]:
+        """The form fields of a slash command, with a new trigger id and response_url."""
         self.last_trigger_id = self._next("trigger.")
         self.last_response_url = self.fake.response_url(self._next("slash"))
-        fields = {"token": "legacy-verification-token", "team_id": team or self.team_id,
-                  "team_domain": "fake", "channel_id": channel, "channel_name": channel.lower(),
-                  "user_id": user, "user_name": user.lower(), "command": command, "text": text,
-                  "api_app_id": "A0APP", "is_enterprise_install": "false",
-                  "response_url": self.last_response_url, "trigger_id": self.last_trigger_id}
+        return {"token": "legacy-verification-token", "team_id": team or self.team_id,
+                "team_domain": "fake", "channel_id": channel, "channel_name": channel.lower(),
+                "user_id": user, "user_name": user.lower(), "command": command, "text": text,
+                "api_app_id": "A0APP", "is_enterprise_install": "false",
+                "response_url": self.last_response_url, "trigger_id": self.last_trigger_id}
+
+    def redeliver_slash(self, *, retry_num: int = 1, **kwargs: Any) -> HTTPResult:
+        """The last slash command's body again, byte for byte, as a retry."""
+        return self.send_slash(self.last_slash, retry_num=retry_num, **kwargs)
+
+    def send_slash(self, fields: dict[str, str], *, retry_num: int | None = None,
+                   **kwargs: Any) -> HTTPResult:
+        """Post a slash command body (freshly signed; `retry_num` adds Slack's retry
+        headers) and keep an answer given in the acknowledgement."""
+        if retry_num is not None:
+            kwargs["headers"] = {**kwargs.get("headers", {}), "X-Slack-Retry-Num": str(retry_num),
+                                 "X-Slack-Retry-Reason": "http_timeout"}
         result = self.send_form(fields, **kwargs)
         if result.status == 200 and result.body.strip():
             body = result.json()
             if isinstance(body, dict) and ("text" in body or "blocks" in body):
-                self.fake.record_response("/ack/" + self.last_response_url.rsplit("/", 1)[-1], body)
+                self.fake.record_response("/ack/" + fields["response_url"].rsplit("/", 1)[-1], body)
         return result
 
     def action(self, payload: dict, **kwargs: Any) -> HTTPResult:

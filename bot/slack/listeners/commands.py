@@ -36,14 +36,18 @@ def register(app: App) -> None:
 
 def handle_project_command(ack: Ack, command: dict, respond: Respond, client: WebClient,
                            context: BoltContext) -> None:
-    """Answer inside the acknowledgement when the reply is ready within
+    """Carry out the command once per trigger id (a body delivered twice, e.g.
+    with `X-Slack-Retry-Num`, gets the first answer and changes nothing).
+    Answer inside the acknowledgement when the reply is ready within
     `ACK_BUDGET_SECONDS` (one round trip, nothing to lose); otherwise acknowledge
     in time and send the reply to the response_url when it is ready."""
     services: Services = context["services"]
     work = services.executor.submit(services.run, command.get("text", ""),
                                     team_id=command.get("team_id", ""), user_id=command.get("user_id", ""),
                                     channel_id=command.get("channel_id", ""),
-                                    cause=command.get("trigger_id", ""))
+                                    cause=command.get("trigger_id", ""),
+                                    request_key=f"command:{command.get('trigger_id', '')}"
+                                    if command.get("trigger_id") else "")
     try:
         reply = work.result(timeout=ACK_BUDGET_SECONDS)
     except FutureTimeout:

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from bot.domain import calendar, standups
 from bot.domain import projects as project_service
 from bot.domain.errors import DomainError, Invalid
+from bot.domain.idempotency import claim
 from bot.domain.replies import Intent, Reply, Section
-from bot.slack.idempotency import claim
 from bot.slack.ids import ViewId
 from bot.slack.listeners.actions import Click, on_intent, tell
 from bot.slack.listeners.submissions import submit_view
@@ -99,7 +99,8 @@ def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None
             ack(response_action="errors", errors={standups.FINISHED: "That standup no longer exists."})
             return
         run, project = found
-        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:{view.get('hash', '')}"):
+        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:{view.get('hash', '')}",
+                     now=services.clock()):
             ack()
             return
         try:

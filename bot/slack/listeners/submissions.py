@@ -27,10 +27,10 @@ from bot.domain import tasks as task_service
 from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes
+from bot.domain.idempotency import claim
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.slack.idempotency import claim
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money
@@ -63,11 +63,11 @@ def submit_view(ack: Ack, body: dict, context: BoltContext, write: Write, *, err
     who = {"team_id": (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", ""),
            "user_id": (body.get("user") or {}).get("id", "")}
     with services.session() as session:
-        if not claim(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}"):
+        now = services.clock()
+        if not claim(session=session, team_id=who["team_id"], key=f"view:{view.get('id', '')}", now=now):
             ack()  # a second submission of the same modal: already done
             return
         mark = audit.last_id(session)
-        now = services.clock()
         try:
             today = now.astimezone(ZoneInfo(services.settings.default_timezone)).date()
             reply = write(session, values, {**who, "today": today, "now": now,

@@ -89,7 +89,7 @@ def test_a_restart_in_the_middle_of_prompting_prompts_the_rest_exactly_once(worl
             self.n += 1
             return self.inner.send(message, session=session)
 
-    from bot.jobs.outbox_sender import LEASE_SECONDS, deliver_pending
+    from bot.jobs.outbox_sender import CLAIM_SECONDS, deliver_pending
     from bot.jobs.standup_jobs import open_standup
 
     world.at(PROMPT)
@@ -99,7 +99,7 @@ def test_a_restart_in_the_middle_of_prompting_prompts_the_rest_exactly_once(worl
     assert len(world.notifier.dms()) == 2
     world.at(PROMPT + timedelta(minutes=1)).fire()  # restarted worker: cron catch-up and sweep
     world.tick()
-    world.at(PROMPT + timedelta(seconds=LEASE_SECONDS + 60)).tick()  # the claimed rows' lease has run out
+    world.at(PROMPT + timedelta(seconds=CLAIM_SECONDS + 60)).tick()  # the claimed rows' lease has run out
     assert sorted(s.to for s in world.notifier.dms()) == sorted(world.people)
 
 
