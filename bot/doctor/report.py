@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.format import plural
+
 
 class Status(StrEnum):
     OK = "ok"
@@ -53,6 +55,6 @@ def render(checks: list[Check]) -> str:
     if not failed:
         lines.append("The one check passed." if ran == 1 else f"All {ran} checks passed.")
     else:
-        lines.append(f"{failed} of {ran} checks failed: fix them from the top, then run `python -m bot doctor` "
-                     "again.")
+        lines.append(f"{failed} of {plural(ran, 'check')} failed: fix them from the top, then run "
+                     "`python -m bot doctor` again.")
     return "\n".join(lines) + "\n"
