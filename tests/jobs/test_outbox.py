@@ -253,13 +253,19 @@ def test_two_dispatchers_at_once_send_each_message_exactly_once(db_engine, now, 
         s.commit()
     slack = ScriptedSlack({f"m{i}": [TemporaryFailure("HTTP 503")] for i in range(0, 60, 7)})
     errors: list[BaseException] = []
+    # Both senders live on one clock: neither starts the next 10 s step before the
+    # other has finished this one (on diverging frozen clocks one would see the
+    # other's live claims as run out after CLAIM_SECONDS and take them over).
+    same_clock = threading.Barrier(2, timeout=60)
 
     def work():
         try:
             for step in range(6):
                 deliver_pending(db_engine, slack, now=now + timedelta(seconds=10 * step))
+                same_clock.wait()
         except BaseException as exc:  # surfaced below
             errors.append(exc)
+            same_clock.abort()
 
     threads = [threading.Thread(target=work) for _ in range(2)]
     for t in threads:
