@@ -108,6 +108,18 @@ def test_add_task_with_a_bad_estimate_points_at_the_estimate(slack, fake, db_eng
     assert _count(db_engine, Task) == 0
 
 
+def test_a_due_date_in_the_past_is_refused_on_its_field_saying_how_long_ago(slack, fake, db_engine):
+    """As `/project task add ... due 20 Nov` is refused (it is Fri 27 Nov 2026)."""
+    make_project(db_engine)
+    slack.click(Intent.ADD_TASK, "website")
+    view = fake.wait_for("views.open")[0].params["view"]
+    answer = slack.submit(view, {"title": {"value": "Choose hosting"}, "due": {"selected_date": "2026-11-20"}},
+                          view_id="V0PAST").json()
+    assert answer["errors"] == {"due": "Fri 20 Nov 2026: that was seven days ago, and a due date cannot be "
+                                       "in the past."}
+    assert _count(db_engine, Task) == 0
+
+
 def test_add_milestone_modal_adds_a_milestone(slack, fake, db_engine):
     make_project(db_engine)
     slack.click(Intent.ADD_MILESTONE, "website")

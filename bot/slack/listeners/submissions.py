@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
+from bot.commands.dates import ago
 from bot.commands.replies import task_buttons, warned
 from bot.commands.task_edits import edit_reply
 from bot.domain import audit
@@ -26,7 +28,7 @@ from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
 from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
-from bot.domain.home import enqueue_home_refreshes
+from bot.domain.home import enqueue_home_refreshes, project_today
 from bot.domain.idempotency import claim
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.plan_checks import date_warning
@@ -104,15 +106,23 @@ def _project(session: Session, values: Submitted, who: dict):
                                        key=values.metadata.get("project", ""))
 
 
+def _check_due(values: Submitted, today: date, errors: dict[str, str]) -> date | None:
+    """The due date picked, or an error on its field when it is in the past (as
+    the command refuses it: "that was two days ago")."""
+    due = values.date(BlockId.DUE)
+    if due is not None and due < today:
+        errors[BlockId.DUE] = (f"{day(due, year=True)}: that was {ago((today - due).days)}, and a due date "
+                               "cannot be in the past.")
+    return due
+
+
 def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
     errors: dict[str, str] = {}
     name = values.text(BlockId.NAME)
     if not name:
         errors[BlockId.NAME] = "Give the project a name."
     budget = read_money(values, BlockId.BUDGET, errors)
-    due = values.date(BlockId.DUE)
-    if due is not None and due < who["today"]:
-        errors[BlockId.DUE] = "The due date is in the past."
+    due = _check_due(values, who["today"], errors)
     key = values.text(BlockId.KEY).lower() or None
     if key and not project_service.KEY_RE.match(key):
         errors[BlockId.KEY] = "1-40 lowercase letters, digits or dashes, like website."
@@ -149,9 +159,10 @@ def write_task(session: Session, values: Submitted, who: dict) -> Reply:
     if not title:
         errors[BlockId.TITLE] = "Say what needs doing."
     estimate = read_hours(values, BlockId.ESTIMATE, errors)
+    project = _project(session, values, who)
+    _check_due(values, project_today(project, who["now"]), errors)
     if errors:
         raise FieldErrors(errors)
-    project = _project(session, values, who)
     notes: list[str] = []
     try:
         task = task_service.add_task(session=session, project=project, actor=who["user_id"], title=title,
@@ -177,9 +188,10 @@ def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
         errors[BlockId.NAME] = "Name the milestone."
     budget = read_money(values, BlockId.BUDGET, errors)
     effort = read_hours(values, BlockId.EFFORT, errors)
+    project = _project(session, values, who)
+    _check_due(values, project_today(project, who["now"]), errors)
     if errors:
         raise FieldErrors(errors)
-    project = _project(session, values, who)
     warnings: list[str] = []
     try:
         m = milestone_service.add_milestone(session=session, project=project, actor=who["user_id"], name=name,
