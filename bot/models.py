@@ -128,6 +128,9 @@ class User(SQLModel, table=True):
     refreshed_at: datetime | None = ts_field()
     # their own public holidays (`US-NY`): off on those days in every project
     holidays: str = Field(default="", sa_column=Column(String(16), nullable=False, server_default=""))
+    # hours a week across every project (`/project capacity`); None: the default
+    # (40h for someone who works on a project, none for stakeholders and the like)
+    weekly_capacity_hours: float | None = None
 
 
 # --- projects -----------------------------------------------------------------
@@ -166,7 +169,7 @@ class Project(SQLModel, table=True):
 
 
 class Member(SQLModel, table=True):
-    """A person's role on one project, with rate and capacity."""
+    """A person's role on one project, with rate and allocation."""
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("project_id", "user_id"),)
@@ -176,7 +179,9 @@ class Member(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     role: str = Field(default=Role.MEMBER, max_length=16)
     hourly_rate_cents: int | None = None
-    weekly_capacity_hours: float = 40.0
+    # their allocation to this project, hours a week (`member capacity`); None: a
+    # share of what their capacity leaves (bot/domain/capacity.py)
+    weekly_capacity_hours: float | None = None
     active: bool = True
     created_at: datetime = ts_field(nullable=False, default_now=True)
 
@@ -362,6 +367,9 @@ class StandupParticipant(SQLModel, table=True):
     prompt_at: datetime | None = ts_field()
     prompted_at: datetime | None = ts_field()
     reminded_at: datetime | None = ts_field()
+    # the outbox key of the DM that asked them: one DM may ask several standups
+    # (bot/domain/standups/digest.py); None: `standup:{run_id}:prompt:{user_id}`
+    prompt_key: str | None = Field(default=None, max_length=200)
 
 
 class StandupAnswer(SQLModel, table=True):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.commands.grammar import UsageError, parse_duration, shown
+from bot.commands.grammar import UsageError, shown
+from bot.commands.people import weekly_hours
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import warned
+from bot.domain import capacity, standups
 from bot.domain import members as svc
-from bot.domain import standups
-from bot.domain.access import sees_rates
-from bot.domain.format import money, truncate
+from bot.domain.access import Action, require, sees_rates
+from bot.domain.errors import Invalid
+from bot.domain.format import hours, money, truncate
 from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.workload import load_people
 from bot.models import Project, Role
 
 ROLES = [r.value for r in Role]
@@ -136,35 +137,64 @@ def member_rate(ctx: Context, args: Args) -> Reply:
     return Reply.text(f"<@{user}>'s rate on *{project.name}* is {money(amount.cents, project.currency)}/h.")
 
 
-@command("member capacity", usage="member capacity [PROJECT] @user HOURS_PER_WEEK",
-         examples=["member capacity @carol 20h"])
+@command("member capacity", usage="member capacity [PROJECT] @user HOURS_PER_WEEK|none [force]",
+         examples=["member capacity @carol 20h", "member capacity crm @dan 30h force", "member capacity @dan none"])
 def member_capacity(ctx: Context, args: Args) -> Reply:
-    """Set how many hours a week someone has for the project."""
+    """Allocate part of someone's week to the project (`none`: no allocation, a share of what is left).
+
+    Allocations that would add up to more than the person's capacity
+    (`/project capacity`) are refused, naming their other projects, unless `force`."""
     project = args.take_project()
+    opts = args.take_options({"force": "flag"})
     user = args.take_user()
-    raw = args.take_text(what="hours per week, like 20h")
-    if re.fullmatch(r"\d{1,4}(\.\d{1,2})?", raw):  # a bare number means hours
-        hours = float(raw)
-        if hours > 168:
-            raise UsageError(f"Hours per week must be from 0 to 168 (got {hours:g}).")
-    else:
-        hours = parse_duration(raw)
+    raw = args.take_text(what="hours per week, like 20h, or none")
     args.expect_end()
+    value = None if raw.lower() in {"none", "default"} else weekly_hours(raw)
+    require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE, what="change capacity")
+    svc.get_member(session=ctx.session, project=project, user_id=user)
+    warning = None
+    if value is not None:
+        person = capacity.person(session=ctx.session, team_id=ctx.team_id, user_id=user,
+                                 allocation=(project.id, value))
+        too_much = capacity.over_allocation(person, project=project, hours_=value)
+        if too_much and not opts.get("force"):
+            raise Invalid(f"{too_much} Lower another allocation, raise their capacity "
+                          f"(`/project capacity <@{user}> HOURS`), or add `force` to allocate it anyway.")
+        warning = too_much
     svc.update_member(session=ctx.session, project=project, actor=ctx.user_id, user_id=user,
-                      weekly_capacity_hours=hours, now=ctx.now)
-    return Reply.text(f"<@{user}> has {hours:g}h a week for *{project.name}*.")
+                      weekly_capacity_hours=value, clear_capacity=value is None, now=ctx.now)
+    after = capacity.person(session=ctx.session, team_id=ctx.team_id, user_id=user)
+    if value is None:
+        stake = after.stake(project.id)
+        share = f" (a share of {hours(round(stake.share, 1))} a week)" if stake and stake.share else ""
+        text = f"<@{user}> has no allocation on *{project.name}* now{share}. {capacity.allocation_note(after, project=project)}"
+    else:
+        text = f"<@{user}> has {value:g}h a week for *{project.name}*. {capacity.allocation_note(after, project=project)}"
+    return warned(Reply.text(text), [warning and "Allocated anyway (`force`)."])
+
+
+def _allocation(member, load, project: Project) -> str:
+    """`20h/week`, `13.3h/week (share)` or `no capacity`."""
+    if member.weekly_capacity_hours is not None:
+        return f"{member.weekly_capacity_hours:g}h/week"
+    share = load.share(project.id) if load else 0.0
+    if load is None or load.person.capacity is None:
+        return "no capacity"
+    return f"{round(share, 1):g}h/week (share)"
 
 
 @command("member list", usage="member list [PROJECT]", examples=["member list"])
 def member_list(ctx: Context, args: Args) -> Reply:
-    """Who is on the project, with role and capacity (rates for the owner and managers)."""
+    """Who is on the project, with role and allocation (rates for the owner and managers)."""
     project = args.take_project()
     args.expect_end()
     members = svc.list_members(session=ctx.session, project=project)
     rates = sees_rates(session=ctx.session, project=project, user_id=ctx.user_id)
+    loads = load_people(session=ctx.session, team_id=ctx.team_id, now=ctx.now,
+                        user_ids=[m.user_id for m in members[:50]]).people
     lines = [f"<@{m.user_id}> · {m.role} · "
              + (f"{money(m.hourly_rate_cents, project.currency) + '/h' if m.hourly_rate_cents else 'no rate'} · "
                 if rates else "")
-             + f"{m.weekly_capacity_hours:g}h/week" for m in members[:50]]
+             + _allocation(m, loads.get(m.user_id), project) for m in members[:50]]
     return Reply(title=f"{project.name}: people ({len(members)})", sections=[Section(text="\n".join(lines))],
                  footer="" if rates else "Hourly rates are shown to the owner and managers.")

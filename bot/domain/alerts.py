@@ -25,15 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain import outbox
-from bot.domain.detectors import (
-    DETECTORS,
-    SEVERITY_RANK,
-    Finding,
-    limits_for,
-    load_snapshot,
-    run_detectors,
-)
+from bot.domain.detectors import DETECTORS, limits_for, load_snapshot, run_detectors
 from bot.domain.errors import NotFound
+from bot.domain.findings import SEVERITY_RANK, Finding
 from bot.domain.format import day, mention, moment, money, plural, ratio
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState
@@ -93,7 +87,8 @@ LABELS = {
     "since": ("Since", "date"), "missed": ("Missed standups", "{:g}"), "last": ("Last missed", "date"),
     "risk": ("Risk", "R{}"), "score": ("Score", "{:g}"), "band": ("Band", "{}"), "gaps": ("Missing", "list"),
     "load_hours": ("Work due", "{:g}h"), "capacity_hours": ("Capacity", "{:g}h"),
-    "days_away": ("Days away", "{:g}"),
+    "days_away": ("Days away", "{:g}"), "week": ("Week of", "date"), "here_hours": ("Due here", "{:g}h"),
+    "open_hours": ("Open work here", "{:g}h"), "share_hours": ("Their share here", "{:g}h a week"),
 }
 
 
@@ -152,6 +147,8 @@ def render_alert(alert: Alert, project: Project, now: datetime) -> Reply:
                     Button("Assign owner", Intent.ALERT_ASSIGN, value)]
         if not alert.details.get("risk"):
             buttons.append(Button("Make it a risk", Intent.ALERT_TO_RISK, value))
+        if alert.detector == "overload" and alert.details.get("subject"):
+            buttons.append(Button("Workload across projects", Intent.SHOW_PEOPLE, alert.details["subject"]))
     return Reply(title=title, sections=sections, buttons=buttons, footer=" · ".join(notes),
                  ephemeral=False)
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
 from bot.domain.calendar import WorkCalendar, days_away, work_calendar
-from bot.domain.format import day, hours, mention, money, percent, plural, ratio, truncate
+from bot.domain.findings import CRITICAL, WARNING, Finding
+from bot.domain.format import day, mention, money, percent, plural, ratio, truncate
+from bot.domain.load_findings import share_too_small, week_overload
 from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
 from bot.domain.status import StatusReport, build_status
+from bot.domain.workload import Workload, load_people
 from bot.models import (
     CLOSED_TASK_STATES,
     CostEntry,
@@ -40,9 +43,6 @@ from bot.models import (
     TimeEntry,
 )
 
-WARNING = "warning"
-CRITICAL = "critical"
-SEVERITY_RANK = {WARNING: 1, CRITICAL: 2}
 AWAY_STATUSES = {"away", "skipped", "off", "excused"}
 
 # name -> (default, low, high, help)
@@ -57,7 +57,8 @@ THRESHOLDS: dict[str, tuple[float, float, float, str]] = {
     "blocker_runs": (2, 1, 20, "standups in a row with the same person blocked"),
     "blocker_days": (2, 1, 30, "working days a blocker may stay open"),
     "silent_runs": (2, 1, 20, "standups in a row a person may miss while not away"),
-    "overload_pct": (100, 50, 300, "percent of next week's capacity a person may be loaded"),
+    "overload_pct": (100, 50, 300, "percent of a week's capacity a person's work due may fill (all projects)"),
+    "overload_weeks": (2, 1, 6, "weeks ahead, this one first, the overload alert looks at"),
     "quiet_start": (20, 0, 23, "hour (project time) from which alerts wait until morning"),
     "quiet_end": (8, 0, 23, "hour (project time) at which waiting alerts go out"),
 }
@@ -67,18 +68,6 @@ DEFAULTS: dict[str, float] = {name: spec[0] for name, spec in THRESHOLDS.items()
 def limits_for(project: Project) -> dict[str, float]:
     """The defaults overlaid by the project's own numbers."""
     return numeric_settings(project, "alerts", DEFAULTS)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One condition worth an alert."""
-
-    detector: str
-    fingerprint: str
-    severity: str
-    reason: str
-    numbers: dict = field(default_factory=dict)
-    subject: str | None = None  # the person it is about, if any
 
 
 @dataclass
@@ -99,6 +88,7 @@ class Snapshot:
     away: dict[str, set[date]]  # user -> days out of office (recent past and next week)
     calendar: WorkCalendar
     status: StatusReport | None = None  # what `/project status` says today: progress, EVM, forecast
+    workload: Workload | None = None  # the members' work across every project (`/project people`)
 
 
 def local_date(project: Project, moment: datetime) -> date:
@@ -142,6 +132,8 @@ def load_snapshot(*, session: Session, project: Project, now: datetime) -> Snaps
         cost_cents=int(costs), runs=runs, participants=participants, answers=answers, away=away,
         calendar=work_calendar(session=session, project=project, start=start, end=end),
         status=build_status(session=session, project=project, today=today),  # kept per version and day
+        workload=load_people(session=session, team_id=project.team_id, now=now,
+                             user_ids=[m.user_id for m in members]),
     )
 
 
@@ -407,30 +399,18 @@ def risk_gaps(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
 
 
 def overload(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
-    """Estimates due in the next 7 days above capacity minus time away."""
-    end = s.today + timedelta(days=6)
-    workdays = s.calendar.working_days(s.today, end)
+    """Someone's work due in a week across every project above their capacity,
+    and someone whose work here at their share ends after the due date
+    (`bot.domain.load_findings`)."""
+    if s.workload is None:
+        return []
     findings = []
     for m in s.members:
-        load_tasks = [t for t in s.tasks if _open(t) and t.assignee_user_id == m.user_id
-                      and t.estimate_hours and t.due_date and t.due_date <= end]
-        load = sum(t.estimate_hours or 0 for t in load_tasks)
-        if load <= 0:
+        load = s.workload.people.get(m.user_id)
+        if load is None or load.person.capacity is None:
             continue
-        away = sum(1 for d in workdays if d in s.away.get(m.user_id, set()))
-        capacity = m.weekly_capacity_hours * max(len(workdays) - away, 0) / 5
-        allowed = capacity * limits["overload_pct"] / 100
-        if load <= allowed:
-            continue
-        away_note = f", {plural(away, 'day')} away" if away else ""
-        reason = (f"{mention(m.user_id)} has {hours(round(load, 1))} of work due by "
-                  f"{day(end, today=s.today)} but {hours(round(capacity, 1))} of capacity "
-                  f"({hours(m.weekly_capacity_hours)} a week{away_note}).")
-        severity = CRITICAL if capacity <= 0 or load > 1.5 * capacity else WARNING
-        findings.append(Finding("overload", f"overload:{m.user_id}", severity, reason,
-                                {"load_hours": round(load, 1), "capacity_hours": round(capacity, 1),
-                                 "days_away": away, "tasks": [t.number for t in load_tasks]},
-                                subject=m.user_id))
+        findings += [f for f in (week_overload(s.project, s.tasks, load, s.workload, limits),
+                                 share_too_small(s.project, load, s.today)) if f]
     return findings
 
 

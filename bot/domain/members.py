@@ -136,8 +136,10 @@ def ensure_assignable(*, session: Session, project: Project, actor: str, assigne
 
 def update_member(*, session: Session, project: Project, actor: str, user_id: str,
                   role: Role | None = None, hourly_rate_cents: int | None = None,
-                  weekly_capacity_hours: float | None = None, now: datetime) -> Member:
-    """Change a member's role, rate or capacity (owner/manager only)."""
+                  weekly_capacity_hours: float | None = None, clear_capacity: bool = False,
+                  now: datetime) -> Member:
+    """Change a member's role, rate or allocation (owner/manager only);
+    `clear_capacity` takes their allocation away (a share of what is left)."""
     what = "change roles" if role else "change rates" if hourly_rate_cents is not None else "change capacity"
     require(session=session, project=project, user_id=actor, action=Action.MANAGE, what=what)
     member = get_member(session=session, project=project, user_id=user_id)
@@ -167,11 +169,12 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
             raise Invalid("An hourly rate cannot be negative.")
         before["hourly_rate_cents"], after["hourly_rate_cents"] = member.hourly_rate_cents, hourly_rate_cents
         member.hourly_rate_cents = hourly_rate_cents
-    if weekly_capacity_hours is not None:
-        if not 0 <= weekly_capacity_hours <= 168:
+    if weekly_capacity_hours is not None or clear_capacity:
+        if weekly_capacity_hours is not None and not 0 <= weekly_capacity_hours <= 168:
             raise Invalid("Weekly capacity is between 0 and 168 hours.")
-        before["weekly_capacity_hours"], after["weekly_capacity_hours"] = (
-            member.weekly_capacity_hours, weekly_capacity_hours)
+        if member.weekly_capacity_hours != weekly_capacity_hours:
+            before["weekly_capacity_hours"], after["weekly_capacity_hours"] = (
+                member.weekly_capacity_hours, weekly_capacity_hours)
         member.weekly_capacity_hours = weekly_capacity_hours
     if before == after:
         return member  # nothing changes (a repeated request, say)

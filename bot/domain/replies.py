@@ -34,6 +34,8 @@ class Intent(StrEnum):
     ALERT_ASSIGN = "alert_assign"
     ALERT_TO_RISK = "alert_to_risk"
     BLOCKER_TO_RISK = "blocker_to_risk"
+    SHOW_PEOPLE = "show_people"  # `/project people @user` for the clicker; value: the user id
+    ANSWER_STANDUPS = "answer_standups"  # one modal for several standups; value: their run ids, comma-separated
 
 
 @dataclass

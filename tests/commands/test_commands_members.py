@@ -85,5 +85,5 @@ def test_member_bad_input(db_engine, now):
     assert "Expected a role" in refused(run(f"member role <@{MEMBER}>"))
     assert "amount like 25000" in refused(run(f"member rate <@{MEMBER}> cheap"))
     assert "from 0 to 168" in refused(run(f"member capacity <@{MEMBER}> 200"))
-    assert "between 0 and 168" in refused(run(f"member capacity <@{MEMBER}> 200h"))
+    assert "from 0 to 168 (got 200)" in refused(run(f"member capacity <@{MEMBER}> 200h"))
     assert "not a member" in refused(run("member rate <@U0NOBODY> 50"))

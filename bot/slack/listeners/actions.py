@@ -48,6 +48,7 @@ def register(app: App) -> None:
     on_intent(app, Intent.TASK_EDIT)(handle_task_edit)
     on_intent(app, Intent.MEMBER_REASSIGN)(handle_member_reassign)
     on_intent(app, Intent.MEMBER_UNASSIGN)(handle_member_unassign)
+    on_intent(app, Intent.SHOW_PEOPLE)(handle_show_people)
 
 
 # --- what a click carries -------------------------------------------------------------
@@ -229,6 +230,18 @@ handle_member_reassign = _open(ViewId.REASSIGN, "user")
 # the button's value is `key:USER`: the person whose open tasks go to nobody as they leave
 handle_member_unassign = command_button(lambda c: "member remove {} <@{}> unassign".format(*c.task_ref()),
                                         changes=True)
+
+
+def handle_show_people(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+    """An alert's "Workload across projects": `/project people @user` for the
+    clicker alone, under the alert (which stays as it is)."""
+    ack()
+    click = Click(body)
+    reply = _run(context, click, f"people <@{click.value}>")
+    if click.in_modal or click.on_home:
+        _show(click, reply, respond, client, context)
+    else:
+        tell(respond, reply)
 
 
 def handle_refresh_home(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -1,0 +1,154 @@
+"""`/project capacity` and `/project people`: one week per person, and the
+workload of everyone across the workspace's projects (`bot.domain.workload`)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands.grammar import UsageError, parse_duration, shown
+from bot.commands.registry import Args, Context, command
+from bot.commands.replies import warned
+from bot.domain import alerts as alert_service
+from bot.domain import capacity as capacity_service
+from bot.domain.errors import PermissionDenied
+from bot.domain.format import day, hours, plural
+from bot.domain.replies import Reply, Section
+from bot.domain.workload import Load, Workload, load_people
+
+PAGE = 15
+RESET_WORDS = {"default", "reset"}
+
+
+def weekly_hours(raw: str) -> float:
+    """`20`, `20h`, `2.5d` -> hours a week (a bare number means hours)."""
+    value = float(raw) if re.fullmatch(r"\d{1,4}(\.\d{1,2})?", raw) else parse_duration(raw)
+    if not 0 <= value <= capacity_service.MAX_HOURS:
+        raise UsageError(f"Hours per week must be from 0 to 168 (got {value:g}).")
+    return value
+
+
+@command("capacity", usage="capacity [@user] [HOURS | default]",
+         examples=["capacity", "capacity @dan 32h", "capacity @erin 10", "capacity @dan default"])
+def capacity(ctx: Context, args: Args) -> Reply:
+    """Someone's weekly capacity across every project: shown, set, or back to the default.
+
+    One number per person: 40h by default for anyone who works on a project
+    (owner, manager, member), none for stakeholders and other readers. Their
+    allocations to projects (`member capacity`) come out of it."""
+    user = args.take_user(required=False) or ctx.user_id
+    raw = args.take_text(what="hours a week, like 32h", required=False)
+    args.expect_end()
+    if not raw:
+        p = capacity_service.person(session=ctx.session, team_id=ctx.team_id, user_id=user)
+        return Reply.text(_capacity_text(p))
+    value = None if raw.lower() in RESET_WORDS else weekly_hours(raw)
+    change = capacity_service.set_capacity(session=ctx.session, team_id=ctx.team_id, actor=ctx.user_id,
+                                           user_id=user, hours_=value, now=ctx.now)
+    p = change.person
+    if not change.changed:
+        return warned(Reply.text(f"Nothing changed: {_capacity_text(p)}"), [change.warning])
+    was = "the default" if change.before is None else hours(change.before)
+    text = f"<@{user}>'s capacity, for all projects together, is now {capacity_service.capacity_phrase(p)} (was {was})."
+    for project in capacity_service.active_projects_of(session=ctx.session, team_id=ctx.team_id, user_id=user):
+        alert_service.after_change(session=ctx.session, project=project, now=ctx.now, what="member")
+    return warned(Reply.text(text), [change.warning])
+
+
+def _capacity_text(p: capacity_service.Person) -> str:
+    text = f"<@{p.user_id}>'s capacity, for all projects together: {capacity_service.capacity_phrase(p)}"
+    allocated = [s for s in p.stakes if s.allocation is not None]
+    if allocated:
+        listed = ", ".join(f"{s.name} {hours(s.allocation)}" for s in allocated)
+        text += f"; allocated {hours(round(p.allocated, 2))} ({listed})"
+    return text + "."
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+@command("people", usage="people [@user] [page N]", examples=["people", "people @dan", "people page 2"])
+def people(ctx: Context, args: Args) -> Reply:
+    """Each person's capacity, allocations, open work and what is due in the next 6 weeks, across projects.
+
+    The owners and managers of projects see everyone; others see themselves."""
+    opts = args.take_options({"page": "int"})
+    user = args.take_user(required=False)
+    args.expect_end()
+    manager = capacity_service.manages_any(session=ctx.session, team_id=ctx.team_id, user_id=ctx.user_id)
+    if user and user != ctx.user_id and not manager:
+        raise PermissionDenied("Only project owners and managers see other people's workload; "
+                               "`/project people` shows yours.")
+    only = [user] if user else None if manager else [ctx.user_id]
+    workload = load_people(session=ctx.session, team_id=ctx.team_id, now=ctx.now, user_ids=only)
+    loads = sorted(workload.people.values(), key=lambda ld: (-ld.peak(), ld.name.lower(), ld.user_id))
+    page = int(opts.get("page") or 1)
+    pages = max(1, -(-len(loads) // PAGE))
+    if page > pages:
+        raise UsageError(f"There {'is' if pages == 1 else 'are'} {plural(pages, 'page')} of people "
+                         f"(asked for page {page}).")
+    shown_ = loads[(page - 1) * PAGE: page * PAGE]
+    if not shown_:
+        return Reply.text("Nobody works on an active project yet.", title="People and workload")
+    sections = [Section(text=person_text(load, workload)) for load in shown_]
+    title = ("People and workload" if only is None else
+             f"Workload of {'you' if only == [ctx.user_id] else shown(shown_[0].name or 'them')}")
+    footer = ("Hours due per week against capacity (less days away); weeks start on Monday, and open work "
+              "already overdue counts in this week.")
+    if pages > 1:
+        footer += (f" Page {page} of {pages} ({plural(len(loads), 'person', 'people')}, most loaded first)"
+                   + (f": `/project people page {page + 1}` for more." if page < pages else "."))
+    return Reply(title=title, sections=sections, footer=footer)
+
+
+def week_cell(week, today) -> str:
+    """`21 Dec 61h/40h ⚠️` (the capacity less days away)."""
+    label = f"{week.start.day} {week.start:%b}" + (f" {week.start.year}" if week.start.year != today.year else "")
+    cap = "no capacity" if week.capacity is None else hours(round(week.capacity, 1))
+    cell = f"{label} {hours(round(week.total, 1))}/{cap}"
+    if week.days_away:
+        cell += f" ({plural(week.days_away, 'day')} away)"
+    if week.overdue:
+        cell += f" (incl. {hours(round(week.overdue, 1))} overdue)"
+    return f"*{cell}* ⚠️" if week.over else cell
+
+
+def person_text(load: Load, workload: Workload) -> str:
+    """One person's block: capacity and allocation, each project, the weeks ahead."""
+    p = load.person
+    head = f"*<@{p.user_id}>* · {capacity_service.capacity_phrase(p)}"
+    if p.allocated:
+        if load.over_allocated:
+            head += (f" · allocated {hours(round(p.allocated, 2))}: "
+                     f"*{hours(round(p.allocated - (p.capacity or 0), 2))} over* ⚠️")
+        else:
+            head += f" · allocated {hours(round(p.allocated, 2))}"
+    lines = [head]
+    for pid in load.projects():
+        lines.append("• " + project_line(load, workload, pid))
+    if not load.projects():
+        lines.append("• on no active project, and no open work")
+    lines.append("Due per week: " + " · ".join(week_cell(w, load.today) for w in load.weeks))
+    return "\n".join(lines)
+
+
+def project_line(load: Load, workload: Workload, pid: int) -> str:
+    project = workload.projects.get(pid)
+    name = f"*{project.name}* `{project.key}`" if project else "another project"
+    stake = load.person.stake(pid)
+    if stake is None:
+        part = "not on it"
+    elif stake.allocation is not None:
+        part = f"{hours(stake.allocation)} a week allocated"
+    elif stake.role in capacity_service.WORKING_ROLES:
+        part = f"{hours(round(stake.share, 1))} a week (a share of what is not allocated)"
+    else:
+        part = stake.role
+    open_h, tasks = load.open_hours.get(pid, 0.0), load.open_tasks.get(pid, 0)
+    work = f"{hours(round(open_h, 1))} open in {plural(tasks, 'task')}" if tasks else "no open tasks"
+    if load.unestimated.get(pid):
+        work += f" ({load.unestimated[pid]} without an estimate)"
+    line = f"{name}: {part} · {work}"
+    finish = load.finish_at_share(pid)
+    if finish and stake is not None and stake.share > 0:
+        line += f" · done about {day(finish, today=load.today)} at {hours(round(stake.share, 1))} a week"
+    return line
