@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 
-from bot.commands.grammar import UsageError, parse_duration, shown
+from bot.commands.grammar import UsageError, parse_duration
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import warned
 from bot.domain import alerts as alert_service
 from bot.domain import capacity as capacity_service
+from bot.domain import members as members_service
 from bot.domain.errors import PermissionDenied
 from bot.domain.format import day, hours, plural
+from bot.domain.load_chart import MAX_WEEKS, load_chart, render_load_chart
 from bot.domain.replies import Reply, Section
 from bot.domain.workload import Load, Workload, load_people
+from bot.models import Project
 
 PAGE = 15
 RESET_WORDS = {"default", "reset"}
@@ -90,8 +93,8 @@ def people(ctx: Context, args: Args) -> Reply:
     if not shown_:
         return Reply.text("Nobody works on an active project yet.", title="People and workload")
     sections = [Section(text=person_text(load, workload)) for load in shown_]
-    title = ("People and workload" if only is None else
-             f"Workload of {'you' if only == [ctx.user_id] else shown(shown_[0].name or 'them')}")
+    title = ("People and workload" if only is None else "Your workload" if only == [ctx.user_id]
+             else f"Workload of {shown_[0].name or 'them'}")
     footer = ("Hours due per week against capacity (less days away); weeks start on Monday, and open work "
               "already overdue counts in this week.")
     if pages > 1:
@@ -101,8 +104,9 @@ def people(ctx: Context, args: Args) -> Reply:
 
 
 def week_cell(week, today) -> str:
-    """`21 Dec 61h/40h ⚠️` (the capacity less days away)."""
-    label = f"{week.start.day} {week.start:%b}" + (f" {week.start.year}" if week.start.year != today.year else "")
+    """`21 Dec 61h/40h ⚠️`: the week from Monday 21 Dec, hours due / capacity less days away."""
+    label = ("this week" if week.start <= today else
+             f"{week.start.day} {week.start:%b}" + (f" {week.start.year}" if week.start.year != today.year else ""))
     cap = "no capacity" if week.capacity is None else hours(round(week.capacity, 1))
     cell = f"{label} {hours(round(week.total, 1))}/{cap}"
     if week.days_away:
@@ -127,7 +131,7 @@ def person_text(load: Load, workload: Workload) -> str:
         lines.append("• " + project_line(load, workload, pid))
     if not load.projects():
         lines.append("• on no active project, and no open work")
-    lines.append("Due per week: " + " · ".join(week_cell(w, load.today) for w in load.weeks))
+    lines.append("Due per week (from Monday): " + " · ".join(week_cell(w, load.today) for w in load.weeks))
     return "\n".join(lines)
 
 
@@ -152,3 +156,55 @@ def project_line(load: Load, workload: Workload, pid: int) -> str:
     if finish and stake is not None and stake.share > 0:
         line += f" · done about {day(finish, today=load.today)} at {hours(round(stake.share, 1))} a week"
     return line
+
+
+# --- chart load -------------------------------------------------------------------------
+
+
+@command("chart load", usage="chart load [PROJECT|all] [weeks 8]",
+         examples=["chart load", "chart load website", "chart load all weeks 12"])
+def chart_load(ctx: Context, args: Args) -> Reply:
+    """A heatmap of people x weeks: hours due against capacity, over-allocated weeks marked.
+
+    For one project: its people (their work on every project counts); `all`:
+    everyone. Owners and managers see everyone; others their own row."""
+    opts = args.take_options({"weeks": "int"})
+    everyone = args.take_word(what="`all`", choices=["all"], required=False) == "all"
+    project = None if everyone else args.take_project(required=False)
+    args.expect_end()
+    return load_chart_reply(ctx, project, int(opts.get("weeks") or 8))
+
+
+def load_chart_reply(ctx: Context, project: Project | None, weeks: int) -> Reply:
+    """The `chart load` reply for one project's people (None: everyone)."""
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise UsageError(f"`weeks` is from 1 to {MAX_WEEKS} (got {weeks}).")
+    manager = capacity_service.manages_any(session=ctx.session, team_id=ctx.team_id, user_id=ctx.user_id)
+    who = None
+    if project is not None:
+        who = [m.user_id for m in members_service.list_members(session=ctx.session, project=project)]
+    if not manager:
+        who = [ctx.user_id]
+    workload = load_people(session=ctx.session, team_id=ctx.team_id, now=ctx.now, user_ids=who, weeks=weeks)
+    loads = sorted((ld for ld in workload.people.values() if ld.person.capacity is not None or ld.open_tasks),
+                   key=lambda ld: (-ld.peak(), ld.name.lower(), ld.user_id))
+    if not loads:
+        raise UsageError("Nobody to chart: no one here works on an active project or has open work.")
+    scope = project.name if project is not None else "All projects"
+    first = loads[0].weeks[0].start
+    title = f"{scope}: load, {plural(weeks, 'week')} from {day(first, today=loads[0].today)}"
+    grid = load_chart(title=title, loads=loads, names={ld.user_id: ld.name for ld in loads})
+    path = render_load_chart(grid, slug=project.key if project else "all", today=loads[0].today)
+    over = grid.over()
+    text = (f"Load of {plural(len(loads), 'person', 'people')} over {plural(weeks, 'week')} from "
+            f"{day(first, today=loads[0].today)}: ")
+    if over:
+        listed = "; ".join(f"<@{who_}> in the week of {day(week, today=loads[0].today)}: "
+                           f"{hours(round(cell.hours, 1))} against {hours(round(cell.capacity or 0, 1))}"
+                           for who_, week, cell in grid.over(ids=True)[:5])
+        text += f"{plural(len(over), 'week')} over capacity ({listed}{'; …' if len(over) > 5 else ''})."
+    else:
+        text += "no week over capacity."
+    if not manager:
+        text += " (Your own row: owners and managers see everyone's.)"
+    return Reply(title=title, image_path=str(path), ephemeral=False, sections=[Section(text=text)])

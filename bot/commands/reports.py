@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from bot.commands.grammar import UsageError
+from bot.commands.people import load_chart_reply
 from bot.commands.registry import Args, Context, command
 from bot.domain import audit, charts
 from bot.domain import report as report_service
@@ -67,13 +68,18 @@ def report_schedule(ctx: Context, args: Args) -> Reply:
     return Reply.text(("Saved. " if changed else "") + text)
 
 
-@command("chart", usage="chart [PROJECT] burnup|budget", examples=["chart burnup", "chart website budget"])
+@command("chart", usage="chart [PROJECT] burnup|budget|load", examples=["chart burnup", "chart website budget"])
 def chart(ctx: Context, args: Args) -> Reply:
-    """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart."""
+    """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart (`chart load`: people)."""
     project = args.take_project()
-    kind = (args.take_word(what="which chart", choices=list(charts.KINDS)) if args.tokens
+    opts = args.take_options({"weeks": "int"})
+    kind = (args.take_word(what="which chart", choices=[*charts.KINDS, "load"]) if args.tokens
             else "burnup")
     args.expect_end()
+    if kind == "load":
+        return load_chart_reply(ctx, project, int(opts.get("weeks") or 8))
+    if opts:
+        raise UsageError("`weeks` goes with `chart load`.")
     status = build_status(session=ctx.session, project=project, today=args.today())
     path = charts.render_chart(session=ctx.session, report=status, kind=kind)
     label = "Burn-up" if kind == "burnup" else "Budget burn"

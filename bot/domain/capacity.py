@@ -81,9 +81,12 @@ class Person:
     user_id: str
     capacity_set: float | None
     stakes: list[Stake]
+    works: bool | None = None  # known without the stakes (the App Home reads no stakes)
 
     @property
     def working(self) -> bool:
+        if self.works is not None:
+            return self.works
         return any(s.role in WORKING_ROLES for s in self.stakes)
 
     @property

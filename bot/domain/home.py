@@ -9,22 +9,27 @@ the row is sent.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, literal, or_
 from sqlmodel import Session, select
 
 from bot.domain.access import ALLOWED, Action
+from bot.domain.calendar import expand, holidays_between
+from bot.domain.capacity import WORKING_ROLES, Person
 from bot.domain.outbox import Kind, enqueue
+from bot.domain.workload import Load, Work, build_load, monday, person_today
 from bot.models import (
     CLOSED_TASK_STATES,
     AuditEntry,
+    DayOff,
     Member,
     OutboxMessage,
     Project,
     ProjectState,
     Task,
+    User,
 )
 
 OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
@@ -69,6 +74,35 @@ def my_projects(*, session: Session, team_id: str, user_id: str) -> list[Project
     ))
 
 
+def my_week(*, session: Session, team_id: str, user_id: str, now: datetime,
+            tasks: list[tuple[Task, Project, bool]]) -> Load:
+    """This week's `Load` of the user (hours due against capacity, as
+    `/project people` counts it) from their open tasks (`my_open_tasks`) and
+    one statement for their capacity, zone, holidays and absences."""
+    anchor = select(literal(1).label("one")).subquery()
+    works = (select(Member.id).join(Project, Project.id == Member.project_id)
+             .where(Member.team_id == team_id, Member.user_id == user_id, Member.active == True,  # noqa: E712
+                    Member.role.in_(sorted(WORKING_ROLES)), Project.state == ProjectState.ACTIVE)
+             .exists().label("works"))
+    soon = now.date()
+    start, end = monday(soon) - timedelta(days=7), monday(soon) + timedelta(days=14)
+    rows = session.exec(
+        select(User.weekly_capacity_hours, User.timezone, User.holidays, DayOff.start_date, DayOff.end_date, works)
+        .select_from(anchor)
+        .outerjoin(User, and_(User.team_id == team_id, User.user_id == user_id))
+        .outerjoin(DayOff, and_(DayOff.team_id == team_id, DayOff.user_id == user_id,
+                                DayOff.start_date <= end, DayOff.end_date >= start))).all()
+    capacity, zone, region, working = rows[0][0], rows[0][1] or "", rows[0][2] or "", bool(rows[0][5])
+    away = expand((r[3], r[4]) for r in rows if r[3] is not None)
+    if region:
+        country, _, subdiv = region.partition("-")
+        away |= set(holidays_between(start, end, country=country, subdiv=subdiv))
+    work = [Work(user_id, p.id, t.due_date, t.estimate_hours or 0.0, 1, int(t.estimate_hours is not None))
+            for t, p, _ in tasks if p.state == ProjectState.ACTIVE]
+    return build_load(person=Person(user_id, capacity, [], works=working), name="", weeks=1,
+                      today=person_today(zone, now), work=work, away=away)
+
+
 def concerned_users(*, session: Session, team_id: str, since_audit_id: int) -> set[str]:
     """Everyone whose Home a change after `since_audit_id` affects."""
     users: set[str] = set()
@@ -80,6 +114,8 @@ def concerned_users(*, session: Session, team_id: str, since_audit_id: int) -> s
         before_after = {**entry.before, **entry.after}
         if before_after.get("assignee_user_id"):
             users.add(before_after["assignee_user_id"])
+        if entry.entity in ("user", "member", "day_off") and before_after.get("user_id"):
+            users.add(before_after["user_id"])  # their capacity, allocation or days away: "My week"
         if entry.entity == "task" and entry.entity_id:
             task = session.get(Task, entry.entity_id)
             if task is not None and task.assignee_user_id:

@@ -45,7 +45,7 @@ def week_overload(project: Project, tasks: list[Task], load: Load, workload: Wor
         severity = CRITICAL if capacity <= 0 or week.total > 1.5 * capacity else WARNING
         return Finding("overload", f"overload:{load.user_id}", severity, reason,
                        {"week": week.start.isoformat(), "load_hours": round(week.total, 1),
-                        "capacity_hours": round(capacity, 1), "days_away": week.days_away,
+                        "capacity_hours": round(capacity, 1), "days_away": week.days_away or None,
                         "here_hours": round(week.due[pid], 1), "tasks": mine}, subject=load.user_id)
     return None
 

@@ -38,6 +38,8 @@ def intent_command(button: Button) -> str:
         Intent.ALERT_TO_RISK: f"/project alerts risk A{value}",
         Intent.BLOCKER_TO_RISK: '/project risk add "the blocker" likelihood 3 impact 3',
         Intent.NEW_PROJECT: '/project new "Name" due DATE budget AMOUNT',
+        Intent.SHOW_PEOPLE: f"/project people <@{value}>",
+        Intent.ANSWER_STANDUPS: '/project standup answer PROJECT finished "..." next "..." blockers none',
     }.get(button.intent, "")
 
 
@@ -63,8 +65,8 @@ def render_text(reply: Reply, names: dict[str, str] | None = None,
             out.append(clean(section.text))
         width = max((len(f.label) for f in section.fields), default=0)
         out += [f"  {f.label.ljust(width)}  {clean(f.value)}" for f in section.fields]
-        out += _buttons(section.buttons)
-    out += _buttons(reply.buttons)
+        out += [clean(line) for line in _buttons(section.buttons)]
+    out += [clean(line) for line in _buttons(reply.buttons)]
     if reply.footer:
         out.append(clean(reply.footer))
     if reply.image_path:

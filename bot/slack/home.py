@@ -8,14 +8,15 @@ after a change, is read by `bot.domain.home`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.domain.format import bar, day, truncate, upper_first
-from bot.domain.home import my_open_tasks, my_projects, project_today
+from bot.domain.format import bar, day, hours, plural, truncate, upper_first
+from bot.domain.home import my_open_tasks, my_projects, my_week, project_today
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.status import build_statuses
+from bot.domain.workload import Load
 from bot.models import ProjectState, TaskStatus
 
 TASK_LIMIT = 40
@@ -23,10 +24,30 @@ PROJECT_LIMIT = 20
 DONE_BUTTONS = 5
 
 
+def week_text(load: Load, names: dict[int, str]) -> str:
+    """*My week*: hours due this week against capacity, across projects (as `/project people` counts)."""
+    week = load.weeks[0]
+    end = week.start + timedelta(days=6)
+    when = f"{day(week.start, today=load.today)} – {day(end, today=load.today)}"
+    if week.capacity is None:
+        head = f"{hours(round(week.total, 1))} due; you have no weekly capacity (`/project capacity`)"
+    else:
+        away = f", less {plural(week.days_away, 'day')} away" if week.days_away else ""
+        head = f"{hours(round(week.total, 1))} due of your {hours(round(week.capacity, 1))}{away}"
+        if week.over:
+            head += f" ⚠️ *{hours(round(week.total - week.capacity, 1))} over*"
+    parts = " · ".join(f"{name} {hours(round(h, 1))}" for name, h in sorted(
+        ((names.get(pid, "a project"), h) for pid, h in week.due.items()), key=lambda kv: -kv[1]))
+    overdue = f" ({hours(round(week.overdue, 1))} of it overdue)" if week.overdue else ""
+    detail = f"\n{parts}{overdue}" if parts else ""
+    return f"*My week* ({when}): {head}.{detail}"
+
+
 def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -> Reply:
     """The dashboard for one person."""
     tasks = my_open_tasks(session=session, team_id=team_id, user_id=user_id, now=now)
-    sections: list[Section] = []
+    week = my_week(session=session, team_id=team_id, user_id=user_id, now=now, tasks=tasks)
+    sections: list[Section] = [Section(text=week_text(week, {p.id: p.name for _, p, _ in tasks}))]
     if tasks:
         lines = []
         for task, project, _ in tasks[:TASK_LIMIT]:

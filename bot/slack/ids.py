@@ -47,6 +47,7 @@ class ViewId(StrEnum):
     EDIT_TASK = "edit_task"
     REASSIGN = "reassign"
     STANDUP_ANSWER = "standup_answer"
+    STANDUP_ANSWERS = "standup_answers"  # one modal for the standups of one DM
     STANDUP_SETTINGS = "standup_settings"
     REPLY = "reply"  # a reply shown in a modal (it takes no submission)
     HOME = "home"

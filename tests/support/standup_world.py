@@ -70,17 +70,17 @@ class World:
     """One project with an owner and five members in Europe/Berlin."""
 
     def __init__(self, engine: Engine, now: datetime, *, timezone: str = "Europe/Berlin",
-                 people: list[str] | None = None):
+                 people: list[str] | None = None, owner: str = OWNER):
         self.engine, self.now = engine, now
-        self.people = [OWNER, *(PEOPLE if people is None else people)]
+        self.people = [owner, *(PEOPLE if people is None else people)]
         roles = {p: Role.MEMBER for p in self.people[1:]}
         roles[STAKEHOLDER] = Role.STAKEHOLDER
-        self.project: Project = make_project(engine, people=roles, timezone=timezone)
+        self.project: Project = make_project(engine, people=roles, timezone=timezone, owner=owner)
         self.notifier = RecordingNotifier()
         self.grace = timedelta(hours=1)
 
-    def cmd(self, text: str, *, user: str = OWNER, ok: bool = True) -> Reply:
-        reply = Runner(self.engine, self.now)(text, user=user)
+    def cmd(self, text: str, *, user: str | None = None, ok: bool = True) -> Reply:
+        reply = Runner(self.engine, self.now)(text, user=user or self.people[0])
         if ok:
             assert not reply.error, reply.plain()
         return reply

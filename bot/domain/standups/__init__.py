@@ -6,6 +6,7 @@
 - `batch`: the scheduler's path: which standups run, what is due, opening many at once
 - `answers`: which run an answer is for, storing and editing it, the answer form
 - `messages`: prompt, reminder, "answered" edit, summary and its thread, late answers
+- `digest`: one DM for someone asked by several standups at the same moment
 - `insights`: repeated blockers, people who keep missing, participation, history
 - `queries`: the reads the others share
 
@@ -20,6 +21,7 @@ from bot.domain.standups.answers import (
     AnswerResult,
     answer_form,
     answer_form_for,
+    answer_forms,
     is_blocker,
     submit_answer,
     target_run,
@@ -104,7 +106,7 @@ __all__ = [
     "ASKED_ROLES", "BLOCKERS", "CATCH_UP_AFTER", "CONFIDENCE", "DEFAULT_QUESTIONS", "FINISHED",
     "MAX_ANSWER", "NEXT", "AnswerForm", "AnswerResult", "Due", "MemberParticipation",
     "Participation", "Progress", "RepeatedBlocker", "RunSummary", "Running", "StartResult", "TIME_OF_DAY",
-    "advance_run", "answer_counts", "answer_form", "answer_form_for", "answer_text", "answers_of",
+    "advance_run", "answer_counts", "answer_form", "answer_form_for", "answer_forms", "answer_text", "answers_of",
     "close_now", "close_run", "config_timezone", "configure", "due_configs", "due_run_ids",
     "get_config", "is_blocker", "join_open_run", "local_time", "local_to_utc", "member_time_teams",
     "member_time_users", "missed_in_a_row", "next_due_at", "next_run_date", "parse_hhmm", "participants_for",

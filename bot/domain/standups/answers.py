@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from bot.domain.access import role_of
 from bot.domain.errors import Invalid, NotFound, PermissionDenied
 from bot.domain.format import day as fmt_day
-from bot.domain.outbox import Kind, enqueue
 from bot.domain.projects import project_for_channel
-from bot.domain.standups.messages import answered_reply, post_late
-from bot.domain.standups.queries import ASKED_ROLES, answered_ids
+from bot.domain.standups.digest import mark_answered
+from bot.domain.standups.messages import post_late
+from bot.domain.standups.queries import ASKED_ROLES, answered_ids, run_in_team
 from bot.domain.standups.runs import advance_run, get_or_create_run, insert_ignore
 from bot.domain.standups.schedule import config_timezone, local_time, local_to_utc, next_run_date
 from bot.domain.standups.settings import (
@@ -29,7 +29,6 @@ from bot.domain.standups.settings import (
     require_config,
 )
 from bot.models import (
-    OutboxMessage,
     Project,
     StandupAnswer,
     StandupConfig,
@@ -133,8 +132,7 @@ def submit_answer(*, session: Session, project: Project, user_id: str, answers: 
                                            status="asked", prompt_at=now))
     if run.state == "closed" and created:
         post_late(session=session, run=run, answer=answer, now=now)
-    _mark_prompt_answered(session=session, config=config, project=project, run=run, answer=answer,
-                          now=now)
+    mark_answered(session=session, run=run, user_id=user_id, now=now)
     session.flush()
     closed_run = None
     if when == "early":
@@ -164,24 +162,6 @@ def _clean_answers(*, config: StandupConfig, answers: dict[str, str], confidence
     blocker = clean.get(BLOCKERS, "")
     return {"answers": clean, "blocker": blocker if is_blocker(blocker) else "",
             "confidence": confidence if CONFIDENCE in ids else None}
-
-
-def _mark_prompt_answered(*, session: Session, config: StandupConfig, project: Project, run: StandupRun,
-                          answer: StandupAnswer, now: datetime) -> None:
-    """Turn the person's prompt DM into "answered" (with an edit button while
-    open); a prompt still held for its time (the run opened ahead) is withdrawn."""
-    prompt_key = f"standup:{run.id}:prompt:{answer.user_id}"
-    prompt = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == prompt_key)).first()
-    if prompt is None:
-        return
-    if prompt.state == "pending" and prompt.attempts == 0 and prompt.next_attempt_at > now:
-        prompt.state = "cancelled"  # answered before being asked: no question, no edit
-        session.add(prompt)
-        return
-    reply = answered_reply(project=project, run=run, tz=config_timezone(config, project), now=now)
-    enqueue(session=session, not_before=now, now=now, team_id=run.team_id, kind=Kind.UPDATE, user_id=answer.user_id,
-            key=f"standup:{run.id}:answered:{answer.user_id}:{int(now.timestamp())}",
-            project_id=project.id, extra={"update_key": prompt_key}, reply=reply)
 
 
 @dataclass
@@ -241,3 +221,21 @@ def answer_form_for(*, session: Session, team_id: str, user_id: str, channel_id:
         raise Invalid(f"The standup of {fmt_day(form.run.run_date, year=False)} has closed; "
                       "your answer is in its summary.")
     return form
+
+
+def answer_forms(*, session: Session, team_id: str, user_id: str, run_ids: list[int],
+                 now: datetime) -> list[AnswerForm]:
+    """The forms of one DM's "Answer standups" (one modal, a part per project):
+    each run still open, or closed without their answer (a late one). `Invalid`
+    when none is left to answer."""
+    forms = []
+    for run_id in dict.fromkeys(run_ids):
+        found = run_in_team(session=session, team_id=team_id, run_id=run_id)
+        if found is None:
+            continue
+        form = answer_form(session=session, project=found[1], user_id=user_id, now=now, run_id=run_id)
+        if not (form.editing and form.run.state == "closed"):
+            forms.append(form)
+    if not forms:
+        raise Invalid("These standups have closed; your answers are in their summaries.")
+    return forms

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot.domain import calendar
-from bot.domain.outbox import OUTBOX_QUEUED, Kind
-from bot.domain.replies import reply_to_dict
+from bot.domain.outbox import OUTBOX_QUEUED
+from bot.domain.standups.digest import Asked, Prompt, prompt_key, queue_prompts
 from bot.domain.standups.messages import prompt_reply
 from bot.domain.standups.queries import participants_of
 from bot.domain.standups.runs import StartResult, advance_run, start_run
@@ -178,7 +178,7 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
         select(StandupParticipant).where(StandupParticipant.run_id.in_(run_ids)))}
     answered = set(session.exec(select(StandupAnswer.run_id, StandupAnswer.user_id).where(
         StandupAnswer.run_id.in_(run_ids))).all()) if existing else set()
-    new_parts, messages, prompted = [], [], {}
+    new_parts, prompts, parts = [], [], {}
     for key, run in runs.items():
         config, project = configs[key]
         tz = config_timezone(config, project)
@@ -200,25 +200,40 @@ def _open_many(*, session: Session, runs: dict[tuple[int, date], StandupRun],
                    and now < run.closes_at and (part is None or part.prompted_at is None))
             send_at = max(at, now)
             if part is None:
-                new_parts.append({"team_id": run.team_id, "run_id": run.id, "user_id": user_id,
-                                  "status": status, "prompt_at": at, "prompted_at": send_at if due else None})
+                part = {"team_id": run.team_id, "run_id": run.id, "user_id": user_id, "status": status,
+                        "prompt_at": at, "prompted_at": send_at if due else None, "prompt_key": None}
+                new_parts.append(part)
             else:
                 part.status, part.prompt_at = status, at
                 part.prompted_at = send_at if due else part.prompted_at
                 session.add(part)
+            parts[(run.id, user_id)] = part
             if due:
                 reply = reply or prompt_reply(config=config, project=project, run=run, tz=tz)
-                messages.append(OutboxMessage(
-                    team_id=run.team_id, idempotency_key=f"standup:{run.id}:prompt:{user_id}", kind=str(Kind.DM),
-                    user_id=user_id, project_id=project.id, payload={"reply": reply_to_dict(reply)},
-                    next_attempt_at=send_at, created_at=now))
-                prompted.setdefault(run.id, []).append(user_id)
+                prompts.append(Prompt(Asked(run, config, project, tz), user_id, send_at, reply))
+    queued: set[tuple[int, str]] = set()
+    for team_id in {p.asked.run.team_id for p in prompts}:
+        keys, messages, merged = queue_prompts(
+            session=session, team_id=team_id, prompts=[p for p in prompts if p.asked.run.team_id == team_id],
+            now=now)
+        for (run_id, user_id), dm_key in keys.items():  # the DM that asks them, when not their own
+            shared = None if dm_key == prompt_key(run_id, user_id) else dm_key
+            part = parts[(run_id, user_id)]
+            if isinstance(part, dict):
+                part["prompt_key"] = shared
+            else:
+                part.prompt_key = shared
+        new_keys = _enqueue_all(session=session, messages=messages)
+        queued |= merged | {(r, u) for m in messages if m.idempotency_key in new_keys
+                            for r, u in ((run_id, m.user_id) for run_id in m.payload["runs"])}
     if new_parts:
         session.execute(sa_insert(StandupParticipant.__table__), new_parts)
-    queued = _enqueue_all(session=session, messages=messages)
     session.flush()
-    return {run_id: [u for u in users if f"standup:{run_id}:prompt:{u}" in queued]
-            for run_id, users in prompted.items()}
+    prompted: dict[int, list[str]] = {}
+    for p in prompts:
+        if (p.asked.run.id, p.user_id) in queued:
+            prompted.setdefault(p.asked.run.id, []).append(p.user_id)
+    return prompted
 
 
 def _enqueue_all(*, session: Session, messages: list[OutboxMessage]) -> set[str]:

@@ -5,7 +5,9 @@ A run is one row per (standup, date). Opening it lists who is asked and who
 is away; prompts, reminders and the summary are outbox messages with keys
 like `standup:{run_id}:prompt:{user}`, so a job that runs twice or a worker
 that restarts half-way never sends anything twice and never skips anyone:
-`advance_run` just sends whatever is due and not yet sent.
+`advance_run` just sends whatever is due and not yet sent. Someone asked by
+several standups at the same moment gets one DM for all of them
+(`bot.domain.standups.digest`).
 
 Lifecycle: `pending` (created early by an answer ahead of time) -> `open`
 (prompts go out at each participant's `prompt_at`) -> `closed` (summary
@@ -25,8 +27,8 @@ from sqlmodel import Session, select
 from bot.domain import calendar
 from bot.domain.access import Action, require
 from bot.domain.errors import NotFound
-from bot.domain.outbox import Kind, enqueue
-from bot.domain.standups.messages import post_summary, prompt_reply, reminder_reply
+from bot.domain.standups.digest import Asked, queue_prompt, queue_reminder
+from bot.domain.standups.messages import post_summary
 from bot.domain.standups.queries import (
     answered_ids,
     participants_for,
@@ -187,10 +189,8 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime, until: date
         tz = zones.get(part.user_id, config_timezone(config, project))
         if part.prompted_at is None and part.prompt_at <= horizon and now < run.closes_at:
             send_at = max(part.prompt_at, now)
-            _, sent = enqueue(session=session, not_before=send_at, now=now, team_id=run.team_id,
-                              key=f"standup:{run.id}:prompt:{part.user_id}", kind=Kind.DM,
-                              user_id=part.user_id, project_id=project.id,
-                              reply=prompt_reply(config=config, project=project, run=run, tz=tz))
+            sent = queue_prompt(session=session, asked=Asked(run, config, project, tz), part=part,
+                                send_at=send_at, now=now)
             part.prompted_at = send_at
             session.add(part)
             if sent:
@@ -199,14 +199,8 @@ def advance_run(*, session: Session, run: StandupRun, now: datetime, until: date
               and now >= remind_at(prompt_at=part.prompt_at or run.scheduled_at, closes_at=run.closes_at,
                                   pct=config.reminder_at_pct)
               and now < run.closes_at):
-            _, sent = enqueue(session=session, not_before=now, now=now, team_id=run.team_id,
-                              key=f"standup:{run.id}:remind:{part.user_id}", kind=Kind.DM,
-                              user_id=part.user_id, project_id=project.id,
-                              reply=reminder_reply(project=project, run=run, tz=tz))
-            part.reminded_at = now
+            progress.reminded += queue_reminder(session=session, part=part, now=now)
             session.add(part)
-            if sent:
-                progress.reminded.append(part.user_id)
     if now >= run.closes_at:
         close_run(session=session, run=run, now=now)
         progress.closed = True

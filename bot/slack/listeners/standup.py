@@ -1,5 +1,7 @@
 """Standups in Slack: the "Answer standup" button opens the modal, its
-submission stores the answer; `/project standup` opens the settings form.
+submission stores the answer; a DM asking for several standups has "Answer
+standups", one modal with each project's questions; `/project standup`
+opens the settings form.
 (Each person's Slack time zone, for per-member times: `bot.slack.users`.)
 
 Prompts, reminders and summaries are outbox messages from
@@ -23,14 +25,16 @@ from bot.slack.listeners.submissions import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals.inputs import FieldErrors, Submitted
 from bot.slack.modals.openers import Opening, open_modal
-from bot.slack.modals.standups import read_answer, read_settings
+from bot.slack.modals.standups import read_answer, read_answers, read_settings
 from bot.slack.render import cut
 from bot.slack.services import Services
 
 
 def register(app: App) -> None:
     on_intent(app, Intent.ANSWER_STANDUP)(handle_answer_standup)
+    on_intent(app, Intent.ANSWER_STANDUPS)(handle_answer_standups)
     app.view(str(ViewId.STANDUP_ANSWER))(handle_answer_submission)
+    app.view(str(ViewId.STANDUP_ANSWERS))(handle_answers_submission)
     app.view(str(ViewId.STANDUP_SETTINGS))(handle_settings_submission)
     needs_scopes(app, "users:read")
 
@@ -116,3 +120,67 @@ def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None
     ack()
     services.kick()
 
+
+
+# --- one DM, several standups -------------------------------------------------------------
+
+
+def handle_answer_standups(ack: Ack, body: dict, client: WebClient, respond: Respond,
+                           context: BoltContext) -> None:
+    """A DM's "Answer standups": one modal with each project's questions."""
+    ack()
+    click = Click(body)
+    open_modal(client, context["services"], ViewId.STANDUP_ANSWERS, trigger_id=click.trigger_id,
+               opening=Opening(team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
+                               context={"runs": click.value}),
+               tell=lambda text: tell(respond, Reply.fail(text)))
+
+
+def handle_answers_submission(ack: Ack, body: dict, context: BoltContext) -> None:
+    """Store each project's answer on its own run, once (a double submit changes
+    nothing); a project left empty is left for later. An error shows on the
+    field of the project it is about, and nothing is stored."""
+    services: Services = context["services"]
+    view = body.get("view") or {}
+    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    user_id = (body.get("user") or {}).get("id", "")
+    runs, answers = read_answers(view)
+    if not runs:
+        ack()  # a modal with nothing to answer: nothing to store
+        return
+    with services.session() as session:
+        if not answers:
+            ack(response_action="errors", errors={_field(session, team_id, runs[0]):
+                                                  "Answer at least one project; the others can wait."})
+            return
+        if not claim(session=session, team_id=team_id, key=f"view:{view.get('id', '')}:{view.get('hash', '')}",
+                     now=services.clock()):
+            ack()
+            return
+        for run_id in runs:
+            if run_id not in answers:
+                continue
+            found = standups.run_in_team(session=session, team_id=team_id, run_id=run_id)
+            if found is None:
+                continue
+            run, project = found
+            text, confidence = answers[run_id]
+            try:
+                standups.submit_answer(session=session, project=project, user_id=user_id, answers=text,
+                                       confidence=confidence, now=services.clock(), run_id=run.id)
+            except DomainError as exc:
+                session.rollback()
+                block = (f"r{run_id}.{standups.CONFIDENCE}" if "onfidence" in str(exc)
+                         else _field(session, team_id, run_id))
+                ack(response_action="errors", errors={block: cut(str(exc), 150)})
+                return
+        session.commit()
+    ack()
+    services.kick()
+
+
+def _field(session, team_id: str, run_id: int) -> str:
+    """The block id of a run's first question in the "Answer standups" modal."""
+    found = standups.run_in_team(session=session, team_id=team_id, run_id=run_id)
+    first = standups.run_questions(session=session, run=found[0])[0]["id"] if found else standups.FINISHED
+    return f"r{run_id}.{first}"

@@ -40,7 +40,11 @@ from bot.slack.modals.projects import (
 )
 from bot.slack.modals.replies import render_reply_modal
 from bot.slack.modals.risks import render_add_risk_modal
-from bot.slack.modals.standups import render_answer_modal, render_settings_modal
+from bot.slack.modals.standups import (
+    render_answer_modal,
+    render_answers_modal,
+    render_settings_modal,
+)
 from bot.slack.modals.tasks import render_add_task_modal, render_edit_task_modal
 from bot.slack.services import Services
 
@@ -49,7 +53,7 @@ from bot.slack.services import Services
 class Opening:
     """What a modal is opened on: who clicked, where, and its subject in
     `context` ({"project": key}, {"alert": id}, {"run": id}, {"title": text},
-    {"reply": Reply}, {"project": key, "task": n}, {"project": key, "user": id})."""
+    {"reply": Reply}, {"project": key, "task": n}, {"project": key, "user": id}, {"runs": "12,15"})."""
 
     team_id: str
     user_id: str
@@ -144,6 +148,15 @@ def answer_standup(services: Services, opening: Opening) -> View:
         return view
 
 
+def answer_standups(services: Services, opening: Opening) -> View:
+    """One modal for the standups of one DM (`context["runs"]`: their run ids, comma-separated)."""
+    runs = [int(r) for r in str(opening.context.get("runs", "")).split(",") if r.strip().isdigit()]
+    with services.session() as session:
+        forms = standups.answer_forms(session=session, team_id=opening.team_id, user_id=opening.user_id,
+                                      run_ids=runs, now=services.clock())
+        return render_answers_modal(forms, channel_id=opening.channel_id)
+
+
 def standup_settings(services: Services, opening: Opening) -> View:
     """`/project standup` in Slack: the settings as a form (current values or defaults)."""
     with services.session() as session:
@@ -181,6 +194,7 @@ OPENERS: dict[ViewId, Builder] = {
     ViewId.ADD_RISK: add_risk,
     ViewId.ALERT_ASSIGN: assign_alert,
     ViewId.STANDUP_ANSWER: answer_standup,
+    ViewId.STANDUP_ANSWERS: answer_standups,
     ViewId.STANDUP_SETTINGS: standup_settings,
     ViewId.REPLY: show_reply,
 }

@@ -1,6 +1,8 @@
 """The standup modals: "Answer standup" and the settings form.
 
-The answer modal is built from an `AnswerForm` and read back into answers:
+The answer modal is built from an `AnswerForm` and read back into answers
+(the "Answer standups" modal of a DM that asks for several standups has a part
+per project, each read back to its own run):
 one multiline input per question (block id = question id, e.g. `finished`),
 the confidence as a 1-5 select, and the run in `private_metadata`. The
 previous answer's "next" arrives pre-filled as this "finished". The
@@ -13,11 +15,13 @@ import json
 
 from slack_sdk.models.blocks import (
     ContextBlock,
+    DividerBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -31,13 +35,12 @@ CONFIDENCE_LABELS = {1: "1 · worried", 2: "2 · doubtful", 3: "3 · okay", 4: "
 MAX_INPUT = standups.MAX_ANSWER
 
 
-def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> View:
-    """The modal for `form` (at most 8 questions plus confidence: far under 100 blocks)."""
-    blocks: list = [ContextBlock(elements=[MarkdownTextObject(
-        text=cut(f"*{form.project.name}* · standup of {day(form.run.run_date, year=False)}"
-                 + (" · editing your answer" if form.editing else ""), 2000))])]
+def _inputs(form: standups.AnswerForm, prefix: str = "") -> list:
+    """One input per question (block id `prefix` + question id), confidence as a 1-5 select."""
+    blocks: list = []
     for question in form.questions:
         qid = question["id"]
+        block_id = f"{prefix}{qid}"
         if qid == standups.CONFIDENCE:
             current = form.confidence
             options = [Option(value=str(n), text=label) for n, label in CONFIDENCE_LABELS.items()]
@@ -45,7 +48,7 @@ def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> V
                 action_id=INPUT_ACTION, options=options,
                 initial_option=options[current - 1] if current else None,
                 placeholder=PlainTextObject(text="Pick 1-5"))
-            blocks.append(InputBlock(block_id=qid, label=PlainTextObject(text=cut(question["text"], 150)),
+            blocks.append(InputBlock(block_id=block_id, label=PlainTextObject(text=cut(question["text"], 150)),
                                      element=element, optional=True))
             continue
         initial = form.values.get(qid) or None
@@ -53,8 +56,21 @@ def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> V
                                         initial_value=cut(initial, MAX_INPUT) if initial else None,
                                         placeholder=PlainTextObject(
                                             text="none" if qid == standups.BLOCKERS else "A line or two"))
-        blocks.append(InputBlock(block_id=qid, label=PlainTextObject(text=cut(question["text"], 150)),
+        blocks.append(InputBlock(block_id=block_id, label=PlainTextObject(text=cut(question["text"], 150)),
                                  element=element, optional=True))
+    return blocks
+
+
+def _heading(form: standups.AnswerForm) -> str:
+    return (f"*{form.project.name}* · standup of {day(form.run.run_date, year=False)}"
+            + (" · editing your answer" if form.editing else "")
+            + (" · closed: a late answer" if form.run.state == "closed" else ""))
+
+
+def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> View:
+    """The modal for `form` (at most 8 questions plus confidence: far under 100 blocks)."""
+    blocks: list = [ContextBlock(elements=[MarkdownTextObject(text=cut(_heading(form), 2000))])]
+    blocks += _inputs(form)
     return View(
         type="modal", callback_id=str(ViewId.STANDUP_ANSWER), title=PlainTextObject(text="Standup"),
         submit=PlainTextObject(text="Save" if form.editing else "Send"),
@@ -62,6 +78,55 @@ def render_answer_modal(form: standups.AnswerForm, *, channel_id: str = "") -> V
         private_metadata=json.dumps({"run": form.run.id, "project": form.project.key,
                                      "channel": channel_id}),
         blocks=blocks)
+
+
+MAX_PROJECTS = 8  # 8 projects x (heading + 9 inputs + divider) stays under Slack's 100 blocks
+
+
+def render_answers_modal(forms: list[standups.AnswerForm], *, channel_id: str = "") -> View:
+    """One modal for the standups of one DM: a part per project (block ids
+    `r{run}.{question}`), each answer stored on its own project's run. More
+    than `MAX_PROJECTS` projects: the rest are named, to answer one by one."""
+    blocks: list = []
+    for form in forms[:MAX_PROJECTS]:
+        if blocks:
+            blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(_heading(form), 3000))))
+        blocks += _inputs(form, prefix=f"r{form.run.id}.")
+    if len(forms) > MAX_PROJECTS:
+        rest = ", ".join(f"`{f.project.key}`" for f in forms[MAX_PROJECTS:])
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(
+            f"Also open: {rest}. Answer each with `/project standup answer KEY ...`.", 2000))]))
+    editing = all(f.editing for f in forms[:MAX_PROJECTS])
+    return View(
+        type="modal", callback_id=str(ViewId.STANDUP_ANSWERS), title=PlainTextObject(text="Standups"),
+        submit=PlainTextObject(text="Save" if editing else "Send"), close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"runs": [f.run.id for f in forms[:MAX_PROJECTS]], "channel": channel_id}),
+        blocks=blocks)
+
+
+def read_answers(view: dict) -> tuple[list[int], dict[int, tuple[dict[str, str], int | None]]]:
+    """(the runs in the modal, run id -> (answers by question id, confidence))
+    from a submitted `render_answers_modal`; a project left empty is absent."""
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    runs = [int(r) for r in metadata.get("runs", [])]
+    values = (view.get("state") or {}).get("values") or {}
+    out: dict[int, tuple[dict[str, str], int | None]] = {}
+    for block_id, elements in values.items():
+        head, _, qid = block_id.partition(".")
+        if not head.startswith("r") or not head[1:].isdigit():
+            continue
+        run_id = int(head[1:])
+        element = (elements or {}).get(INPUT_ACTION) or {}
+        answers, confidence = out.get(run_id, ({}, None))
+        if qid == standups.CONFIDENCE:
+            raw = (element.get("selected_option") or {}).get("value")
+            confidence = int(raw) if raw and raw.isdigit() else confidence
+        elif element.get("value") and str(element["value"]).strip():
+            answers = {**answers, qid: str(element["value"])}
+        if answers or confidence is not None:
+            out[run_id] = (answers, confidence)
+    return runs, out
 
 
 def read_answer(view: dict) -> tuple[dict, dict[str, str], int | None]:

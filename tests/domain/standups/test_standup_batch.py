@@ -25,21 +25,31 @@ DORA = PEOPLE[3]
 class World(TeamWorld):
     """A standup team whose commands are typed in its own project's channel."""
 
-    def cmd(self, text: str, *, user: str = OWNER, ok: bool = True):
-        reply = Runner(self.engine, self.now)(text, user=user, channel=self.project.channel_id)
+    def cmd(self, text: str, *, user: str | None = None, ok: bool = True):
+        reply = Runner(self.engine, self.now)(text, user=user or self.people[0], channel=self.project.channel_id)
         assert not ok or not reply.error, reply.plain()
         return reply
 
 
-def second_world(engine, monkeypatch, key: str) -> World:
+def second_world(engine, monkeypatch, key: str, *, same_people: bool = False) -> World:
+    """Another project's team: people of its own (ids ending in the key), unless
+    `same_people` (then the same people are asked by both: one DM a moment)."""
     monkeypatch.setattr(standup_world, "make_project",
                         partial(make_project, key=key, name=f"Project {key}", channel_id=f"C0{key.upper()}"))
-    return World(engine, PROMPT)
+    if same_people:
+        return World(engine, PROMPT)
+    suffix = key.upper()
+    return World(engine, PROMPT, owner=f"{OWNER}{suffix}", people=[f"{p}{suffix}" for p in PEOPLE])
 
 
 def snapshot(world: World) -> dict:
-    """What opening a run decided, without ids."""
+    """What opening a run decided, without ids (people as in the first team)."""
     (run,) = world.runs()
+    suffix = world.people[0][len(OWNER):]
+
+    def norm(user: str) -> str:
+        return user[: -len(suffix)] if suffix and user.endswith(suffix) else user
+
     with Session(world.engine) as s:
         parts = s.exec(select(StandupParticipant).where(StandupParticipant.run_id == run.id)
                        .order_by(StandupParticipant.user_id)).all()
@@ -47,8 +57,8 @@ def snapshot(world: World) -> dict:
                           .order_by(OutboxMessage.user_id)).all()
         return {
             "run": (run.state, run.run_date, run.scheduled_at, run.closes_at),
-            "people": [(p.user_id, p.status, p.prompt_at, p.prompted_at) for p in parts],
-            "prompts": [(m.kind, m.user_id, m.idempotency_key.replace(f":{run.id}:", ":RUN:"),
+            "people": [(norm(p.user_id), p.status, p.prompt_at, p.prompted_at) for p in parts],
+            "prompts": [(m.kind, norm(m.user_id), norm(m.idempotency_key.replace(f":{run.id}:", ":RUN:")),
                          m.payload["reply"].get("title", ""),
                          m.next_attempt_at) for m in messages],
         }
@@ -58,11 +68,11 @@ def test_a_batch_opens_each_standup_exactly_as_opening_it_alone_would(db_engine,
     alone, together = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
     for world in (alone, together):
         world.cmd("standup set 09:30")
-        world.cmd(f"ooo <@{DORA}> 2026-12-01")
+        world.cmd(f"ooo <@{world.people[4]}> 2026-12-01")
     alone.fire()
     results = open_standups(db_engine, due=[(together.config().id, None, None)], now=PROMPT)
     result = results[together.config().id]
-    assert result.created and sorted(result.prompted) == sorted([OWNER, *PEOPLE[:3], PEOPLE[4]])
+    assert result.created and sorted(result.prompted) == sorted(together.people[:4] + together.people[5:])
 
     batch, single = snapshot(together), snapshot(alone)
     assert batch["run"] == single["run"] == ("open", date(2026, 12, 1), PROMPT, PROMPT + timedelta(hours=2))
@@ -76,7 +86,7 @@ def test_a_batch_opened_a_minute_ahead_is_the_run_opened_on_time_with_its_prompt
     on_time, ahead = World(db_engine, PROMPT), second_world(db_engine, monkeypatch, "mobile")
     member_time = second_world(db_engine, monkeypatch, "shop")  # each person at their own 09:30
     for world in (on_time, ahead, member_time):
-        world.cmd(f"ooo <@{DORA}> 2026-12-01")
+        world.cmd(f"ooo <@{world.people[4]}> 2026-12-01")
     on_time.cmd("standup set 09:30")
     ahead.cmd("standup set 09:30")
     member_time.cmd("standup set 09:30 member-time")
@@ -134,7 +144,7 @@ def test_standups_fired_from_many_threads_at_once_open_once_and_prompt_each_pers
         with Session(db_engine) as s:
             keys = s.exec(select(OutboxMessage.idempotency_key).where(
                 OutboxMessage.project_id == world.project.id)).all()
-        assert sorted(keys) == sorted(f"standup:{run.id}:prompt:{u}" for u in [OWNER, *PEOPLE])
+        assert sorted(keys) == sorted(f"standup:{run.id}:prompt:{u}" for u in world.people)
     again = open_standups(db_engine, due=[(w.config().id, None, None) for w in worlds],
                           now=PROMPT + timedelta(minutes=1))
     assert {r.created for r in again.values()} == {False} and all(r.prompted == [] for r in again.values())
