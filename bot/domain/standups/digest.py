@@ -120,17 +120,26 @@ def digest_reply(asked: list[Asked], *, answered: dict[int, datetime] | None = N
         if a.run.id in answered:
             return answered_reply(project=a.project, run=a.run, tz=a.tz, now=answered[a.run.id])
         return prompt_reply(config=a.config, project=a.project, run=a.run, tz=a.tz)
-    sections = []
+    lines = []
     for a in asked:
         if a.run.id in answered:
-            edit = f" (you can edit it until {local_time(a.run.closes_at, a.tz)})" if a.run.state == "open" else ""
-            text = f"*{a.project.name}* :white_check_mark: answered at {local_time(answered[a.run.id], a.tz)}{edit}"
+            edit = f"; you can edit it until {local_time(a.run.closes_at, a.tz)}" if a.run.state == "open" else ""
+            lines.append(f":white_check_mark: *{a.project.name}*: answered at "
+                         f"{local_time(answered[a.run.id], a.tz)}{edit}")
         elif a.run.state == "closed":
-            text = f"*{a.project.name}*: closed at {local_time(a.run.closed_at or a.run.closes_at, a.tz)}; a late answer still goes to its summary's thread"
+            lines.append(f"• *{a.project.name}*: closed at {local_time(a.run.closed_at or a.run.closes_at, a.tz)}; "
+                         "a late answer still goes to its summary's thread")
         else:
-            questions = "\n".join(f"• {q['text']}" for q in questions_of(a.config))
-            text = f"*{a.project.name}*: answer by {local_time(a.run.closes_at, a.tz)}\n{questions}"
-        sections.append(Section(text=text))
+            lines.append(f"• *{a.project.name}*: answer by {local_time(a.run.closes_at, a.tz)}")
+    sections = [Section(text="\n".join(lines))]
+    waiting = [a for a in asked if a.run.id not in answered]
+    asks = {a.run.id: [q["text"] for q in questions_of(a.config)] for a in waiting}
+    if waiting and all(q == asks[waiting[0].run.id] for q in asks.values()):
+        sections.append(Section(text=("Each asks:\n" if len(waiting) > 1 else f"*{waiting[0].project.name}* asks:\n")
+                                + "\n".join(f"• {q}" for q in asks[waiting[0].run.id])))
+    else:
+        sections += [Section(text=f"*{a.project.name}* asks:\n" + "\n".join(f"• {q}" for q in asks[a.run.id]))
+                     for a in waiting]
     todo = [a.run.id for a in asked if a.run.id not in answered]
     editable = [a.run.id for a in asked if a.run.id in answered and a.run.state == "open"]
     if todo:
