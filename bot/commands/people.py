@@ -94,7 +94,7 @@ def people(ctx: Context, args: Args) -> Reply:
         return Reply.text("Nobody works on an active project yet.", title="People and workload")
     sections = [Section(text=person_text(load, workload)) for load in shown_]
     title = ("People and workload" if only is None else "Your workload" if only == [ctx.user_id]
-             else f"Workload of {shown_[0].name or 'them'}")
+             else "Workload across projects")
     footer = ("Hours due per week against capacity (less days away); weeks start on Monday, and open work "
               "already overdue counts in this week.")
     if pages > 1:

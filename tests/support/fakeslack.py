@@ -483,8 +483,15 @@ def im_channel(user_id: str) -> str:
 def block_errors(blocks: list[dict], limit: int) -> list[str]:
     """What Slack would reject in `blocks` (the limits most often hit), as messages."""
     errors = [f"more than {limit} blocks ({len(blocks)})"] if len(blocks) > limit else []
+    seen: set[str] = set()
     for n, block in enumerate(blocks):
         kind = block.get("type")
+        # block_id: at most 255 characters, unique in a message or view (Block Kit reference, "block_id")
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if len(block_id) > 255 or block_id in seen:
+                errors.append(f"block {n}: block_id {block_id[:40]!r} repeated or over 255 characters")
+            seen.add(block_id)
         text = (block.get("text") or {}).get("text", "")
         if kind == "header" and len(text) > 150:
             errors.append(f"block {n}: header over 150 characters")

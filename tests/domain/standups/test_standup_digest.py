@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import event
 from sqlmodel import Session, select
 
+from benchmarks.querycount import count_statements
 from bot.jobs.standup_jobs import open_standups
 from bot.models import OutboxMessage, StandupAnswer, StandupParticipant
 from tests.support import standup_world
@@ -165,14 +165,9 @@ def test_merging_into_waiting_dms_costs_the_same_statements_for_1_standup_as_for
     counts = []
     for batch in (worlds[1:2], worlds[2:]):
         due = [(w.config().id, None, PROMPT) for w in batch]
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db_engine, "before_cursor_execute", listener)
-        try:
+        with count_statements(db_engine) as counter:
             open_standups(db_engine, due=due, now=AHEAD)
-        finally:
-            event.remove(db_engine, "before_cursor_execute", listener)
-        counts.append(len(statements))
+        counts.append(counter.count)
     assert counts[0] == counts[1]
     with Session(db_engine) as s:
         rows = s.exec(select(OutboxMessage).where(OutboxMessage.user_id == ANNA)).all()
