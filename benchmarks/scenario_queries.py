@@ -1,4 +1,5 @@
-"""Scenario 2: SQL statements per status, list and App Home at 100 and 5,000 tasks."""
+"""Scenario 2: SQL statements per status, list and App Home at 100 and 5,000
+tasks, and per `people` for 5 people on 4 projects and 50 people on 20."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlmodel import Session
 
 from benchmarks.common import Result, database
 from benchmarks.querycount import count_statements
-from benchmarks.seed import NOW, OWNER, TEAM, seed_project
+from benchmarks.seed import NOW, OWNER, TEAM, seed_people, seed_project
 from bot.commands import Context, dispatch
 from bot.domain import status_cache
 
@@ -47,6 +48,11 @@ def run(db: str = "sqlite") -> list[Result]:
             counts["status"][size] = _dispatch_count(engine, "status big")
             counts["list (50 projects)"][size] = _dispatch_count(engine, "list")
             counts["App Home"][size] = _home_count(engine, "UBIG0000")
+    people: dict[int, int] = {}
+    for size, projects in ((5, 4), (50, 20)):
+        with database(db) as (_, engine):
+            seed_people(engine, people=size, projects=projects)
+            people[size] = _dispatch_count(engine, "people")
     for what, by_size in counts.items():
         same = by_size[100] == by_size[5000]
         results.append(Result(
@@ -55,4 +61,10 @@ def run(db: str = "sqlite") -> list[Result]:
             met=same and by_size[5000] <= TARGET,
             note=f"{by_size[100]} at 100 tasks, {by_size[5000]} at 5,000",
         ))
+    results.append(Result(
+        scenario="2 constant work", metric=f"people, 50 x 20 projects, statements ({db})", value=people[50],
+        unit="stmts", target=f"same for 5 x 4 and 50 x 20, <= {TARGET}",
+        met=people[5] == people[50] and people[50] <= TARGET,
+        note=f"{people[5]} for 5 people on 4 projects, {people[50]} for 50 people on 20",
+    ))
     return results

@@ -132,3 +132,53 @@ def project_row(engine: Engine, pid: int) -> Project:
 
 def today() -> date:
     return NOW.date()
+
+
+def seed_people(engine: Engine, *, people: int = 50, projects: int = 20, team_id: str = TEAM,
+                prefix: str = "w") -> list[str]:
+    """A workspace where the same people work on many projects (`/project people`):
+    `projects` projects owned by OWNER, each person on four of them (an
+    allocation set on one), ten open estimated tasks each spread over the
+    next eight weeks, one without an estimate, some done; a few absences.
+    Returns the people's user ids."""
+    from bot.models import DayOff
+
+    rng = random.Random(people * 1000 + projects)
+    today = NOW.date()
+    users = [f"U{prefix.upper()}{i:04d}" for i in range(people)]
+    with Session(engine, expire_on_commit=False) as s:
+        pids = []
+        for n in range(projects):
+            project = project_service.create_project(
+                session=s, team_id=team_id, name=f"Portfolio {prefix}{n:02d}", key=f"{prefix}{n:02d}",
+                owner_user_id=OWNER, start_date=today - timedelta(days=30), due_date=today + timedelta(days=90),
+                channel_id=f"C0{prefix.upper()}{n:03d}", now=NOW)
+            pids.append(project.id)
+        s.execute(insert(User), [dict(team_id=team_id, user_id=u, name=f"person{i}", timezone="Europe/Berlin",
+                                      weekly_capacity_hours=32.0 if i % 5 == 0 else None)
+                                 for i, u in enumerate(users)])
+        members, tasks = [], []
+        for i, u in enumerate(users):
+            mine = sorted({pids[(i + j * 3) % projects] for j in range(min(4, projects))})
+            for k, pid in enumerate(mine):
+                members.append(dict(team_id=team_id, project_id=pid, user_id=u, role="member",
+                                    weekly_capacity_hours=20.0 if k == 0 else None, active=True, created_at=NOW))
+                for t in range(11):
+                    status = TaskStatus.DONE if t == 10 else TaskStatus.TODO
+                    tasks.append(dict(team_id=team_id, project_id=pid, title=f"Work {t}", assignee_user_id=u,
+                                      estimate_hours=None if t == 9 else float(rng.choice([2, 4, 6, 8])),
+                                      status=str(status), blocked_reason="",
+                                      due_date=today + timedelta(days=rng.randint(-5, 56)), created_by=OWNER,
+                                      created_at=NOW, done_at=NOW if status == TaskStatus.DONE else None))
+        s.execute(insert(Member), members)
+        numbers: dict[int, int] = {}
+        for row in tasks:
+            numbers[row["project_id"]] = numbers.get(row["project_id"], 0) + 1
+            row["number"] = numbers[row["project_id"]]
+        for i in range(0, len(tasks), 1000):
+            s.execute(insert(Task), tasks[i : i + 1000])
+        s.execute(insert(DayOff), [dict(team_id=team_id, user_id=u, start_date=today + timedelta(days=7),
+                                         end_date=today + timedelta(days=9), reason="away", created_at=NOW)
+                                    for u in users[::7]])
+        s.commit()
+    return users

@@ -10,6 +10,7 @@ from benchmarks.querycount import count_statements
 from benchmarks.seed import NOW, OWNER, TEAM, seed_portfolio, seed_project
 from bot.commands import Context, dispatch
 from bot.domain import status_cache
+from bot.models import Project
 
 MAX_STATEMENTS = 15
 
@@ -69,3 +70,22 @@ def test_app_home_runs_the_same_statements_for_100_and_5000_open_tasks(db_engine
     assert "My open tasks (" in big_text and "Project big" in big_text
     assert small == big, f"App Home ran {small} statements at 100 tasks but {big} at 5,000"
     assert big <= MAX_STATEMENTS
+
+
+@pytest.mark.slow
+def test_people_runs_the_same_statements_for_5_people_on_4_projects_and_50_on_20(db_engine):
+    """`/project people` (the owner sees everyone) across the workspace's projects."""
+    from benchmarks.seed import seed_people
+
+    seed_people(db_engine, people=5, projects=4, prefix="s")
+    few, few_text = _count(db_engine, "people")
+    with Session(db_engine) as s:
+        s.exec(Project.__table__.update().values(state="done"))  # the small workspace's projects close
+        s.commit()
+    seed_people(db_engine, people=50, projects=20, prefix="b")
+    many, text = _count(db_engine, "people")
+    pages, _ = _count(db_engine, "people page 4")
+    assert "<@US0000>" in few_text and "Portfolio s00" in few_text
+    assert "People and workload" in text and "Page 1 of 4 (51 people" in text  # and the owner
+    assert few == many == pages, f"people ran {few} statements for 5 people but {many} for 50 x 20"
+    assert many <= MAX_STATEMENTS
