@@ -107,8 +107,9 @@ def week_cell(week, today) -> str:
     """`21 Dec 61h/40h ⚠️`: the week from Monday 21 Dec, hours due / capacity less days away."""
     label = ("this week" if week.start <= today else
              f"{week.start.day} {week.start:%b}" + (f" {week.start.year}" if week.start.year != today.year else ""))
-    cap = "no capacity" if week.capacity is None else hours(round(week.capacity, 1))
-    cell = f"{label} {hours(round(week.total, 1))}/{cap}"
+    cell = f"{label} {hours(round(week.total, 1))}"
+    if week.capacity is not None:
+        cell += f"/{hours(round(week.capacity, 1))}"
     if week.days_away:
         cell += f" ({plural(week.days_away, 'day')} away)"
     if week.overdue:

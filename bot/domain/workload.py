@@ -204,9 +204,9 @@ def _work_rows(session: Session, team_id: str, user_ids: Collection[str] | None)
 
 def load_people(*, session: Session, team_id: str, now: datetime, user_ids: Collection[str] | None = None,
                 weeks: int = WEEKS) -> Workload:
-    """The workload of `user_ids` (default: everyone who works on an active
-    project or has open work in one) in five statements, however many people
-    and projects there are."""
+    """The workload of `user_ids` (default: everyone with a capacity who is on
+    an active project, and anyone with open work in one) in five statements,
+    however many people and projects there are."""
     projects = {p.id: p for p in session.exec(select(Project).where(
         Project.team_id == team_id, Project.state == ProjectState.ACTIVE))}
     members = select(Member.user_id, Member.project_id, Member.role, Member.weekly_capacity_hours).join(
@@ -246,4 +246,6 @@ def load_people(*, session: Session, team_id: str, now: datetime, user_ids: Coll
         out[user_id] = build_load(person=person, name=user.name if user else "", weeks=weeks,
                                   today=person_today(user.timezone if user else "", now),
                                   work=by_user.get(user_id, []), away=away.get(user_id, set()))
+    if user_ids is None:  # everyone: who works, or has work; not a reader with nothing to do
+        out = {u: ld for u, ld in out.items() if ld.person.capacity is not None or ld.open_tasks}
     return Workload(projects=projects, people=out)
