@@ -76,3 +76,37 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(empty_engine):
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert schema_diff(empty_engine) == []
+
+
+def test_0009_carries_per_project_capacities_over_as_allocations(empty_engine):
+    """Someone's 40h nobody set becomes no allocation (a share); a value set
+    (different from 40h, or audited) stays an allocation; a person's largest
+    allocation above 40h becomes their capacity; downgrading puts 40h back."""
+    upgrade(empty_engine, "0008")
+    rows = [(1, "U0DAN", 40.0), (2, "U0DAN", 10.0), (3, "U0DAN", 30.0),  # website 40 set, network 10, CRM 30
+            (1, "U0BOB", 40.0),  # never set: the old default
+            (2, "U0EVE", 50.0), (3, "U0EVE", 40.0)]  # 50h: she works that much
+    with empty_engine.begin() as conn:
+        for pid, key in ((1, "website"), (2, "netmove"), (3, "crm")):
+            conn.execute(text("INSERT INTO projects (id, team_id, key, name, goal, objective, scope, currency, "
+                              "timezone, owner_user_id, state, settings, created_by, created_at, updated_at, version) "
+                              "VALUES (:id, 'T1', :key, :key, '', '', '', 'USD', 'UTC', 'U0OWN', 'active', '{}', "
+                              "'', :now, :now, 1)"), {"id": pid, "key": key, "now": "2026-12-01 00:00:00"})
+        for n, (pid, user, hours) in enumerate(rows, start=1):
+            conn.execute(text("INSERT INTO members (id, team_id, project_id, user_id, role, weekly_capacity_hours, "
+                              "active, created_at) VALUES (:id, 'T1', :pid, :u, 'member', :h, :yes, :now)"),
+                         {"id": n, "pid": pid, "u": user, "h": hours, "yes": True, "now": "2026-12-01 00:00:00"})
+        conn.execute(text("INSERT INTO audit_log (team_id, project_id, user_id, action, entity, entity_id, before, "
+                          "after, created_at) VALUES ('T1', 1, 'U0OWN', 'member.update', 'member', 1, '{}', "
+                          ":after, :now)"), {"after": '{"user_id": "U0DAN", "weekly_capacity_hours": 40.0}',
+                                             "now": "2026-12-01 00:00:00"})
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        allocations = dict(conn.execute(text("SELECT id, weekly_capacity_hours FROM members")).all())
+        capacities = dict(conn.execute(text("SELECT user_id, weekly_capacity_hours FROM users")).all())
+    assert allocations == {1: 40.0, 2: 10.0, 3: 30.0, 4: None, 5: 50.0, 6: None}
+    assert capacities == {"U0EVE": 50.0}  # Dan keeps the default 40h: his 80h shows as over-allocated
+    downgrade(empty_engine, "0008")
+    with empty_engine.connect() as conn:
+        assert {h for (h,) in conn.execute(text("SELECT weekly_capacity_hours FROM members"))} == {40.0, 10.0, 30.0,
+                                                                                                  50.0}
