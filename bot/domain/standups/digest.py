@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from bot.domain.format import day as fmt_day
+from bot.domain.format import plural
 from bot.domain.outbox import Kind, State, enqueue
 from bot.domain.replies import Button, Intent, Reply, Section, reply_to_dict
 from bot.domain.standups.messages import answered_reply, prompt_reply, reminder_reply
@@ -152,7 +153,7 @@ def digest_reply(asked: list[Asked], *, answered: dict[int, datetime] | None = N
     keys = ", ".join(_answer_line(a.project) for a in asked)
     done = "" if todo else "All answered. "
     return Reply(
-        title=f"Standups: {len(asked)} projects, {fmt_day(asked[0].run.run_date, year=False)}",
+        title=f"Standups: {plural(len(asked), 'project')}, {fmt_day(asked[0].run.run_date, year=False)}",
         sections=sections, buttons=[button] if button else [],
         footer=f"{done}One form for all of them; or type `/project standup answer PROJECT finished \"...\" "
                f"next \"...\" blockers none` for each ({keys}).",
@@ -165,7 +166,7 @@ def reminder_digest(asked: list[Asked]) -> Reply:
         a = asked[0]
         return reminder_reply(project=a.project, run=a.run, tz=a.tz)
     lines = "\n".join(f"• *{a.project.name}*: closes at {local_time(a.run.closes_at, a.tz)}" for a in asked)
-    return Reply(title=f"Reminder: {len(asked)} standups",
+    return Reply(title=f"Reminder: {plural(len(asked), 'standup')}",
                  sections=[Section(text=f"Still open for you:\n{lines}\nIt takes a minute.",
                                    buttons=[Button("Answer standups", Intent.ANSWER_STANDUPS,
                                                    ",".join(str(a.run.id) for a in asked), "primary")])],
