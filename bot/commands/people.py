@@ -59,6 +59,9 @@ def capacity(ctx: Context, args: Args) -> Reply:
 
 def _capacity_text(p: capacity_service.Person) -> str:
     text = f"<@{p.user_id}>'s capacity, for all projects together: {capacity_service.capacity_phrase(p)}"
+    if p.capacity is None:
+        text += (" (someone who works on no project's tasks, a stakeholder say, has none unless given one: "
+                 f"`/project capacity <@{p.user_id}> 10h`)")
     allocated = [s for s in p.stakes if s.allocation is not None]
     if allocated:
         listed = ", ".join(f"{s.name} {hours(s.allocation)}" for s in allocated)

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import ALLOWED, Action
 from bot.domain.errors import Invalid, PermissionDenied
-from bot.domain.format import hours, plural
+from bot.domain.format import hours
 from bot.models import Member, Project, ProjectState, User
 
 WORKING_ROLES = frozenset(str(r) for r in ALLOWED[Action.WORK])  # owner, manager, member
@@ -56,10 +56,6 @@ class Stake:
     role: str
     allocation: float | None
     share: float
-
-    @property
-    def label(self) -> str:
-        return self.name
 
 
 def shares(capacity: float | None, stakes: list[tuple[int, str, str, str, float | None]]) -> list[Stake]:
@@ -115,9 +111,8 @@ def person(*, session: Session, team_id: str, user_id: str, allocation: tuple[in
                         .order_by(Project.id)).all()
     raw = [(pid, key, name, role, allocation[1] if allocation and allocation[0] == pid else hours_)
            for pid, key, name, role, hours_ in rows]
-    person_ = Person(user_id, capacity, shares(capacity_of(capacity, working=any(r[3] in WORKING_ROLES for r in raw)),
-                                               raw))
-    return person_
+    working = any(role in WORKING_ROLES for _, _, _, role, _ in raw)
+    return Person(user_id, capacity, shares(capacity_of(capacity, working=working), raw))
 
 
 def over_allocation(p: Person, *, project: Project, hours_: float) -> str | None:
@@ -223,12 +218,8 @@ def set_capacity(*, session: Session, team_id: str, actor: str, user_id: str, ho
 
 
 def capacity_phrase(p: Person) -> str:
-    """`40h a week (the default)`, `32h a week`, `no capacity`."""
+    """`40h a week (the default)`, `32h a week`, or none for someone who works on no project."""
     if p.capacity is None:
         return "no weekly capacity"
     default = " (the default)" if p.capacity_set is None else ""
     return f"{hours(p.capacity)} a week{default}"
-
-
-def projects_phrase(n: int) -> str:
-    return plural(n, "project")

@@ -28,7 +28,7 @@ STATUS_WORDS = {"todo": "to do", "doing": "in progress", "blocked": "blocked", "
 LABELS = {"budget_cents": "budget", "planned_budget_cents": "budget", "due_date": "due",
           "start_date": "start", "estimate_hours": "estimate", "planned_effort_hours": "effort",
           "assignee_user_id": "assignee", "milestone_id": "milestone", "hourly_rate_cents": "rate",
-          "rate_cents": "rate", "weekly_capacity_hours": "capacity", "timezone": "zone",
+          "rate_cents": "rate", "weekly_capacity_hours": "allocation", "timezone": "zone",
           "channel_id": "channel", "amount_cents": "amount", "spent_on": "date", "worked_on": "date",
           "owner_user_id": "owner", "user_id": "person", "review_date": "review",
           "owner": "owner", "blocked_reason": "reason", "open_tasks_to": "open tasks to"}

@@ -108,10 +108,6 @@ def asked_items(*, session: Session, run_ids: list[int], user_id: str) -> list[A
     return _items(found, run_ids, zone)
 
 
-def _answer_line(project: Project) -> str:
-    return f"`{project.key}`"
-
-
 def digest_reply(asked: list[Asked], *, answered: dict[int, datetime] | None = None) -> Reply:
     """The DM for `asked` (one standup: exactly the single prompt, or its
     "answered" edit); `answered`: run id -> when this person answered it."""
@@ -150,7 +146,7 @@ def digest_reply(asked: list[Asked], *, answered: dict[int, datetime] | None = N
         button = Button("Edit answers", Intent.ANSWER_STANDUPS, ",".join(str(r) for r in editable))
     else:
         button = None
-    keys = ", ".join(_answer_line(a.project) for a in asked)
+    keys = ", ".join(f"`{a.project.key}`" for a in asked)
     done = "" if todo else "All answered. "
     return Reply(
         title=f"Standups: {plural(len(asked), 'project')}, {fmt_day(asked[0].run.run_date, year=False)}",
