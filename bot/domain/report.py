@@ -147,7 +147,22 @@ def build_weekly_report(*, session: Session, project: Project, today: date) -> W
                         next_milestones=next_ms, decisions=decisions_needed(status))
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One decision the numbers call for: what it is about (`forecast`,
+    `milestone`, `cost`, `risk`, `blocker`), its question, and the risk it names."""
+
+    about: str
+    text: str
+    risk_number: int | None = None
+
+
 def decisions_needed(status: StatusReport) -> list[str]:
+    """What only the owner can settle, from the numbers (`decision_items`' questions)."""
+    return [d.text for d in decision_items(status)]
+
+
+def decision_items(status: StatusReport) -> list[Decision]:
     """What only the owner can settle, from the numbers. A finished project (all
     work done, or closed as done) asks nothing about its forecast, budget or
     blockers: its cost is final."""
@@ -157,26 +172,26 @@ def decisions_needed(status: StatusReport) -> list[str]:
     limits = thresholds(p)
     f = status.forecast
     if f and f.ok and p.due_date and f.p85 and f.p85 > p.due_date:
-        out.append(f"The 85% forecast ({day(f.p85, today=today)}) is after the due date "
-                   f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?")
+        out.append(Decision("forecast", f"The 85% forecast ({day(f.p85, today=today)}) is after the due date "
+                                        f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?"))
     for m in status.overdue_milestones[:3]:
         late = (today - m.due_date).days  # type: ignore[operator]
-        out.append(f"Milestone *{truncate(m.name, 80)}* is {plural(late, 'day')} late: "
-                   "replan it or close it?")
+        out.append(Decision("milestone", f"Milestone *{truncate(m.name, 80)}* is {plural(late, 'day')} late: "
+                                         "replan it or close it?"))
     evm = status.evm
     if evm and evm.vac < 0 and evm.cpi is not None and evm.cpi < limits["cpi_amber"]:
-        out.append(f"Forecast cost {money(evm.eac, p.currency)} overruns the budget by "
-                   f"{money(-evm.vac, p.currency)}: approve more budget or cut scope?")
+        out.append(Decision("cost", f"Forecast cost {money(evm.eac, p.currency)} overruns the budget by "
+                                    f"{money(-evm.vac, p.currency)}: approve more budget or cut scope?"))
     for r in status.top_risks:
         if r.band == "critical":
-            out.append(f"Critical risk R{r.number} _{truncate(r.title, 80)}_: fund the mitigation or "
-                       "accept it?")
+            out.append(Decision("risk", f"Critical risk R{r.number} _{truncate(r.title, 80)}_: fund the "
+                                        "mitigation or accept it?", r.number))
     for t in status.blocked:
         if t.blocked_at:
             age = (today - t.blocked_at.astimezone(ZoneInfo(p.timezone or "UTC")).date()).days
             if age > limits["blocker_red_days"]:
-                out.append(f"#{t.number} {truncate(t.title, 60)} has been blocked {plural(age, 'day')}: "
-                           "escalate?")
+                out.append(Decision("blocker", f"#{t.number} {truncate(t.title, 60)} has been blocked "
+                                               f"{plural(age, 'day')}: escalate?"))
     return out
 
 
