@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
                   "bot.config"},
     "bot.mail": {"bot.web", "bot.domain", "bot.models", "bot.config"},
     "bot.web": {"bot.domain", "bot.models", "bot.db", "bot.config"},
-    "bot.shell": {"bot.commands", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
+    "bot.shell": {"bot.commands", "bot.web", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
     "bot.jobs": {"bot.domain", "bot.models", "bot.db", "bot.config"},
     "bot.commands": {"bot.domain", "bot.models"},
     "bot.domain": {"bot.models"},

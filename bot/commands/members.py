@@ -17,8 +17,9 @@ from bot.models import Project, Role
 ROLES = [r.value for r in Role]
 
 
-@command("member add", usage="member add [PROJECT] @user [role owner|manager|member|stakeholder]",
-         examples=["member add @bob", "member add website @erin role stakeholder"])
+@command("member add", usage="member add [PROJECT] @user [role manager|member|stakeholder|client]",
+         examples=["member add @bob", "member add website @erin role stakeholder",
+                   "member add @dana role client"])
 def member_add(ctx: Context, args: Args) -> Reply:
     """Add someone to the project (as a member unless a role is given)."""
     project = args.take_project()
@@ -108,7 +109,7 @@ def orphan_choice(project: Project, user: str, open_tasks: list) -> Reply:
                f"`/project member remove {project.key} <@{user}> unassign`")
 
 
-@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder",
+@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder|client",
          examples=["member role @carol manager"])
 def member_role(ctx: Context, args: Args) -> Reply:
     """Change someone's role; making someone owner hands the project over."""
@@ -165,6 +166,7 @@ def member_list(ctx: Context, args: Args) -> Reply:
     lines = [f"<@{m.user_id}> · {m.role} · "
              + (f"{money(m.hourly_rate_cents, project.currency) + '/h' if m.hourly_rate_cents else 'no rate'} · "
                 if rates else "")
-             + f"{m.weekly_capacity_hours:g}h/week" for m in members[:50]]
+             + (f"{m.weekly_capacity_hours:g}h/week" if m.role != Role.CLIENT else "no capacity (client)")
+             for m in members[:50]]
     return Reply(title=f"{project.name}: people ({len(members)})", sections=[Section(text="\n".join(lines))],
                  footer="" if rates else "Hourly rates are shown to the owner and managers.")

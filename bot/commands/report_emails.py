@@ -109,7 +109,7 @@ def report_send(ctx: Context, args: Args) -> Reply:
     require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE,
             what="email the weekly report")
     if not ctx.email_configured:
-        return Reply.fail(HOW_TO_SET_EMAIL)
+        raise UsageError(HOW_TO_SET_EMAIL)
     if addresses is None:
         if show_costs is not None:
             raise UsageError("`show costs` and `hide costs` go with `to` and the addresses.")

@@ -9,7 +9,7 @@ from bot.commands.grammar import UsageError
 from bot.commands.registry import Args, Context, command
 from bot.domain import audit, charts
 from bot.domain import report as report_service
-from bot.domain.access import Action, require
+from bot.domain.access import Action, is_client, require
 from bot.domain.health import DEFAULTS, thresholds
 from bot.domain.replies import Reply, Section
 from bot.domain.standups import TIME_OF_DAY
@@ -24,7 +24,8 @@ def report(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     weekly = report_service.build_weekly_report(session=ctx.session, project=project, today=args.today())
     if not post:
-        return report_service.report_reply(weekly)
+        return report_service.report_reply(weekly, shared=is_client(session=ctx.session, project=project,
+                                                                     user_id=ctx.user_id))
     if not project.channel_id:
         raise UsageError("This project has no channel yet: `/project link #channel` first.")
     text = report_service.to_markdown(weekly)

@@ -72,7 +72,7 @@ def share(ctx: Context, args: Args) -> Reply:
     require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE,
             what="share a status page")
     if not ctx.public_url:
-        return Reply.fail(HOW_TO_SET_PUBLIC_URL)
+        raise UsageError(HOW_TO_SET_PUBLIC_URL)
     link, token = sharing.create_link(session=ctx.session, project=project, actor=ctx.user_id, days=days,
                                       show_costs=show_costs, label=label, now=ctx.now)
     url = sharing.page_url(ctx.public_url, token)

@@ -32,6 +32,7 @@ from bot.models import (
     Milestone,
     Project,
     Risk,
+    Role,
     StandupAnswer,
     StandupParticipant,
     StandupRun,
@@ -412,6 +413,8 @@ def overload(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
     workdays = s.calendar.working_days(s.today, end)
     findings = []
     for m in s.members:
+        if m.role == Role.CLIENT:
+            continue  # outside the team: no capacity to overload
         load_tasks = [t for t in s.tasks if _open(t) and t.assignee_user_id == m.user_id
                       and t.estimate_hours and t.due_date and t.due_date <= end]
         load = sum(t.estimate_hours or 0 for t in load_tasks)

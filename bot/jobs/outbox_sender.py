@@ -47,10 +47,10 @@ from sqlmodel import Session, select
 
 from bot.domain.outbox import (
     DEPENDENCY_KEYS,
+    SECRET_KEYS,
     Notifier,
     PermanentFailure,
     State,
-    SECRET_KEYS,
     TemporaryFailure,
     scrubbed,
 )
