@@ -65,7 +65,8 @@ def _link_line(link: ShareLink, project: Project, now: datetime) -> str:
 def share(ctx: Context, args: Args) -> Reply:
     """A link to a read-only status page for people outside Slack (shown once; expires; revocable)."""
     project = args.take_project()
-    days = _take_period(args) or sharing.DEFAULT_DAYS
+    days = _take_period(args)
+    days = sharing.DEFAULT_DAYS if days is None else days
     show_costs = bool(take_costs(args))
     label = args.take_text(what="who the link is for", required=False) if args.tokens else ""
     args.expect_end()

@@ -110,6 +110,9 @@ def _redacting_logger():
         def atoms(self, resp, req, environ, request_time):
             atoms = super().atoms(resp, req, environ, request_time)
             atoms["U"] = redact_path(atoms.get("U", ""))
+            method, _, rest = str(atoms.get("r", "")).partition(" ")
+            path, _, protocol = rest.partition(" ")
+            atoms["r"] = f"{method} {redact_path(path.split('?')[0])} {protocol}"  # the request line, if logged
             return atoms
 
     return RedactingLogger
