@@ -160,8 +160,8 @@ def client_page(weekly: WeeklyReport, *, show_costs: bool, now: datetime,
     final = s.final_phrases()
     rag = "finished" if final else (s.health.rag if s.health else "green")
     headline = upper_first(final[0]) if final else rag.capitalize()
-    due = (f"Due {day(p.due_date, year=True)} ({days_phrase(s.days_left)})" if p.due_date and not final
-           else "" if final else "No due date set")
+    due = (f"{day(p.due_date, year=True)} ({days_phrase(s.days_left)})" if p.due_date and not final
+           else "" if final else "not set yet")
     forecast = "" if final or not s.forecast else s.forecast.phrase(due=p.due_date, today=today)
     done = [f"#{t.number} {truncate(t.title, 150)}" for t in weekly.done_tasks[:LIST_LIMIT]]
     done += [f"Milestone {truncate(m.name, 120)} reached" for m in weekly.done_milestones]

@@ -8,11 +8,18 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from bot.commands.registry import Context
 from bot.commands.dispatch import dispatch
+from bot.commands.registry import Context
 from bot.domain.outbox import Kind
 from bot.models import AuditEntry, Member, OutboxMessage, ProcessedRequest, Task
-from tests.support.client_story import BOB, DANA, INTERNAL_RISK, PUBLIC_URL, SHARED_RISK, client_project
+from tests.support.client_story import (
+    BOB,
+    DANA,
+    INTERNAL_RISK,
+    PUBLIC_URL,
+    SHARED_RISK,
+    client_project,
+)
 from tests.support.helpers import TEAM, Runner, ok, refused
 
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/p/([A-Za-z0-9_-]{43})")
