@@ -139,5 +139,5 @@ def report_send(ctx: Context, args: Args) -> Reply:
         text += f" {plural(len(skipped), 'address')} had it already: {', '.join(skipped)}."
     audit.record(session=ctx.session, team_id=project.team_id, user_id=ctx.user_id, action="report.email",
                  entity="project", entity_id=project.id, project_id=project.id, now=ctx.now,
-                 after={"to": queued, "key": base})
+                 after={"to": queued})
     return Reply.text(text)

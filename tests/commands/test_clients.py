@@ -139,6 +139,9 @@ def test_a_client_reads_without_internal_risks_rates_or_hours(run):
     assert INTERNAL_RISK not in ok(run("report", user=DANA))
     assert "$85" not in ok(run("member list", user=DANA))
     assert "12h" not in run("log list", user=DANA).plain()
+    ok(run("share"))
+    assert INTERNAL_RISK in ok(run("history")) and INTERNAL_RISK not in ok(run("history", user=DANA))
+    assert "link" not in ok(run("history", user=DANA)).lower()
     assert f"<@{DANA}> · client · no rate · no capacity (client)" in ok(run("member list"))
 
 
