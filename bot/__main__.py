@@ -210,11 +210,12 @@ def worker() -> None:
     settings = _settings()
     _setup_logging(settings)
     from bot.jobs.worker import run_worker
+    from bot.mail import with_email
     from bot.slack.notifier import notifier_for
 
     if not settings.oauth_enabled and not settings.slack_bot_token:
         log.warning("no SLACK_BOT_TOKEN: messages stay in the outbox as failed")
-    notifier = notifier_for(settings, make_engine(settings.database_url))
+    notifier = with_email(notifier_for(settings, make_engine(settings.database_url)), settings)
     run_worker(settings, notifier=notifier, register=_slack_jobs(settings))
 
 

@@ -22,6 +22,7 @@ SECRET_FIELDS = {
     "slack_app_token",
     "slack_client_secret",
     "token_encryption_key",
+    "smtp_url",
 }
 
 
@@ -62,6 +63,13 @@ class Settings:
     log_level: str = "INFO"
     scheduler_misfire_grace_seconds: int = 3600
     run_scheduler_in_web: bool = False
+    public_url: str = ""  # where people outside Slack reach the status pages: https://pm.example.com
+    smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465
+    smtp_from: str = ""  # the From of emailed reports: "PM bot <pm@example.com>"
+
+    @property
+    def email_configured(self) -> bool:
+        return bool(self.smtp_url and self.smtp_from)
 
     @property
     def has_slack_credentials(self) -> bool:
@@ -167,4 +175,15 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     if not api.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL must be an http(s) URL (got {api!r})")
     kwargs["slack_api_url"] = api if api.endswith("/") else api + "/"
+    public = str(kwargs.get("public_url", "")).rstrip("/")
+    if public and not public.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must be an http(s) URL like https://pm.example.com (got {public!r})")
+    kwargs["public_url"] = public
+    smtp = str(kwargs.get("smtp_url", ""))
+    if smtp and not smtp.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS), like "
+                          f"smtp://user:password@mail.example.com:587 (got {smtp.split(':', 1)[0]}://...)")
+    sender = str(kwargs.get("smtp_from", ""))
+    if sender and "@" not in sender:
+        raise ConfigError(f"SMTP_FROM must be an email address like pm@example.com (got {sender!r})")
     return Settings(**kwargs)  # type: ignore[arg-type]

@@ -78,6 +78,7 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     MEMBER = "member"
     STAKEHOLDER = "stakeholder"
+    CLIENT = "client"  # outside the team: reads status, works only on tasks given to them
 
 
 class ProjectState(enum.StrEnum):
@@ -260,6 +261,8 @@ class Risk(SQLModel, table=True):
     created_at: datetime = ts_field(nullable=False, default_now=True)
     updated_at: datetime = ts_field(nullable=False, default_now=True)
     closed_at: datetime | None = ts_field()
+    # for the team only: never on a client's status page, email or screen
+    internal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="0"))
 
 
 class CostEntry(SQLModel, table=True):
@@ -477,6 +480,26 @@ class ProjectCounter(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id", primary_key=True)
     name: str = Field(max_length=32, primary_key=True)
     value: int
+
+
+class ShareLink(SQLModel, table=True):
+    """A read-only status page for people outside Slack (`PUBLIC_URL/p/<token>`),
+    numbered per project (S1, S2, ...). Only the token's SHA-256 is stored."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    number: int
+    token_hash: str = Field(max_length=64, unique=True)
+    show_costs: bool = False
+    label: str = Field(default="", max_length=300)  # who or what it was made for
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    expires_at: datetime = ts_field(nullable=False)
+    revoked_at: datetime | None = ts_field()
+    revoked_by: str | None = Field(default=None, max_length=32)
 
 
 class ProcessedRequest(SQLModel, table=True):

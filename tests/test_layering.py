@@ -17,18 +17,22 @@ BOT = Path(bot.__file__).parent
 DOMAIN = BOT / "domain"
 
 # The one allowed graph: package -> what it may import (besides itself).
-# `__main__` wires transports (slack, shell) to jobs; jobs never import a
-# transport; the domain knows only the models. `doctor` only reads: settings,
+# `__main__` wires transports (slack, shell, mail) to jobs; jobs never import a
+# transport; `web` (the status page and the templates emails share) knows only
+# the domain, and `mail` renders with `web`'s templates; the domain knows only the models. `doctor` only reads: settings,
 # the database (migrations, tables), the outbox (domain) and the worker's lease
 # (jobs), and from Slack the manifest's scopes, the token lookup (notifier,
 # oauth), channel access and the signature marks the web process records;
 # nothing but `__main__` imports it, and it never runs commands.
 ALLOWED: dict[str, set[str]] = {
-    "bot.__main__": {"bot.doctor", "bot.slack", "bot.shell", "bot.jobs", "bot.commands", "bot.domain",
-                     "bot.models", "bot.db", "bot.config"},
+    "bot.__main__": {"bot.doctor", "bot.slack", "bot.shell", "bot.mail", "bot.web", "bot.jobs", "bot.commands",
+                     "bot.domain", "bot.models", "bot.db", "bot.config"},
     "bot.doctor": {"bot.slack", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
-    "bot.slack": {"bot.commands", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
-    "bot.shell": {"bot.commands", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
+    "bot.slack": {"bot.commands", "bot.mail", "bot.web", "bot.jobs", "bot.domain", "bot.models", "bot.db",
+                  "bot.config"},
+    "bot.mail": {"bot.web", "bot.domain", "bot.models", "bot.config"},
+    "bot.web": {"bot.domain", "bot.models", "bot.db", "bot.config"},
+    "bot.shell": {"bot.commands", "bot.web", "bot.jobs", "bot.domain", "bot.models", "bot.db", "bot.config"},
     "bot.jobs": {"bot.domain", "bot.models", "bot.db", "bot.config"},
     "bot.commands": {"bot.domain", "bot.models"},
     "bot.domain": {"bot.models"},

@@ -70,8 +70,9 @@ def _run_once(cmd: Command, tokens: list, ctx: Context) -> tuple[Reply, Args]:
     args = Args(tokens, ctx)
     reply = cmd.handler(ctx, args)
     changed = bool(ctx.session.info.get(audit.RECORDED))  # read-only commands claim nothing
+    kept = Reply.text(reply.replay) if reply.replay else reply  # a secret shown once is not stored
     if changed and ctx.request_key and not claim(session=ctx.session, team_id=ctx.team_id,
-                                                 key=ctx.request_key, result=reply_to_dict(reply),
+                                                 key=ctx.request_key, result=reply_to_dict(kept),
                                                  now=ctx.now):
         return _already_done(ctx), Args([], ctx)
     ctx.session.commit()

@@ -18,8 +18,9 @@ from bot.models import Project, Role
 ROLES = [r.value for r in Role]
 
 
-@command("member add", usage="member add [PROJECT] @user [role owner|manager|member|stakeholder]",
-         examples=["member add @bob", "member add website @erin role stakeholder"])
+@command("member add", usage="member add [PROJECT] @user [role manager|member|stakeholder|client]",
+         examples=["member add @bob", "member add website @erin role stakeholder",
+                   "member add @dana role client"])
 def member_add(ctx: Context, args: Args) -> Reply:
     """Add someone to the project (as a member unless a role is given)."""
     project = args.take_project()
@@ -109,7 +110,7 @@ def orphan_choice(project: Project, user: str, open_tasks: list) -> Reply:
                f"`/project member remove {project.key} <@{user}> unassign`")
 
 
-@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder",
+@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder|client",
          examples=["member role @carol manager"])
 def member_role(ctx: Context, args: Args) -> Reply:
     """Change someone's role; making someone owner hands the project over."""
@@ -151,9 +152,9 @@ def member_capacity(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     value = None if raw.lower() in {"none", "default"} else weekly_hours(raw)
     require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.MANAGE, what="change capacity")
-    svc.get_member(session=ctx.session, project=project, user_id=user)
+    member = svc.get_member(session=ctx.session, project=project, user_id=user)
     warning = None
-    if value is not None:
+    if value is not None and member.role != Role.CLIENT:  # a client's is refused below, saying why
         person = capacity.person(session=ctx.session, team_id=ctx.team_id, user_id=user,
                                  allocation=(project.id, value))
         too_much = capacity.over_allocation(person, project=project, hours_=value)
@@ -175,6 +176,8 @@ def member_capacity(ctx: Context, args: Args) -> Reply:
 
 def _allocation(member, load, project: Project) -> str:
     """`20h/week`, `13.3h/week (share)` or `no capacity`."""
+    if member.role == Role.CLIENT:
+        return "no capacity (client)"
     if member.weekly_capacity_hours is not None:
         return f"{member.weekly_capacity_hours:g}h/week"
     share = load.share(project.id) if load else 0.0

@@ -52,6 +52,8 @@ class Context:
     # the delivery this command came in (`command:{trigger_id}`): a second
     # delivery of the same body changes nothing and gets the first one's answer
     request_key: str = ""
+    public_url: str = ""  # PUBLIC_URL: where status pages are reached from outside Slack
+    email_configured: bool = False  # SMTP_URL and SMTP_FROM are set
 
     def today(self, project: Project | None = None) -> date:
         """Today's date in the project's zone (or the workspace default)."""

@@ -15,6 +15,7 @@ from bot.commands.grammar import Kind, Token
 from bot.commands.registry import Args, Context
 from bot.domain import projects as project_service
 from bot.domain import status_cache
+from bot.domain.access import is_client
 from bot.domain.format import (
     bar,
     day,
@@ -33,6 +34,7 @@ from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
 
 LIST_LIMIT = 25
 STATUS_REPLY = "status_reply"
+INTERNAL_MARK = "🔒"  # a risk for the team only
 STATUS_ICON = {"todo": "○", "doing": "◐", "blocked": "⛔", "done": "●", "cancelled": "✕"}
 
 
@@ -57,14 +59,35 @@ def status_for(ctx: Context, ref: str | None) -> Reply:
         project_id, version, timezone = found
         today = ctx.now.astimezone(ZoneInfo(timezone)).date()
         unchanged = unchanged_status_reply(status_key(ctx.session, project_id, version, today))
-        if unchanged is not None:
-            return unchanged
+        if unchanged is not None and not shows_internal(unchanged):
+            return unchanged  # the same for everyone: no role to look up
     args = Args([Token(Kind.WORD, ref)] if ref else [], ctx)
     project = args.take_project()
     args.expect_end()
     report = build_status(session=ctx.session, project=project, today=args.today(),
                           versions={found[0]: found[1]} if found else None)
+    if any(r.internal for r in report.top_risks) and is_client(session=ctx.session, project=project,
+                                                                user_id=ctx.user_id):
+        return status_reply(report, client=True)
     return cached_status_reply(report)
+
+
+def shared_copy(reply: Reply) -> Reply:
+    """A status reply without the risks marked internal (to post where a client may read)."""
+    sections = []
+    for section in reply.sections:
+        if INTERNAL_MARK in section.text:
+            lines = [line for line in section.text.split("\n") if INTERNAL_MARK not in line]
+            if len(lines) <= 1:  # only its heading left
+                continue
+            section = dataclasses.replace(section, text="\n".join(lines))
+        sections.append(section)
+    return dataclasses.replace(reply, sections=sections)
+
+
+def shows_internal(reply: Reply) -> bool:
+    """True when a status reply lists a risk marked internal (a client gets another)."""
+    return any(INTERNAL_MARK in section.text for section in reply.sections)
 
 
 def cached_status_reply(report: StatusReport) -> Reply:
@@ -89,9 +112,10 @@ def _keyed_copy(reply: Reply, cache_key: Hashable | None) -> Reply:
                                cache_key=None if cache_key is None else (STATUS_REPLY, cache_key))
 
 
-def status_reply(report: StatusReport) -> Reply:
+def status_reply(report: StatusReport, *, client: bool = False) -> Reply:
     """`/project status`: the colour and why, progress, schedule, budget, risks,
-    blockers and standups, with Refresh / Post / Add task / Add risk / Chart."""
+    blockers and standups, with Refresh / Post / Add task / Add risk / Chart.
+    For a `client`, the top risks leave out those marked internal."""
     p, today = report.project, report.today
     health, final = report.health, report.final_phrases()
     headline = f"{health.icon} *{health.headline()}*" if health else ""
@@ -133,9 +157,10 @@ def status_reply(report: StatusReport) -> Reply:
     if report.plan_problems:
         sections.append(Section(text="*Plan problems*\n" + "\n".join(f"⚠️ {line}"
                                                                       for line in report.plan_problems)))
-    if report.top_risks:
+    risks = report.shared_risks if client else report.top_risks
+    if risks:
         lines = [f"• R{r.number} {truncate(r.title, 120)}: {r.band} ({r.score}) · {mention(r.owner_user_id)}"
-                 for r in report.top_risks]
+                 + (f" · {INTERNAL_MARK} internal" if r.internal else "") for r in risks]
         sections.append(Section(text="*Top risks*\n" + "\n".join(lines)))
     if report.blocked:
         lines = [f"⛔ #{t.number} {truncate(t.title, 120)} ({mention(t.assignee_user_id)}): "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+from bot.commands import report_emails
 from bot.commands.grammar import UsageError
 from bot.commands.people import load_chart_reply
 from bot.commands.registry import Args, Context, command
 from bot.domain import audit, charts
 from bot.domain import report as report_service
-from bot.domain.access import Action, require
+from bot.domain.access import Action, is_client, require
 from bot.domain.health import DEFAULTS, thresholds
 from bot.domain.replies import Reply, Section
 from bot.domain.standups import TIME_OF_DAY
@@ -24,7 +25,8 @@ def report(ctx: Context, args: Args) -> Reply:
     args.expect_end()
     weekly = report_service.build_weekly_report(session=ctx.session, project=project, today=args.today())
     if not post:
-        return report_service.report_reply(weekly)
+        return report_service.report_reply(weekly, shared=is_client(session=ctx.session, project=project,
+                                                                     user_id=ctx.user_id))
     if not project.channel_id:
         raise UsageError("This project has no channel yet: `/project link #channel` first.")
     text = report_service.to_markdown(weekly)
@@ -40,11 +42,16 @@ def report(ctx: Context, args: Args) -> Reply:
                       "(details and the burn-up chart in its thread).")
 
 
-@command("report schedule", usage="report schedule [PROJECT] [DAY] [HH:MM] | off",
-         examples=["report schedule", "report schedule mon 09:00", "report schedule website off"])
+@command("report schedule",
+         usage="report schedule [PROJECT] [DAY] [HH:MM] [to EMAIL, ... [show costs|hide costs]] "
+               "| remove EMAIL, ... | off",
+         examples=["report schedule", "report schedule mon 09:00", "report schedule website off",
+                   "report schedule fri 16:00 to client@example.com, cfo@example.com",
+                   "report schedule to board@example.com show costs", "report schedule remove cfo@example.com"])
 def report_schedule(ctx: Context, args: Args) -> Reply:
-    """When the weekly report is posted to the channel (project time), or off."""
+    """When the weekly report is posted (project time) and who gets it by email, or off."""
     project = args.take_project()
+    emailed = report_emails.change_recipients(ctx, args, project)
     first = args.take_time() or args.take_word(what="a day like fri, a time like 16:00, or off",
                                               required=False)
     changed = first is not None
@@ -59,13 +66,15 @@ def report_schedule(ctx: Context, args: Args) -> Reply:
         args.expect_end()
         report_service.set_schedule(session=ctx.session, project=project, actor=ctx.user_id,
                                     weekday=weekday, hhmm=hhmm, now=ctx.now)
+    changed = changed or emailed.changed
     where = f" in <#{project.channel_id}>" if project.channel_id else " (link a channel first: `/project link`)"
     phrase = report_service.schedule_phrase(project)
     if phrase == "off":
         text = f"The weekly report of *{project.name}* is off; `/project report schedule fri 16:00` turns it on."
     else:
         text = f"The weekly report of *{project.name}* is posted {phrase}{where}."
-    return Reply.text(("Saved. " if changed else "") + text)
+    text += report_emails.recipients_phrase(project, off=phrase == "off")
+    return Reply.text(" ".join(x for x in ["Saved." if changed else "", *emailed.notes, text] if x))
 
 
 @command("chart", usage="chart [PROJECT] burnup|budget|load", examples=["chart burnup", "chart website budget"])

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from bot.commands.grammar import Kind, UsageError, parse_int
 from bot.commands.registry import Args, Context, command
+from bot.commands.replies import INTERNAL_MARK
 from bot.domain import alerts as alert_service
 from bot.domain import risks as svc
+from bot.domain.access import is_client
+from bot.domain.errors import NotFound
 from bot.domain.format import day, mention, truncate
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.models import Project, Risk
 
 OPTIONS = {"likelihood": "int", "impact": "int", "owner": "user", "mitigation": "text",
-           "review": "due", "response": "word", "title": "text", "state": "word"}
+           "review": "due", "response": "word", "title": "text", "state": "word",
+           "internal": "flag", "shared": "flag"}
+INTERNAL = f"{INTERNAL_MARK} internal"  # marks a risk clients never see
 
 
 def _take_number(args: Args) -> int:
@@ -44,17 +49,18 @@ def _after_change(ctx: Context, project: Project) -> None:
 @command(
     "risk add",
     usage='risk add [PROJECT] "title" likelihood 1-5 impact 1-5 [owner @user] '
-          '[mitigation "..."] [review DATE] [response avoid|mitigate|transfer|accept]',
+          '[mitigation "..."] [review DATE] [response avoid|mitigate|transfer|accept] [internal]',
     examples=['risk add "Hosting vendor may slip" likelihood 4 impact 5 owner @bob '
-              'mitigation "Second quote from another host" review 15 Jan response mitigate'],
+              'mitigation "Second quote from another host" review 15 Jan response mitigate',
+              'risk add "Key developer may leave" likelihood 2 impact 4 internal'],
 )
 def risk_add(ctx: Context, args: Args) -> Reply:
-    """Add a risk; score = likelihood x impact (each 1-5)."""
+    """Add a risk; score = likelihood x impact (each 1-5); `internal`: never shown to clients."""
     project = args.take_project()
     if not args.tokens:
         return Reply(open_modal="add_risk", modal_context={"project": project.key}, sections=[Section(
             text='Describe the risk: `/project risk add "Hosting vendor may slip" likelihood 4 impact 5`')])
-    opts = args.take_options({k: v for k, v in OPTIONS.items() if k not in {"title", "state"}})
+    opts = args.take_options({k: v for k, v in OPTIONS.items() if k not in {"title", "state", "shared"}})
     title = args.take_text(what='a risk title, like "Hosting vendor may slip"')
     args.expect_end()
     for name in ("likelihood", "impact"):
@@ -65,13 +71,14 @@ def risk_add(ctx: Context, args: Args) -> Reply:
         likelihood=int(opts["likelihood"]), impact=int(opts["impact"]),  # type: ignore[call-overload]
         owner=opts.get("owner"), mitigation=str(opts.get("mitigation", "")),  # type: ignore[arg-type]
         review_date=opts.get("review"), response=str(opts.get("response", "mitigate")),  # type: ignore[arg-type]
-        now=ctx.now,
+        internal=bool(opts.get("internal")), now=ctx.now,
     )
     _after_change(ctx, project)
     owner = f"owner {mention(risk.owner_user_id)}" if risk.owner_user_id else "no owner yet"
     review = f", review {day(risk.review_date, year=True)}" if risk.review_date else ""
+    hidden = " Marked internal: clients never see it." if risk.internal else ""
     return Reply.text(f"Added risk R{risk.number} *{risk.title}* to {project.name}: "
-                      f"score {_score_line(risk)}, {owner}{review}.")
+                      f"score {_score_line(risk)}, {owner}{review}.{hidden}")
 
 
 @command("risk list", usage="risk list [PROJECT] [all]", examples=["risk list", "risk list all"])
@@ -80,7 +87,9 @@ def risk_list(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     which = args.take_word(what="a filter", choices=["all"], required=False)
     args.expect_end()
-    risks = svc.list_risks(session=ctx.session, project=project, include_closed=which == "all")
+    risks = svc.list_risks(session=ctx.session, project=project, include_closed=which == "all",
+                           include_internal=not is_client(session=ctx.session, project=project,
+                                                          user_id=ctx.user_id))
     if not risks:
         return Reply(sections=[Section(
             text=f"*{project.name}* has no open risks. "
@@ -97,19 +106,28 @@ def risk_list(ctx: Context, args: Args) -> Reply:
         state = "" if r.state == svc.RiskState.OPEN else f" _{r.state}_"
         lines.append(f"{svc.BAND_ICON[svc.band(s)]} *R{r.number}* {truncate(r.title, 120)} "
                      f"· {s} {svc.band(s)}{state} · {mention(r.owner_user_id)}"
+                     + (f" · {INTERNAL}" if r.internal else "")
                      + (f" · ⚠️ {', '.join(gaps)}" if gaps else ""))
     more = f"and {len(risks) - 40} more" if len(risks) > 40 else ""
     return Reply(title=f"{project.name}: risks", sections=[Section(text="\n".join(lines))],
                  buttons=[Button("Add risk", Intent.ADD_RISK, project.key)], footer=more)
 
 
+def _visible_risk(ctx: Context, project: Project, number: int) -> Risk:
+    """Risk `number`, unless it is internal and the asker a client (then as if it did not exist)."""
+    risk = svc.get_risk(session=ctx.session, project=project, number=number)
+    if risk.internal and is_client(session=ctx.session, project=project, user_id=ctx.user_id):
+        raise NotFound(f"*{project.name}* has no risk R{number}. `/project risk list` shows them.")
+    return risk
+
+
 @command("risk show", usage="risk show [PROJECT] N", examples=["risk show 3"])
 def risk_show(ctx: Context, args: Args) -> Reply:
     """One risk in full: score, owner, mitigation, review date, history."""
     project = args.take_project()
-    risk = svc.get_risk(session=ctx.session, project=project, number=_take_number(args))
+    risk = _visible_risk(ctx, project, _take_number(args))
     args.expect_end()
-    fields = [Field("Score", _score_line(risk)), Field("State", risk.state),
+    fields = [Field("Score", _score_line(risk)), Field("State", risk.state + (f" · {INTERNAL}" if risk.internal else "")),
               Field("Owner", mention(risk.owner_user_id)), Field("Response", risk.response),
               Field("Review", day(risk.review_date, today=args.today()) if risk.review_date else "not set"),
               Field("Source", risk.source)]
@@ -125,8 +143,10 @@ def risk_show(ctx: Context, args: Args) -> Reply:
 @command(
     "risk update",
     usage='risk update [PROJECT] N [likelihood 1-5] [impact 1-5] [owner @user|nobody] '
-          '[mitigation "..."] [review DATE|none] [response R] [state open|mitigating|accepted] [title "..."]',
-    examples=["risk update 3 likelihood 2", 'risk update 3 owner @carol mitigation "Fallback host"'],
+          '[mitigation "..."] [review DATE|none] [response R] [state open|mitigating|accepted] [title "..."] '
+          '[internal|shared]',
+    examples=["risk update 3 likelihood 2", 'risk update 3 owner @carol mitigation "Fallback host"',
+              "risk update 3 internal"],
 )
 def risk_update(ctx: Context, args: Args) -> Reply:
     """Change a risk's score, owner, mitigation, review date, response or state."""
@@ -140,6 +160,10 @@ def risk_update(ctx: Context, args: Args) -> Reply:
         raise UsageError("Say what to change, like `likelihood 2` or `owner @carol`.")
     kwargs: dict = {k: opts[k] for k in ("title", "mitigation", "response", "state") if k in opts}
     kwargs.update({k: int(opts[k]) for k in ("likelihood", "impact") if k in opts})  # type: ignore[call-overload]
+    if "internal" in opts and "shared" in opts:
+        raise UsageError("A risk is either `internal` (the team only) or `shared` (clients see it), not both.")
+    if "internal" in opts or "shared" in opts:
+        kwargs["internal"] = "internal" in opts
     if no_owner or "owner" in opts:
         kwargs["owner"] = None if no_owner else opts["owner"]
     if no_review or "review" in opts:
@@ -150,7 +174,8 @@ def risk_update(ctx: Context, args: Args) -> Reply:
     if not changed:
         return Reply.text(f"R{risk.number} *{risk.title}* already is like that; nothing changed.")
     _after_change(ctx, project)
-    names = ", ".join(sorted(k.replace("_user_id", "").replace("_", " ") for k in changed))
+    names = ", ".join(sorted(("internal" if risk.internal else "shared with clients") if k == "internal"
+                             else k.replace("_user_id", "").replace("_", " ") for k in changed))
     new_score = svc.risk_score(risk)
     score_note = f" Score {old_score} → {_score_line(risk)}." if new_score != old_score else ""
     if "review_date" in changed:

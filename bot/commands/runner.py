@@ -69,11 +69,13 @@ class CommandRunner:
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime],
                  default_timezone: str = "UTC", default_currency: str = "USD", date_order: str = "DMY",
+                 public_url: str = "", email_configured: bool = False,
                  kick: Callable[[], None] = lambda: None,
                  defer: Callable[[Callable[[], None]], object] = lambda task: task()):
         self.engine, self.clock, self.kick, self.defer = engine, clock, kick, defer
         self.default_timezone, self.default_currency = default_timezone, default_currency
         self.date_order = date_order
+        self.public_url, self.email_configured = public_url, email_configured
         self.hooks: list[tuple[Hook, bool]] = []
 
     def after_change(self, hook: Hook, *, deferred: bool = False) -> Hook:
@@ -92,7 +94,8 @@ class CommandRunner:
         return Context(session=session, team_id=team_id, user_id=user_id, channel_id=channel_id,
                        now=self.clock(), default_timezone=self.default_timezone,
                        default_currency=self.default_currency, date_order=self.date_order,
-                       request_key=request_key)
+                       request_key=request_key, public_url=self.public_url,
+                       email_configured=self.email_configured)
 
     def run(self, text: str, *, team_id: str, user_id: str, channel_id: str = "", cause: str = "",
             request_key: str = "") -> Reply:

@@ -1,7 +1,10 @@
 """Who may do what on a project.
 
 owner/manager: budget, due date, members, scope, milestones, delete;
-member: add and update tasks; stakeholder (and anyone else): read.
+member: add and update tasks; stakeholder (and anyone else): read;
+client (someone outside the team, a Slack Connect guest say): read, without
+rates, anyone's hours or internal risks, and move the tasks given to them
+(start, block, done).
 """
 
 from __future__ import annotations
@@ -51,6 +54,20 @@ def require(*, session: Session, project: Project, user_id: str, action: Action,
     who = "the project's owner or a manager" if action is Action.MANAGE else "project members"
     owner = f" (owner: <@{project.owner_user_id}>)" if project.owner_user_id else ""
     raise PermissionDenied(f"Only {who} can {what} on *{project.name}*{owner}.")
+
+
+def require_task_work(*, session: Session, project: Project, user_id: str, assignee: str | None,
+                      what: str) -> Role:
+    """`require` WORK, except that a client may move a task assigned to them."""
+    role = role_of(session=session, project=project, user_id=user_id)
+    if role is Role.CLIENT and assignee == user_id and project.state != ProjectState.CANCELLED:
+        return role
+    return require(session=session, project=project, user_id=user_id, action=Action.WORK, what=what)
+
+
+def is_client(*, session: Session, project: Project, user_id: str) -> bool:
+    """True for a client of the project: they see no internal risks."""
+    return role_of(session=session, project=project, user_id=user_id) is Role.CLIENT
 
 
 def can_work(*, session: Session, project: Project, user_id: str) -> bool:

@@ -8,6 +8,7 @@ separate so tests can check the series as well as the file.
 from __future__ import annotations
 
 import contextlib
+import io
 import tempfile
 import time
 import uuid
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -159,7 +160,7 @@ def _mark(ax: Axes, when: date | None, label: str, colour: str) -> None:
         ax.axvline(when, color=colour, linestyle=":", linewidth=1.5, label=label)
 
 
-def draw_burnup(data: BurnUp, *, title: str, path: Path) -> Path:
+def draw_burnup(data: BurnUp, *, title: str, path: Path | BinaryIO) -> Path | BinaryIO:
     fig, ax = _figure(title)
     ax.plot(data.scope.days, data.scope.values, color="#7f7f7f", linewidth=2.5, label="Scope")
     ax.plot(data.done.days, data.done.values, color="#2ca02c", linewidth=2.5, label="Done")
@@ -205,11 +206,20 @@ def draw_budget(data: BudgetBurn, *, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _save(fig: Figure, path: Path | BinaryIO) -> Path | BinaryIO:
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=DPI)
     return path
+
+
+def burnup_png(*, session: Session, report: StatusReport) -> bytes:
+    """The burn-up chart as PNG bytes (the status page serves it; no file)."""
+    out = io.BytesIO()
+    draw_burnup(burnup_data(session=session, report=report), title=f"{report.project.name}: burn-up",
+                path=out)
+    return out.getvalue()
 
 
 def prune(directory: Path, *, max_age_seconds: float = KEEP_SECONDS) -> int:

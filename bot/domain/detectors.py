@@ -35,6 +35,7 @@ from bot.models import (
     Milestone,
     Project,
     Risk,
+    Role,
     StandupAnswer,
     StandupParticipant,
     StandupRun,
@@ -406,6 +407,8 @@ def overload(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
         return []
     findings = []
     for m in s.members:
+        if m.role == Role.CLIENT:
+            continue  # outside the team: no capacity to overload
         load = s.workload.people.get(m.user_id)
         if load is None or load.person.capacity is None:
             continue

@@ -80,6 +80,10 @@ class Health:
 
     rag: str
     reasons: list[str]
+    # the rule behind each reason (`spi`, `cpi`, `forecast`, `milestones`, `risks`,
+    # `blockers`; `ok`, `finished`, `unplanned` when green), so a screen for
+    # people outside the team can leave out what it must not show
+    kinds: tuple[str, ...] = ()
 
     @property
     def icon(self) -> str:
@@ -100,56 +104,57 @@ class Health:
 def assess(signals: Signals, limits: dict[str, float] | None = None) -> Health:
     """Apply the rules to `signals`; the colour is the worst rule's."""
     t = limits or DEFAULTS
-    found: list[tuple[str, str]] = []  # (colour, reason)
+    found: list[tuple[str, str, str]] = []  # (colour, reason, rule)
     s = signals
     if s.finished:
-        return Health(GREEN, ["all work is done"])
+        return Health(GREEN, ["all work is done"], ("finished",))
     if s.spi is not None and s.days_since_start >= t["min_progress_days"]:
         if s.spi < t["spi_red"]:
-            found.append((RED, f"SPI {ratio(s.spi, t['spi_red'])} (under {t['spi_red']:.2f})"))
+            found.append((RED, f"SPI {ratio(s.spi, t['spi_red'])} (under {t['spi_red']:.2f})", "spi"))
         elif s.spi < t["spi_amber"]:
-            found.append((AMBER, f"SPI {ratio(s.spi, t['spi_amber'])} (under {t['spi_amber']:.2f})"))
+            found.append((AMBER, f"SPI {ratio(s.spi, t['spi_amber'])} (under {t['spi_amber']:.2f})", "spi"))
     if s.cpi is not None:
         if s.cpi < t["cpi_red"]:
-            found.append((RED, f"CPI {ratio(s.cpi, t['cpi_red'])} (under {t['cpi_red']:.2f})"))
+            found.append((RED, f"CPI {ratio(s.cpi, t['cpi_red'])} (under {t['cpi_red']:.2f})", "cpi"))
         elif s.cpi < t["cpi_amber"]:
-            found.append((AMBER, f"CPI {ratio(s.cpi, t['cpi_amber'])} (under {t['cpi_amber']:.2f})"))
+            found.append((AMBER, f"CPI {ratio(s.cpi, t['cpi_amber'])} (under {t['cpi_amber']:.2f})", "cpi"))
     if s.due and s.p50 and s.p50 > s.due:
         found.append((RED, f"even the 50% forecast ({day(s.p50, today=s.today)}) is after the "
-                           f"due date ({day(s.due, today=s.today)})"))
+                           f"due date ({day(s.due, today=s.today)})", "forecast"))
     elif s.due and s.p85 and s.p85 > s.due:
         found.append((AMBER, f"85% forecast {day(s.p85, today=s.today)} is after the due date "
-                             f"{day(s.due, today=s.today)}"))
+                             f"{day(s.due, today=s.today)}", "forecast"))
     if s.overdue_milestones:
         worst_name, worst_days = max(s.overdue_milestones, key=lambda m: m[1])
         colour = RED if worst_days > t["milestone_red_days"] else AMBER
         more = len(s.overdue_milestones) - 1
         extra = f" (+{plural(more, 'more milestone')})" if more else ""
-        found.append((colour, f"milestone {worst_name} {plural(worst_days, 'day')} overdue{extra}"))
+        found.append((colour, f"milestone {worst_name} {plural(worst_days, 'day')} overdue{extra}",
+                      "milestones"))
     if s.risk_bands.get("critical"):
-        found.append((RED, f"{plural(s.risk_bands['critical'], 'critical risk')} open"))
+        found.append((RED, f"{plural(s.risk_bands['critical'], 'critical risk')} open", "risks"))
     if s.risk_bands.get("high"):
-        found.append((AMBER, f"{plural(s.risk_bands['high'], 'high risk')} open"))
+        found.append((AMBER, f"{plural(s.risk_bands['high'], 'high risk')} open", "risks"))
     red_blocked = [a for _, a in s.blocker_ages if a > t["blocker_red_days"]]
     amber_blocked = [a for _, a in s.blocker_ages if t["blocker_amber_days"] < a <= t["blocker_red_days"]]
     if red_blocked:
         found.append((RED, f"{plural(len(red_blocked), 'task')} blocked over "
-                           f"{plural(t['blocker_red_days'], 'day')} (longest {plural(max(red_blocked), 'day')})"))
+                           f"{plural(t['blocker_red_days'], 'day')} (longest {plural(max(red_blocked), 'day')})", "blockers"))
     if amber_blocked:
         found.append((AMBER, f"{plural(len(amber_blocked), 'task')} blocked over "
-                             f"{plural(t['blocker_amber_days'], 'day')}"))
+                             f"{plural(t['blocker_amber_days'], 'day')}", "blockers"))
     if not found and not s.planned:
-        return Health(GREEN, ["nothing planned yet to judge it by (add tasks or milestones)"])
+        return Health(GREEN, ["nothing planned yet to judge it by (add tasks or milestones)"], ("unplanned",))
     if not found:
         bits = []
         if s.spi is not None:
             bits.append(f"SPI {s.spi:.2f}")
         if s.cpi is not None:
             bits.append(f"CPI {s.cpi:.2f}")
-        return Health(GREEN, ["on track" + (f" ({', '.join(bits)})" if bits else "")])
-    rag = max((c for c, _ in found), key=ORDER.__getitem__)
+        return Health(GREEN, ["on track" + (f" ({', '.join(bits)})" if bits else "")], ("ok",))
+    rag = max((c for c, _, _ in found), key=ORDER.__getitem__)
     found.sort(key=lambda cr: -ORDER[cr[0]])
-    return Health(rag, [r for _, r in found])
+    return Health(rag, [r for _, r, _ in found], tuple(k for _, _, k in found))
 
 
 def record_snapshot(*, session: Session, project: Project, today: date, health: Health,

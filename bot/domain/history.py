@@ -31,7 +31,9 @@ LABELS = {"budget_cents": "budget", "planned_budget_cents": "budget", "due_date"
           "rate_cents": "rate", "weekly_capacity_hours": "allocation", "timezone": "zone",
           "channel_id": "channel", "amount_cents": "amount", "spent_on": "date", "worked_on": "date",
           "owner_user_id": "owner", "user_id": "person", "review_date": "review",
-          "owner": "owner", "blocked_reason": "reason", "open_tasks_to": "open tasks to"}
+          "owner": "owner", "blocked_reason": "reason", "open_tasks_to": "open tasks to",
+          "expires_at": "works until", "show_costs": "costs", "report_emails": "emailed to", "to": "to",
+          "key": "as"}
 WHY = frozenset({"reason", "blocked_reason"})  # shown only when given
 HIDDEN = frozenset({"number", "done_at", "started_at", "blocked_at", "cancelled_at", "updated_at",
                     "version", "entry"})
@@ -51,6 +53,9 @@ VERBS = {
     "cost.add": "recorded spending {s}", "cost.refund": "recorded a refund {s}", "cost.void": "voided {s}",
     "time.log": "logged time {s}", "time.void": "voided logged time {s}",
     "risk.add": "added {s}", "risk.update": "updated {s}", "risk.close": "closed {s}",
+    "share.create": "made status-page link {s}", "share.revoke": "revoked status-page link {s}",
+    "project.report_emails": "changed who gets the weekly report by email",
+    "report.email": "emailed the weekly report",
 }
 
 
@@ -101,6 +106,10 @@ def history(*, session: Session, project: Project, viewer_role: Role | None,
         doubtful.append(AuditEntry.entity != "cost")
     if not rates:
         doubtful.append(AuditEntry.action == "member.update")
+    if viewer_role is Role.CLIENT:  # outside the team: no links or recipients, no internal risk
+        where += [AuditEntry.entity != "share_link",
+                  AuditEntry.action.not_in(("project.report_emails", "report.email"))]
+        doubtful.append(AuditEntry.entity == "risk")
     hidden = set()
     if doubtful:
         for entry in session.exec(select(AuditEntry).where(*where, or_(*doubtful))):
@@ -123,6 +132,9 @@ def _visible(entry: AuditEntry, viewer_role: Role | None, subject: Subject | Non
     if subject and subject.kind == "budget" and entry.entity != "cost" and not keys & BUDGET_KEYS:
         return False
     rate_only = entry.action == "member.update" and keys <= RATE_KEYS | {"user_id"}
+    if viewer_role is Role.CLIENT and entry.entity == "risk" and (
+            entry.before.get("internal") or entry.after.get("internal")):
+        return False  # a risk while it was internal
     return not rate_only or viewer_role in (Role.OWNER, Role.MANAGER)
 
 
@@ -154,6 +166,8 @@ def _subject(entry: AuditEntry, names: dict) -> str:
         return f"C{entry.entity_id}"
     if entry.entity == "time":
         return f"L{entry.entity_id}"
+    if entry.entity == "share_link":
+        return f"S{entry.after.get('number') or entry.before.get('number') or '?'}"
     return entry.entity
 
 
@@ -167,8 +181,8 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
     if key.endswith("_cents"):
         return money(int(value), project.currency)  # type: ignore[call-overload]
     if key.endswith("_date") or key in ("spent_on", "worked_on"):
-        when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-        return day(when, year=True)
+        on = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        return day(on, year=True)
     if key in ("assignee_user_id", "owner_user_id", "user_id", "owner", "open_tasks_to"):
         return mention(str(value))
     if key == "channel_id":
@@ -181,6 +195,14 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
         return (names or {}).get(("milestone", value), "a milestone")  # type: ignore[return-value]
     if key == "status":
         return STATUS_WORDS.get(str(value), str(value))
+    if key == "internal":
+        return "yes (the team only)" if value else "no (clients see it)"
+    if key == "show_costs":
+        return "shown" if value else "hidden"
+    if key in ("expires_at", "revoked_at") and isinstance(value, str):
+        return f"{when(datetime.fromisoformat(value), project.timezone or 'UTC')} ({project.timezone or 'UTC'})"
+    if key == "report_emails" and isinstance(value, list):
+        return ", ".join(f"{r.get('email')}{' (costs shown)' if r.get('costs') else ''}" for r in value) or "_nobody_"
     if key in ("title", "name", "reason", "blocked_reason", "goal", "scope", "description", "note"):
         return f"“{truncate(str(value), 80)}”"
     if isinstance(value, dict | list):
@@ -238,7 +260,8 @@ def describe(entry: AuditEntry, project: Project, names: dict, *, rates: bool) -
             if old != new:
                 changes.append(f"{label} {show(key, old, project, names)} → {show(key, new, project, names)}")
         elif key in entry.after:
-            if entry.after[key] not in (None, ""):  # a value never set is not news
+            if entry.after[key] not in (None, "") and not (key == "internal" and not entry.after[key]):
+                # a value never set is not news (nor a risk that is not internal)
                 changes.append(f"{label} {show(key, entry.after[key], project, names)}")
         else:
             changes.append(f"{label} was {show(key, entry.before[key], project, names)}")

@@ -28,6 +28,7 @@ from bot.models import (
     OutboxMessage,
     Project,
     ProjectState,
+    Role,
     Task,
     User,
 )
@@ -59,7 +60,8 @@ def my_open_tasks(*, session: Session, team_id: str, user_id: str,
         overdue = task.due_date is not None and task.due_date < project_today(project, now)
         return (not overdue, task.due_date is None, task.due_date or date.max, project.key, task.number)
 
-    return sorted(((task, project, role in working or project.owner_user_id == user_id)
+    return sorted(((task, project, role in working or project.owner_user_id == user_id
+                    or (role == Role.CLIENT and project.state != ProjectState.CANCELLED))  # their own task
                    for task, project, role in rows), key=order)
 
 

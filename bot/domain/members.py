@@ -48,6 +48,8 @@ def add_member(*, session: Session, project: Project, actor: str, user_id: str,
         member.active = True
         if created:
             member.role = role
+    if created and role is Role.CLIENT:
+        member.weekly_capacity_hours = 0.0  # outside the team: no hours of theirs are planned
     session.add(member)
     session.flush()
     if created:
@@ -164,12 +166,18 @@ def update_member(*, session: Session, project: Project, actor: str, user_id: st
                 raise Invalid("The owner's role cannot change; make someone else owner first.")
         before["role"], after["role"] = member.role, str(role)
         member.role = role
+        if role is Role.CLIENT and member.weekly_capacity_hours:
+            before["weekly_capacity_hours"], after["weekly_capacity_hours"] = member.weekly_capacity_hours, 0.0
+            member.weekly_capacity_hours = 0.0
     if hourly_rate_cents is not None:
         if hourly_rate_cents < 0:
             raise Invalid("An hourly rate cannot be negative.")
         before["hourly_rate_cents"], after["hourly_rate_cents"] = member.hourly_rate_cents, hourly_rate_cents
         member.hourly_rate_cents = hourly_rate_cents
     if weekly_capacity_hours is not None or clear_capacity:
+        if weekly_capacity_hours is not None and member.role == Role.CLIENT and role is None:
+            raise Invalid(f"<@{user_id}> is a client of *{project.name}*: clients have no capacity on the "
+                          "project (their tasks are theirs to finish, not planned hours).")
         if weekly_capacity_hours is not None and not 0 <= weekly_capacity_hours <= 168:
             raise Invalid("Weekly capacity is between 0 and 168 hours.")
         if member.weekly_capacity_hours != weekly_capacity_hours:

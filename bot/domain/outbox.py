@@ -39,6 +39,7 @@ class Kind(StrEnum):
     UPDATE = "update"  # edit a message sent earlier
     PUBLISH_HOME = "publish_home"  # re-render a user's App Home
     UPLOAD = "upload"  # a file (chart) into a channel or thread
+    EMAIL = "email"  # an email (the weekly report) to one address, sent over SMTP
 
 
 class State(StrEnum):
@@ -82,6 +83,9 @@ class PermanentFailure(Exception):
 
 
 DEPENDENCY_KEYS = ("update_key", "thread_key")
+# payload entries that hold a secret (an emailed status-page link): kept only
+# until the row is sent or given up, then wiped (`scrubbed`)
+SECRET_KEYS = ("secret_link",)
 # set in `session.info` when a message was queued, so the caller can start delivery at once
 OUTBOX_QUEUED = "outbox_queued"
 # A message without `not_before` is due whatever clock the sender runs on
@@ -132,6 +136,11 @@ def enqueue(
             raise
         return existing, False
     return row, True
+
+
+def scrubbed(payload: dict | None) -> dict:
+    """`payload` without its secrets (what a sent or failed row keeps)."""
+    return {k: v for k, v in (payload or {}).items() if k not in SECRET_KEYS}
 
 
 def next_attempt_after(*, session: Session, after: datetime) -> datetime | None:

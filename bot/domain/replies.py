@@ -76,6 +76,9 @@ class Reply:
     open_modal: str | None = None  # e.g. "new_project": Slack opens a modal instead
     modal_context: dict = field(default_factory=dict)
     image_path: str | None = None  # a chart the transport uploads or prints
+    # set when the reply holds a secret shown once (a status-page link): what a
+    # repeated delivery of the same request answers instead, so the secret is never stored
+    replay: str = ""
     # names what the reply was built from (a project's version and day) on replies
     # asked for again and again; a transport may keep their rendering (by content).
     # Never stored in the outbox, never part of equality or repr.

@@ -108,6 +108,14 @@ class WeeklyReport:
     next_milestones: list[Milestone] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
 
+    def decisions_shown(self, *, shared: bool) -> list[str]:
+        """The decisions, without those about a risk marked internal when `shared`
+        (a channel post, a client)."""
+        if not shared:
+            return self.decisions
+        internal = {r.number for r in self.status.top_risks if r.internal}
+        return [d.text for d in decision_items(self.status) if d.risk_number not in internal]
+
     @property
     def project(self) -> Project:
         return self.status.project
@@ -147,7 +155,22 @@ def build_weekly_report(*, session: Session, project: Project, today: date) -> W
                         next_milestones=next_ms, decisions=decisions_needed(status))
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One decision the numbers call for: what it is about (`forecast`,
+    `milestone`, `cost`, `risk`, `blocker`), its question, and the risk it names."""
+
+    about: str
+    text: str
+    risk_number: int | None = None
+
+
 def decisions_needed(status: StatusReport) -> list[str]:
+    """What only the owner can settle, from the numbers (`decision_items`' questions)."""
+    return [d.text for d in decision_items(status)]
+
+
+def decision_items(status: StatusReport) -> list[Decision]:
     """What only the owner can settle, from the numbers. A finished project (all
     work done, or closed as done) asks nothing about its forecast, budget or
     blockers: its cost is final."""
@@ -157,26 +180,26 @@ def decisions_needed(status: StatusReport) -> list[str]:
     limits = thresholds(p)
     f = status.forecast
     if f and f.ok and p.due_date and f.p85 and f.p85 > p.due_date:
-        out.append(f"The 85% forecast ({day(f.p85, today=today)}) is after the due date "
-                   f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?")
+        out.append(Decision("forecast", f"The 85% forecast ({day(f.p85, today=today)}) is after the due date "
+                                        f"({day(p.due_date, today=today)}): move the date, add people, or cut scope?"))
     for m in status.overdue_milestones[:3]:
         late = (today - m.due_date).days  # type: ignore[operator]
-        out.append(f"Milestone *{truncate(m.name, 80)}* is {plural(late, 'day')} late: "
-                   "replan it or close it?")
+        out.append(Decision("milestone", f"Milestone *{truncate(m.name, 80)}* is {plural(late, 'day')} late: "
+                                         "replan it or close it?"))
     evm = status.evm
     if evm and evm.vac < 0 and evm.cpi is not None and evm.cpi < limits["cpi_amber"]:
-        out.append(f"Forecast cost {money(evm.eac, p.currency)} overruns the budget by "
-                   f"{money(-evm.vac, p.currency)}: approve more budget or cut scope?")
+        out.append(Decision("cost", f"Forecast cost {money(evm.eac, p.currency)} overruns the budget by "
+                                    f"{money(-evm.vac, p.currency)}: approve more budget or cut scope?"))
     for r in status.top_risks:
         if r.band == "critical":
-            out.append(f"Critical risk R{r.number} _{truncate(r.title, 80)}_: fund the mitigation or "
-                       "accept it?")
+            out.append(Decision("risk", f"Critical risk R{r.number} _{truncate(r.title, 80)}_: fund the "
+                                        "mitigation or accept it?", r.number))
     for t in status.blocked:
         if t.blocked_at:
             age = (today - t.blocked_at.astimezone(ZoneInfo(p.timezone or "UTC")).date()).days
             if age > limits["blocker_red_days"]:
-                out.append(f"#{t.number} {truncate(t.title, 60)} has been blocked {plural(age, 'day')}: "
-                           "escalate?")
+                out.append(Decision("blocker", f"#{t.number} {truncate(t.title, 60)} has been blocked "
+                                               f"{plural(age, 'day')}: escalate?"))
     return out
 
 
@@ -208,7 +231,7 @@ def _participation(s: StatusReport) -> str:
     return f"{round(s.participation * 100)}% answered ({s.standup_answered} of {s.standup_expected})"
 
 
-def summary_reply(r: WeeklyReport, *, threaded: bool = True) -> Reply:
+def summary_reply(r: WeeklyReport, *, threaded: bool = True, shared: bool = True) -> Reply:
     """The channel message: colour, trend, progress, budget and forecast."""
     s, p, today = r.status, r.project, r.today
     h, final = s.health, s.final_phrases()
@@ -220,16 +243,19 @@ def summary_reply(r: WeeklyReport, *, threaded: bool = True) -> Reply:
              f"Budget: {_budget_text(r)}"]
     if s.forecast and not final:
         lines.append(f"Forecast: {s.forecast.phrase(due=p.due_date, today=today)}")
-    if r.decisions:
-        lines.append(f"*{plural(len(r.decisions), 'decision')} needed*"
+    decisions = r.decisions_shown(shared=shared)
+    if decisions:
+        lines.append(f"*{plural(len(decisions), 'decision')} needed*"
                      + (" (details in the thread)" if threaded else ""))
     return Reply(title=f"{p.name}: weekly report, {day(r.week_start, today=today)} – {day(today, today=today)}",
                  sections=[Section(text="\n".join(x for x in lines if x))], ephemeral=False,
                  buttons=[Button("Chart", Intent.CHART, p.key)])
 
 
-def details_reply(r: WeeklyReport) -> Reply:
-    """The thread message: done, next, risks, decisions, standups."""
+def details_reply(r: WeeklyReport, *, shared: bool = True) -> Reply:
+    """The thread message: done, next, risks, decisions, standups. `shared` (a
+    channel, where a client may read along) leaves out risks marked internal;
+    otherwise they are marked 🔒."""
     s, today = r.status, r.today
     sections = []
     done = [f"• {_task_line(t)}" for t in r.done_tasks[:LIST_LIMIT]]
@@ -244,17 +270,17 @@ def details_reply(r: WeeklyReport) -> Reply:
     if s.forecast:
         sections.append(Section(text=f"*Forecast*\n{s.forecast.range_phrase(today)}"))
     risks = [f"• R{x.number} {truncate(x.title, 100)}: {x.band} ({x.score}) · {mention(x.owner_user_id)}"
-             for x in s.top_risks]
+             + (" · 🔒 internal" if x.internal else "") for x in (s.shared_risks if shared else s.top_risks)]
     sections.append(Section(text="*Top risks*\n" + ("\n".join(risks) or "No open risks.")))
-    sections.append(Section(text="*Decisions needed*\n" + ("\n".join(f"• {d}" for d in r.decisions)
-                                                           or "None this week.")))
+    sections.append(Section(text="*Decisions needed*\n" + ("\n".join(
+        f"• {d}" for d in r.decisions_shown(shared=shared)) or "None this week.")))
     sections.append(Section(text=f"*Standups (7 days)*\n{_participation(s)}"))
     return Reply(title="Details", sections=sections, ephemeral=False)
 
 
-def report_reply(r: WeeklyReport) -> Reply:
-    """Summary and details in one reply (for `/project report`)."""
-    summary, details = summary_reply(r, threaded=False), details_reply(r)
+def report_reply(r: WeeklyReport, *, shared: bool = False) -> Reply:
+    """Summary and details in one reply (for `/project report`; `shared` for a client)."""
+    summary, details = summary_reply(r, threaded=False, shared=shared), details_reply(r, shared=shared)
     summary.sections += details.sections
     summary.ephemeral = True
     summary.footer = (f"`/project report {r.project.key} post` posts it to the channel · "

@@ -87,7 +87,8 @@ def _clean(text: str, what: str, limit: int) -> str:
 def _snapshot(risk: Risk) -> dict:
     return {"likelihood": risk.likelihood, "impact": risk.impact, "score": risk_score(risk),
             "owner": risk.owner_user_id, "mitigation": risk.mitigation, "response": risk.response,
-            "state": risk.state, "review_date": risk.review_date, "title": risk.title}
+            "state": risk.state, "review_date": risk.review_date, "title": risk.title,
+            "internal": risk.internal}
 
 
 def get_risk(*, session: Session, project: Project, number: int) -> Risk:
@@ -111,9 +112,11 @@ def add_risk(
     response: str = Response.MITIGATE,
     description: str = "",
     source: str = "manual",
+    internal: bool = False,
     now: datetime,
 ) -> Risk:
-    """Add a risk to the register; project members may."""
+    """Add a risk to the register; project members may. An `internal` one is for
+    the team only: clients never see it (status page, email, their screens)."""
     require(session=session, project=project, user_id=actor, action=Action.WORK, what="add risks")
     title = _clean(title, "title", MAX_TITLE)
     if not title:
@@ -131,6 +134,7 @@ def add_risk(
         response=_response(response),
         review_date=review_date,
         source=source[:32],
+        internal=internal,
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -201,6 +205,7 @@ def update_risk(
     review_date: date | None | object = UNSET,
     response: str | None = None,
     state: str | None = None,
+    internal: bool | None = None,
     now: datetime,
 ) -> tuple[Risk, dict]:
     """Change a risk; returns it and the changed fields as {name: (old, new)}.
@@ -224,6 +229,8 @@ def update_risk(
         changes["review_date"] = review_date
     if response is not None:
         changes["response"] = _response(response)
+    if internal is not None:
+        changes["internal"] = internal
     if state is not None:
         changes["state"] = _state(state)
         if changes["state"] == RiskState.CLOSED:
@@ -268,9 +275,12 @@ def close_risk(*, session: Session, project: Project, actor: str, risk: Risk, no
     return risk, True
 
 
-def list_risks(*, session: Session, project: Project, include_closed: bool = False) -> list[Risk]:
-    """Risks by score, highest first (then by number)."""
+def list_risks(*, session: Session, project: Project, include_closed: bool = False,
+               include_internal: bool = True) -> list[Risk]:
+    """Risks by score, highest first (then by number); without the internal ones for a client."""
     query = select(Risk).where(Risk.project_id == project.id)
+    if not include_internal:
+        query = query.where(Risk.internal == False)  # noqa: E712
     if not include_closed:
         query = query.where(Risk.state != RiskState.CLOSED)
     risks = list(session.exec(query))

@@ -68,6 +68,7 @@ class RiskLine:
     title: str
     score: int
     owner_user_id: str | None
+    internal: bool = False  # for the team only: never shown to clients
 
     @property
     def band(self) -> str:
@@ -118,6 +119,8 @@ class StatusReport:
     health: Health | None = None
     risk_bands: dict[str, int] = field(default_factory=dict)
     top_risks: list[RiskLine] = field(default_factory=list)
+    shared_risks: list[RiskLine] = field(default_factory=list)  # the top ones not marked internal
+    internal_risks: int = 0  # open risks marked internal
     standup_expected: int = 0
     standup_answered: int = 0
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
@@ -323,12 +326,13 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
         .where(TimeEntry.project_id.in_(ids)).group_by(TimeEntry.project_id))}
     # 7. open risks, highest score first
     risks: dict[int, list[RiskLine]] = defaultdict(list)
-    for pid, number, title, score, owner in session.exec(
-        select(Risk.project_id, Risk.number, Risk.title, Risk.likelihood * Risk.impact, Risk.owner_user_id)
+    for pid, number, title, score, owner, internal in session.exec(
+        select(Risk.project_id, Risk.number, Risk.title, Risk.likelihood * Risk.impact, Risk.owner_user_id,
+               Risk.internal)
         .where(Risk.project_id.in_(ids), Risk.state != RiskState.CLOSED)
         .order_by((Risk.likelihood * Risk.impact).desc(), Risk.number)
     ):
-        risks[pid].append(RiskLine(number, title, int(score), owner))
+        risks[pid].append(RiskLine(number, title, int(score), owner, bool(internal)))
     # 8. standup participation over the last 7 days, counted as `standups.participation` counts
     participation = answer_counts(session=session, project_ids=ids,
                                   start=today - timedelta(days=PARTICIPATION_DAYS - 1), end=today)
@@ -465,7 +469,9 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         cost_cents=rows.cost_cents, labour_cents=round(rows.labour[0] / 60),
         logged_hours=rows.labour[1] / 60,
         evm=evm, forecast=forecast, health=assess(signals, thresholds(p)), risk_bands=dict(bands),
-        top_risks=rows.risks[:3], standup_expected=rows.participation[0],
+        top_risks=rows.risks[:3], shared_risks=[r for r in rows.risks if not r.internal][:3],
+        internal_risks=sum(1 for r in rows.risks if r.internal),
+        standup_expected=rows.participation[0],
         standup_answered=rows.participation[1], calendar=cal, start=start,
         finished_on=_local_day(last_done, tz) if finished_all else None,
     )

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot.domain import audit
-from bot.domain.access import Action, require
+from bot.domain.access import Action, require, require_task_work
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.members import ensure_assignable
 from bot.domain.numbering import next_number
@@ -110,8 +110,10 @@ def _change(session: Session, project: Project, task: Task, actor: str, action: 
 
 def set_status(*, session: Session, project: Project, actor: str, task: Task, status: TaskStatus,
                reason: str = "", now: datetime) -> Task:
-    """Move a task between todo/doing/blocked/done, stamping the times. Idempotent."""
-    require(session=session, project=project, user_id=actor, action=Action.WORK, what="update tasks")
+    """Move a task between todo/doing/blocked/done, stamping the times. Idempotent.
+    A client may move the tasks assigned to them."""
+    require_task_work(session=session, project=project, user_id=actor, assignee=task.assignee_user_id,
+                      what="update tasks")
     if task.status == TaskStatus.CANCELLED:
         raise Invalid(f"#{task.number} is cancelled; `/project task reopen {project.key} {task.number}` "
                       "brings it back first.")

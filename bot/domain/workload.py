@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from bot.domain.access import ALLOWED, Action
 from bot.domain.calendar import expand, holidays_between
 from bot.domain.capacity import WORKING_ROLES, Person, capacity_of, shares
-from bot.models import CLOSED_TASK_STATES, DayOff, Member, Project, ProjectState, Task, User
+from bot.models import CLOSED_TASK_STATES, DayOff, Member, Project, ProjectState, Role, Task, User
 
 WEEKS = 6
 EPSILON = 1e-9
@@ -230,9 +230,11 @@ def load_people(*, session: Session, team_id: str, now: datetime, user_ids: Coll
     for row in session.exec(select(DayOff).where(DayOff.team_id == team_id, DayOff.user_id.in_(sorted(people)),
                                                  DayOff.start_date <= end, DayOff.end_date >= start)):
         away[row.user_id] |= expand([(row.start_date, row.end_date)])
+    clients = {(u, pid) for u, rows in stakes.items() for pid, _, _, role, _ in rows if role == Role.CLIENT}
     by_user: dict[str, list[Work]] = defaultdict(list)
     for w in work:
-        by_user[w.user_id].append(w)
+        if (w.user_id, w.project_id) not in clients:  # a client's tasks are theirs, not planned hours
+            by_user[w.user_id].append(w)
     out = {}
     for user_id in people:
         user = users.get(user_id)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.domain.outbox import Kind, State, enqueue
+from bot.domain.outbox import Kind, State, enqueue, scrubbed
 from bot.domain.replies import Reply
 from bot.models import OutboxMessage, Project
 
@@ -26,12 +26,19 @@ def give_up(session: Session, row: OutboxMessage | None, reason: str, *, notify:
         return
     row.state = State.FAILED
     row.last_error = reason[:500]
+    row.payload = scrubbed(row.payload)
     session.add(row)
-    target = f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
+    target = _target(row)
     log.error("outbox %s: giving up on %s to %s: %s", row.idempotency_key, row.kind, target, reason)
     if notify:
         _notify_owner(session, row, reason, now)
     session.flush()
+
+
+def _target(row: OutboxMessage) -> str:
+    if row.kind == Kind.EMAIL:
+        return f"email {(row.payload or {}).get('to', '?')}"
+    return f"channel {row.channel_id}" if row.channel_id else f"user {row.user_id}"
 
 
 HINTS = {
@@ -42,6 +49,12 @@ HINTS = {
     "is_archived": "the channel is archived; `/project link #channel` names a new home",
     "account_inactive": "that person's Slack account is deactivated; reassign their work",
     "user_not_found": "that person is no longer in the workspace; reassign their work",
+    # email (SMTP replies)
+    "SMTP 550": "the mail server refused that address; check it (`/project report schedule` lists them)",
+    "SMTP 535": "the mail server refused the login in `SMTP_URL`; check the user and password",
+    "no STARTTLS": "the mail server offers no STARTTLS, so the password in `SMTP_URL` is not sent; "
+                   "use `smtps://` (port 465) or a server with STARTTLS",
+    "email is not configured": "set `SMTP_URL` and `SMTP_FROM` where the worker and web process run",
 }
 
 
@@ -53,10 +66,14 @@ def _notify_owner(session: Session, row: OutboxMessage, reason: str, now: dateti
         return
     if row.kind == Kind.DM and row.user_id == project.owner_user_id:
         return  # the notice could not reach them either
-    where = f"<#{row.channel_id}>" if row.channel_id else f"<@{row.user_id}>"
+    if row.kind == Kind.EMAIL:
+        where = f"{(row.payload or {}).get('to', '?')} (the weekly report by email)"
+    else:
+        where = f"<#{row.channel_id}>" if row.channel_id else f"<@{row.user_id}>"
     hint = next((h for code, h in HINTS.items() if code in reason), "")
     text = (f":warning: A message for *{project.name}* could not be delivered to {where}: "
             f"`{reason[:200]}`." + (f" Likely fix: {hint}." if hint else ""))
-    key = f"{NOTICE_PREFIX}{project.id}:{row.channel_id or row.user_id}:{reason[:60]}:{now.date()}"
+    destination = (row.payload or {}).get("to", "") if row.kind == Kind.EMAIL else row.channel_id or row.user_id
+    key = f"{NOTICE_PREFIX}{project.id}:{str(destination)[:80]}:{reason[:60]}:{now.date()}"
     enqueue(session=session, team_id=row.team_id, key=key, kind=Kind.DM,
             reply=Reply.text(text), user_id=project.owner_user_id, project_id=project.id, now=now)

@@ -47,10 +47,12 @@ from sqlmodel import Session, select
 
 from bot.domain.outbox import (
     DEPENDENCY_KEYS,
+    SECRET_KEYS,
     Notifier,
     PermanentFailure,
     State,
     TemporaryFailure,
+    scrubbed,
 )
 from bot.jobs.outbox_failures import give_up
 from bot.models import OutboxMessage, utcnow
@@ -256,6 +258,8 @@ _RELEASE = update(_outbox).where(*_MINE).values(  # a claim handed back unsent: 
 _RECORD_SENT = update(_outbox).where(*_MINE).values(
     state=State.SENT, result=bindparam("sent_result", type_=_outbox.c.result.type),
     sent_at=bindparam("sent_time", type_=_outbox.c.sent_at.type), last_error="")
+_RECORD_SENT_SCRUBBED = _RECORD_SENT.values(  # a row that held a secret keeps the rest of its payload
+    payload=bindparam("kept_payload", type_=_outbox.c.payload.type))
 
 
 def _claim_untried(session: Session, rows: list[OutboxMessage], now: datetime, due: datetime,
@@ -391,10 +395,13 @@ def _deliver(engine: Engine, notifier: Notifier, claim: Claim, now: datetime) ->
                                                                  maybe_sent=True), now)
             return 0
     # record in a fresh transaction (nothing the notifier read is kept): one statement, no session
+    values = {"row_id": claim.id, "was_state": State.SENDING, "was_attempts": claim.attempts,
+              "sent_result": result, "sent_time": now}
+    secret = any(k in (row.payload or {}) for k in SECRET_KEYS)
+    if secret:
+        values["kept_payload"] = scrubbed(row.payload)
     with engine.begin() as connection:
-        done = connection.execute(_RECORD_SENT, {
-            "row_id": claim.id, "was_state": State.SENDING, "was_attempts": claim.attempts,
-            "sent_result": result, "sent_time": now}).rowcount == 1
+        done = connection.execute(_RECORD_SENT_SCRUBBED if secret else _RECORD_SENT, values).rowcount == 1
     if not done:
         log.warning("outbox %s: sent, but the claim had expired and was taken over", row.idempotency_key)
     return 1 if done else 0

@@ -5,9 +5,10 @@
   reports can show the trend.
 - `weekly_reports` (every 15 minutes): posts each project's weekly report once
   its local report time has come (default Friday 16:00 project time; per
-  project with `/project report schedule mon 09:00` or `off`), at
-  most once per ISO week: the outbox key names the week, so a rerun, a second
-  worker or a restart never posts twice. A report missed on its day (worker
+  project with `/project report schedule mon 09:00` or `off`), to its
+  channel and by email to its recipients (`bot.domain.report_emails`), at
+  most once per ISO week: the outbox keys name the week, so a rerun, a second
+  worker or a restart never posts or emails twice. A report missed on its day (worker
   down) is not posted late on another day.
 
 Both take the database URL (a persistent job store pickles their arguments),
@@ -24,11 +25,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.domain import charts
+from bot.domain import charts, report_emails
 from bot.domain import report as report_service
 from bot.domain.health import record_snapshot
 from bot.domain.status import build_statuses
-from bot.jobs.scheduler import job_engine
+from bot.jobs.scheduler import job_engine, job_settings
 from bot.models import Project, ProjectState, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ REPORT_JOB_ID = "weekly-reports"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BATCH = 50
 
+
+
+def _settings_known() -> bool:
+    try:
+        job_settings()
+    except RuntimeError:  # called outside a scheduler (tests, the shell's due steps)
+        return False
+    return True
 
 
 def _local_now(project: Project, now: datetime) -> datetime:
@@ -103,32 +112,43 @@ def next_report_at(project: Project, after: datetime) -> datetime | None:
     return None
 
 
-def weekly_reports(*, engine: Engine | None = None,
-                   now: datetime | None = None) -> list[str]:
-    """Queue the weekly report of every project whose time has come; returns their keys."""
+def weekly_reports(*, engine: Engine | None = None, now: datetime | None = None,
+                   public_url: str | None = None) -> list[str]:
+    """Queue the weekly report of every project whose time has come, to its
+    channel and its email recipients; returns the keys queued (the channel
+    post's, then each email's). `public_url` (default: `PUBLIC_URL`) puts a
+    status-page link in the emails."""
     engine = engine or job_engine()
     now = now or utcnow()
+    if public_url is None:
+        public_url = job_settings().public_url if _settings_known() else ""
     posted = []
     with Session(engine, expire_on_commit=False) as session:
-        due = [p for p in session.exec(select(Project).where(Project.state == ProjectState.ACTIVE,
-                                                             Project.channel_id.is_not(None)))
-               if report_due(p, now)]
+        due = [p for p in session.exec(select(Project).where(Project.state == ProjectState.ACTIVE))
+               if report_due(p, now) and (p.channel_id or report_emails.recipients(p))]
     for p in due:
         with Session(engine, expire_on_commit=False) as session:
             project = session.get(Project, p.id)
             today = _local_now(project, now).date()
             year, week, _ = today.isocalendar()
             key = f"weekly:{project.team_id}:{project.id}:{year}-W{week:02d}"
+            to = report_emails.recipients(project)
             try:
-                if report_service.already_queued(session=session, key=key):
-                    continue
+                unsent = report_emails.unsent_keys(session=session, keys=[key] * bool(project.channel_id) + [
+                    report_emails.email_key(key, r.email) for r in to])
+                if not unsent:
+                    continue  # posted and emailed this week already
                 weekly = report_service.build_weekly_report(session=session, project=project, today=today)
                 chart = charts.render_chart(session=session, report=weekly.status, kind="burnup")
                 record_snapshot(session=session, project=project, today=today,
                                 health=weekly.status.health, metrics=weekly.status.metrics(), now=now)
-                if report_service.post_report(session=session, report=weekly, key=key,
-                                              chart_path=str(chart), now=now):
+                if key in unsent and report_service.post_report(session=session, report=weekly, key=key,
+                                                                chart_path=str(chart), now=now):
                     posted.append(key)
+                emailed = report_emails.queue_emails(session=session, weekly=weekly, to=to, base_key=key,
+                                                     chart_path=str(chart), public_url=public_url,
+                                                     actor=project.owner_user_id, now=now)
+                posted += [report_emails.email_key(key, address) for address in emailed]
                 session.commit()
             except Exception:  # one broken project must not stop the other reports
                 session.rollback()

@@ -51,7 +51,8 @@ class Shell:
         # once, so their alerts print with the reply (no App Home to refresh).
         self.runner = CommandRunner(engine, clock=clock, default_timezone=settings.default_timezone,
                                     default_currency=settings.default_currency,
-                                    date_order=settings.date_order)
+                                    date_order=settings.date_order, public_url=settings.public_url,
+                                    email_configured=settings.email_configured)
         self.runner.after_change(check_alerts, deferred=True)
 
     # people and channels, created on first mention

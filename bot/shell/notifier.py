@@ -11,10 +11,12 @@ import itertools
 
 from sqlmodel import Session
 
+from bot.domain.client_view import ClientPage
 from bot.domain.outbox import Kind
 from bot.domain.replies import reply_from_dict
 from bot.models import OutboxMessage
 from bot.shell.render import render_text
+from bot.web.render import email_text
 
 
 class ShellNotifier:
@@ -31,6 +33,13 @@ class ShellNotifier:
         payload = message.payload or {}
         if message.kind == Kind.PUBLISH_HOME:  # no App Home in a terminal
             return {"user": message.user_id}
+        if message.kind == Kind.EMAIL:  # printed, not sent: the shell is a rehearsal
+            where = f"email to {payload.get('to')}"
+            body = (f"Subject: {payload.get('subject', '')}\n"
+                    + email_text(ClientPage.from_dict(payload["page"]), link=payload.get("secret_link", "")))
+            self._lines.append(f"── {where} ──\n{body}".rstrip())
+            self.delivered.append((where, body.rstrip()))
+            return {"to": payload.get("to")}
         if message.kind == Kind.DM or (not message.channel_id and message.user_id):
             where = f"DM to @{self.names.get(message.user_id or '', message.user_id)}"
         else:

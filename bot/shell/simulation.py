@@ -184,7 +184,7 @@ class Simulation:
             self._last_hour = now.replace(minute=0, second=0, microsecond=0)
             detect_all(engine=self.engine, now=now)
             snapshot_all(engine=self.engine, now=now)
-        weekly_reports(engine=self.engine, now=now)
+        weekly_reports(engine=self.engine, now=now, public_url=self.settings.public_url)
         self.notifier.names.update(self._names())
         before = len(self.notifier.delivered)
         while deliver_pending(self.engine, self.notifier, now=now):

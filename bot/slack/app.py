@@ -18,6 +18,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.mail import with_email
 from bot.models import utcnow
 from bot.slack.channels import CHANNEL_SCOPES
 from bot.slack.listeners import register_listeners
@@ -85,7 +86,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
     else:
         app = App(token_verification_enabled=verify_token, **common)  # the token is in `client`
 
-    notifier = notifier_for(settings, engine, store=store, clock=clock)
+    notifier = with_email(notifier_for(settings, engine, store=store, clock=clock), settings, clock=clock)
     pump = OutboxPump(engine, notifier)
     services = Services(settings=settings, engine=engine, kick=pump.kick, clock=clock)
 

@@ -41,7 +41,12 @@ def run_slack(settings: Settings, *, start_worker: Callable[[Notifier], object])
     from bot.db import make_engine
     from bot.slack.app import create_app
 
-    app = create_app(settings, make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, engine)
     start_worker(app.pm_notifier)
+    if settings.public_url:  # status pages: Socket Mode has no web server of its own
+        from bot.web.standalone import PageServer
+
+        PageServer(engine, port=settings.port).start()
     log.info("connecting to Slack in Socket Mode (no public URL needed)")
     SocketModeHandler(app, settings.slack_app_token).start()

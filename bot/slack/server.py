@@ -1,7 +1,8 @@
 """HTTP mode: the Bolt app behind Flask, served by gunicorn.
 
 Routes: `POST /slack/events` (slash commands, interactivity and events),
-`GET /healthz` (checks the database), and in multi-workspace mode
+`GET /healthz` (checks the database), the status pages (`GET /p/<token>`,
+`bot/web/pages.py`), and in multi-workspace mode
 `GET /slack/install` and `GET /slack/oauth_redirect`.
 
 Every request to `/slack/events` is checked against the signing secret before
@@ -29,6 +30,7 @@ from bot.config import Settings
 from bot.domain.outbox import Notifier
 from bot.models import utcnow
 from bot.slack.signature_marks import DOCTOR_AGENT, SignatureMarks, looks_signed_by_slack
+from bot.web.pages import pages_blueprint, redact_path
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes; anything larger is refused (413)
@@ -65,6 +67,8 @@ def create_flask_app(settings: Settings, engine: Engine, *, bolt_app: App | None
             marks.passed()
         return handler.handle(request)
 
+    flask.register_blueprint(pages_blueprint(engine, clock=clock))  # the status pages, `/p/<token>`
+
     @flask.get("/healthz")
     def healthz():
         try:
@@ -97,6 +101,23 @@ def wsgi() -> Flask:
     return create_flask_app(settings, make_engine(settings.database_url))
 
 
+def _redacting_logger():
+    from gunicorn.glogging import Logger
+
+    class RedactingLogger(Logger):
+        """gunicorn's logger, with status-page tokens masked in the access log."""
+
+        def atoms(self, resp, req, environ, request_time):
+            atoms = super().atoms(resp, req, environ, request_time)
+            atoms["U"] = redact_path(atoms.get("U", ""))
+            method, _, rest = str(atoms.get("r", "")).partition(" ")
+            path, _, protocol = rest.partition(" ")
+            atoms["r"] = f"{method} {redact_path(path.split('?')[0])} {protocol}"  # the request line, if logged
+            return atoms
+
+    return RedactingLogger
+
+
 def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | None = None) -> None:
     """Run gunicorn on 0.0.0.0:$PORT with threads (Slack calls overlap; the 3 s ack
     must never wait behind another request). With `RUN_SCHEDULER_IN_WEB`,
@@ -107,6 +128,7 @@ def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | No
 
     engine = make_engine(settings.database_url)
     flask = create_flask_app(settings, engine)
+    RedactingLogger = _redacting_logger()  # noqa: N806 - a class
 
     def pre_fork(_server, _worker) -> None:
         # Objects made at start-up stay shared with the worker: without this the
@@ -127,6 +149,7 @@ def serve(settings: Settings, *, start_worker: Callable[[Notifier], object] | No
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query
+            self.cfg.set("logger_class", RedactingLogger)  # no status-page token either
 
         def load(self) -> Flask:  # in the worker process, after the fork
             flask.config["bolt_app"].pm_pump.start()  # delivers overdue messages even if no request comes

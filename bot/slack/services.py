@@ -37,7 +37,9 @@ class Services:
         self.runner = CommandRunner(self.engine, clock=self.clock, kick=self.kick, defer=self.executor.submit,
                                     default_timezone=self.settings.default_timezone,
                                     default_currency=self.settings.default_currency,
-                                    date_order=self.settings.date_order)
+                                    date_order=self.settings.date_order,
+                                    public_url=self.settings.public_url,
+                                    email_configured=self.settings.email_configured)
         self.runner.after_change(refresh_homes)
         self.runner.after_change(check_alerts, deferred=True)
 

@@ -1,7 +1,7 @@
 """people: one weekly capacity per person; per-project capacity becomes an allocation; one DM per standup moment
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0012
 
 - `users.weekly_capacity_hours` (new, NULL = the default: 40h for someone who
   works on a project, none for stakeholders);
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

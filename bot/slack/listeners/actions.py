@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.commands.replies import shared_copy
 from bot.domain import projects as project_service
 from bot.domain.home import enqueue_home_refresh
 from bot.domain.outbox import Kind, enqueue
@@ -171,6 +172,7 @@ def handle_post_status(ack: Ack, body: dict, respond: Respond, client: WebClient
     if reply.error:
         _show(click, reply, respond, client, context)
         return
+    reply = shared_copy(reply)  # the channel may have clients in it: no internal risks
     reply.ephemeral = False
     reply.buttons = [b for b in reply.buttons if b.intent is not Intent.POST_STATUS]
     digest = hashlib.sha1(reply.plain().encode()).hexdigest()[:12]
