@@ -1,7 +1,8 @@
 """The App Home: a personal dashboard.
 
 `home_reply()` builds it as a `Reply` (rendered by `render.render_home`): my
-open tasks, overdue first then by due date; my projects with their state and
+week (hours due this week against my capacity, across projects); my open
+tasks, overdue first then by due date; my projects with their state and
 progress; quick actions. What it shows, and who needs theirs re-published
 after a change, is read by `bot.domain.home`.
 """
