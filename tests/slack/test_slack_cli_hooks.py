@@ -96,7 +96,7 @@ def test_the_hooks_file_is_where_the_cli_looks_first_and_stays_in_git():
 def test_get_hooks_and_the_project_file_give_our_hooks_and_the_sdks_protocol(config):
     hooks = config["hooks"]
     assert hooks["get-manifest"] == "python3 -m bot manifest --socket --format json"
-    assert hooks["start"] == "python3 -m bot run --socket"
+    assert hooks["start"] == "exec python3 -m bot run --socket"  # exec: the CLI's stop signal reaches the bot, not only sh
     assert "slack_cli_hooks.hooks.doctor" in hooks["doctor"]  # Slack's own, for `slack doctor`
     assert next(p for p in config["config"]["protocol-version"] if p in KNOWN_PROTOCOLS) == "message-boundaries"
     assert config["config"]["sdk-managed-connection-enabled"] is True  # the bot opens the socket itself
