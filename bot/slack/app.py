@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.mail import with_email
 from bot.models import utcnow
+from bot.slack.acknowledge import answer_200_for_web_api_errors
 from bot.slack.channels import CHANNEL_SCOPES
 from bot.slack.listeners import register_listeners
 from bot.slack.manifest import declared, needs_scopes
@@ -70,9 +71,10 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         request_verification_enabled=not settings.socket_mode,
         ignoring_self_events_enabled=True,
         # Listeners run in the request's own thread and the response goes back when
-        # they return: no hand-off to a pool and no polling for ack(). Every
-        # listener finishes well inside Slack's 3 s (slow work goes to the outbox
-        # or, for a slow command, to a thread that answers on the response_url).
+        # they return (ack() alone sends nothing). So buttons and shortcuts
+        # acknowledge and hand their work to a pool (`acknowledge.ack_first`), a
+        # slow command answers on the response_url, and submissions and events
+        # only touch the database before answering.
         process_before_response=True,
     )
     store = None
@@ -95,6 +97,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Callable[[], dateti
         context["services"] = services
         next()
 
+    app.error(answer_200_for_web_api_errors)
     register_listeners(app)
     needs_scopes(app, *NOTIFIER_SCOPES)
     needs_scopes(app, *CHANNEL_SCOPES)  # `doctor` checks the project channels

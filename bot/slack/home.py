@@ -44,11 +44,13 @@ def week_text(load: Load, names: dict[int, str]) -> str:
     return f"*My week* ({when}): {head}.{detail}"
 
 
-def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime) -> Reply:
-    """The dashboard for one person."""
+def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime, notice: str = "") -> Reply:
+    """The dashboard for one person; `notice` on top answers a Home button
+    that has no message to answer under (the next refresh drops it)."""
     tasks = my_open_tasks(session=session, team_id=team_id, user_id=user_id, now=now)
     week = my_week(session=session, team_id=team_id, user_id=user_id, now=now, tasks=tasks)
-    sections: list[Section] = [Section(text=week_text(week, {p.id: p.name for _, p, _ in tasks}))]
+    sections: list[Section] = [Section(text=f":warning: {notice}")] if notice else []
+    sections.append(Section(text=week_text(week, {p.id: p.name for _, p, _ in tasks})))
     if tasks:
         lines = []
         for task, project, _ in tasks[:TASK_LIMIT]:

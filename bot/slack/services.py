@@ -28,6 +28,9 @@ class Services:
     # the after-change work that waits for no one
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="pm-bot-command"))
+    # what a button or shortcut does after its acknowledgement (`bot.slack.acknowledge`)
+    followups: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="pm-bot-click"))
     runner: CommandRunner = field(init=False)
 
     def __post_init__(self) -> None:

@@ -182,8 +182,8 @@ def test_add_as_task_turns_a_message_into_a_task_of_the_channels_project(slack, 
 
 def test_add_as_task_in_a_channel_without_a_project_says_how_to_link_one(slack, fake, db_engine):
     slack.shortcut("task_from_message", channel="C0RANDOM", message_text="hello")
-    note = fake.wait_for("chat.postEphemeral")[0]
-    assert note.params["channel"] == "C0RANDOM" and "/project link" in note.params["text"]
+    note = slack.wait_reply()  # under the message, through the shortcut's response_url
+    assert note["response_type"] == "ephemeral" and "/project link" in note["text"]
     assert fake.calls_to("views.open") == []
 
 

@@ -12,6 +12,7 @@ demand:
     fake.fail_next("views.publish", status=500)
     fake.fail_next("chat.update", drop=True)          # connection closed, no answer
     fake.rate_limit(per_channel_per_second=1, per_minute=50)
+    fake.slow("views.open", 4.0)                      # answers, but only after 4 s
 
 Tokens, scopes and channels are modelled only when a test asks (otherwise any
 token works, every scope is there, every channel is public with the bot in it):
@@ -104,6 +105,7 @@ class FakeSlack:
         self.scopes: set[str] | None = None  # None: scopes are not modelled
         self.channels: dict[str, dict[str, Any]] = {}  # registered channels; others are lenient
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Condition()
         self._counter = itertools.count(1)
         self._per_channel: float | None = None
@@ -179,6 +181,12 @@ class FakeSlack:
             for _ in range(times):
                 self._failures[method].append(Failure(error, status, retry_after, drop))
 
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make the next `times` calls to `method` answer only after `seconds` (a
+        slow network or a busy Slack); the answer itself is unchanged."""
+        with self._lock:
+            self._delays[method].extend([seconds] * times)
+
     def rate_limit(self, *, per_channel_per_second: float | None = 1.0,
                    per_minute: int | None = None) -> None:
         """Enforce Slack-like posting limits on chat.postMessage/postEphemeral:
@@ -225,6 +233,7 @@ class FakeSlack:
             self.calls.clear()
             self.responses.clear()
             self._failures.clear()
+            self._delays.clear()
 
     # --- reading what happened ------------------------------------------------------
 
@@ -292,6 +301,10 @@ class FakeSlack:
                 self.calls.append(Call(method, params, token, 200, refused["error"]))
                 self._lock.notify_all()
             return 200, self._scope_headers(method, params, token), refused
+        with self._lock:
+            delay = self._delays[method].popleft() if self._delays.get(method) else 0.0
+        if delay:
+            time.sleep(delay)
         posted_to = str(params.get("channel") or "")
         if method in POSTING_METHODS and posted_to[:1] in ("U", "W"):
             params = {**params, "channel": im_channel(posted_to)}  # Slack posts to the bot's DM with them

@@ -13,8 +13,17 @@ random local port; its Web API calls go to a `FakeSlack` (tests/support/fakeslac
         fake.wait_for("views.publish")
         wait_for_outbox(engine)                    # everything queued has been delivered
 
-Listeners run after the HTTP answer (Bolt acks first), so wait for their effects
-(`wait_reply`, `fake.wait_for`, `wait_for_outbox`) before asserting on them.
+When the HTTP answer comes depends on the request (the app runs Bolt with
+`process_before_response=True`, which answers only when the listener returns):
+- buttons and shortcuts are answered at once and do their work afterwards
+  (`bot.slack.acknowledge.ack_first`), so wait for their effects (`wait_reply`,
+  `fake.wait_for`, `wait_for_outbox`) before asserting on them;
+- a slash command carries its reply in the answer when it is ready within
+  2 s, else answers empty and replies on the response_url; a modal it asks
+  for opens after the answer;
+- modal submissions and events do their database work before the answer
+  (a submission's field errors travel in it); messages they cause go through
+  the outbox, after it.
 Other test modules import `SlackApp`, `settings_for`, `sign`, `press`,
 `wait_for_outbox`; tests/slack/conftest.py has the `fake` and `slack` fixtures.
 """
@@ -123,7 +132,8 @@ class SlackApp:
         try:
             with serve_wsgi(flask) as url:
                 yield cls(url, fake, team_id=team_id, secret=settings.slack_signing_secret)
-        finally:  # no delivery thread may outlive the test and touch the next one's rows
+        finally:  # no delivery thread or click's follow-up may outlive the test and touch the next one's rows
+            flask.config["bolt_app"].pm_services.followups.shutdown(wait=True)
             flask.config["bolt_app"].pm_pump.close()
 
     @property
@@ -198,6 +208,15 @@ class SlackApp:
         """A button click (block_actions) on a message, or on a view when `view` is given.
         Pass `press(message, label)` results as keyword arguments to click a button the
         app rendered (its action id, block id and value)."""
+        return self.send_payload(self.click_payload(intent, value, user=user, channel=channel,
+                                                    message_ts=message_ts, ephemeral=ephemeral, view=view,
+                                                    index=index, action=action, block_id=block_id), **kwargs)
+
+    def click_payload(self, intent: Intent | str, value: str = "", *, user: str = "U0OWNER",
+                      channel: str = "C0PROJ", message_ts: str | None = None, ephemeral: bool = True,
+                      view: dict | None = None, index: int = 0, action: str | None = None,
+                      block_id: str = "b1") -> dict:
+        """The block_actions payload `click()` sends (Socket Mode tests send it over the websocket)."""
         self.last_response_url = self.fake.response_url(self._next("click"))
         self.last_trigger_id = self._next("trigger.")
         element = {"type": "button", "action_id": action or action_id(intent, index), "block_id": block_id,
@@ -219,11 +238,17 @@ class SlackApp:
             payload["response_url"] = self.last_response_url
             if not ephemeral:
                 payload["message"] = {"ts": ts, "type": "message", "text": ""}
-        return self.send_payload(payload, **kwargs)
+        return payload
 
     def shortcut(self, callback_id: str, *, user: str = "U0OWNER", channel: str = "C0PROJ",
                  message_text: str | None = None, **kwargs: Any) -> HTTPResult:
         """A global shortcut, or a message shortcut when `message_text` is given."""
+        return self.send_payload(self.shortcut_payload(callback_id, user=user, channel=channel,
+                                                       message_text=message_text), **kwargs)
+
+    def shortcut_payload(self, callback_id: str, *, user: str = "U0OWNER", channel: str = "C0PROJ",
+                         message_text: str | None = None) -> dict:
+        """The payload `shortcut()` sends."""
         self.last_trigger_id = self._next("trigger.")
         payload: dict[str, Any] = {
             "type": "shortcut", "callback_id": callback_id, "trigger_id": self.last_trigger_id,
@@ -235,7 +260,7 @@ class SlackApp:
                            message={"type": "message", "text": message_text, "ts": "1700000000.000900",
                                     "user": "U0ASKER"},
                            message_ts="1700000000.000900", response_url=self.last_response_url)
-        return self.send_payload(payload, **kwargs)
+        return payload
 
     def view_submission(self, payload: dict, **kwargs: Any) -> HTTPResult:
         return self.send_payload(payload, **kwargs)

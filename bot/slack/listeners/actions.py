@@ -1,8 +1,10 @@
 """Buttons on replies and on the App Home: ack, one call, update in place.
 
-A button in a message replaces that message (through its `response_url`);
-a button in a modal updates the modal; a button on the Home tab opens a modal
-or re-publishes the Home. Writes are idempotent: marking done or assigning
+Every button acknowledges at once and does its work after the answer
+(`on_intent` registers it through `acknowledge.ack_first`). A button in a
+message replaces that message (through its `response_url`); a button in a
+modal updates the modal; a button on the Home tab opens a modal or
+re-publishes the Home, and says what went wrong on the Home itself. Writes are idempotent: marking done or assigning
 twice changes nothing more, and "Post to channel" uses an outbox key made of
 the message and its content, so a double click posts once.
 """
@@ -21,6 +23,7 @@ from bot.domain import projects as project_service
 from bot.domain.home import enqueue_home_refresh
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.replies import Intent, Reply, Section
+from bot.slack.acknowledge import ack_first, tell_clicker
 from bot.slack.ids import ViewId, action_pattern
 from bot.slack.manifest import interactive
 from bot.slack.modals.openers import Opening, open_modal
@@ -30,9 +33,11 @@ from bot.slack.services import Services
 
 
 def on_intent(app: App, intent: Intent) -> Callable:
-    """`app.action(...)` for every button made from `intent` (any feature module may use it)."""
+    """`app.action(...)` for every button made from `intent` (any feature module
+    may use it): the handler runs after the acknowledgement (`ack_first`)."""
     interactive(app)
-    return app.action(action_pattern(intent))
+    register = app.action(action_pattern(intent))
+    return lambda handler: register(ack_first(handler))
 
 
 def register(app: App) -> None:
@@ -99,7 +104,7 @@ def _show(click: Click, reply: Reply, respond: Respond, client: WebClient, conte
     elif click.on_home:
         open_modal(client, context["services"], ViewId.REPLY, trigger_id=click.trigger_id,
                    opening=Opening(team_id=click.team_id, user_id=click.user_id, context={"reply": reply}),
-                   tell=lambda text: tell(respond, Reply.fail(text)))
+                   tell=clicker(click, client, respond, context))
     else:
         respond(replace_original=True, response_type="ephemeral", **render_message(reply, source=source))
 
@@ -202,12 +207,19 @@ def tell(respond: Respond, reply: Reply) -> None:
     respond(replace_original=False, response_type="ephemeral", **render_message(reply))
 
 
+def clicker(click: Click, client: WebClient, respond: Respond | None, context: BoltContext) -> Callable[[str], None]:
+    """A `tell` for `open_modal`: the text goes to the clicker where they clicked
+    (under the message, on their Home tab, or by DM: `tell_clicker`)."""
+    return lambda text: tell_clicker(click.body, client=client, respond=respond, services=context["services"],
+                                     text=text)
+
+
 def _open(modal: ViewId, second: str = "") -> Callable[..., None]:
     """A button that opens `modal` for the project in its value (`key`, or
     `key:<second>` for a task number or a person); a project that is gone is
     said to the clicker alone."""
 
-    def handler(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    def handler(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
         click = Click(body)
         key, _, rest = click.value.partition(":")
@@ -217,8 +229,7 @@ def _open(modal: ViewId, second: str = "") -> Callable[..., None]:
         open_modal(client, context["services"], modal, trigger_id=click.trigger_id,
                    opening=Opening(team_id=click.team_id, user_id=click.user_id,
                                    channel_id=click.channel_id, context=context_of),
-                   tell=lambda text: client.chat_postEphemeral(channel=click.channel_id, user=click.user_id,
-                                                               text=text))
+                   tell=clicker(click, client, respond, context))
 
     return handler
 

@@ -22,7 +22,7 @@ from bot.domain.errors import DomainError
 from bot.domain.format import mention, truncate
 from bot.domain.replies import Intent, Reply
 from bot.slack.ids import BlockId, ViewId
-from bot.slack.listeners.actions import Click, on_intent, tell
+from bot.slack.listeners.actions import Click, clicker, on_intent, tell
 from bot.slack.listeners.submissions import Write, submit_view
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted
@@ -110,7 +110,7 @@ def _open(modal: ViewId, subject: dict, body: dict, client: WebClient, respond: 
     open_modal(client, context["services"], modal, trigger_id=click.trigger_id,
                opening=Opening(team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
                                context=subject),
-               tell=lambda text: tell(respond, Reply.fail(text)))
+               tell=clicker(click, client, respond, context))
 
 
 def handle_assign_submission(ack: Ack, body: dict, context: BoltContext) -> None:

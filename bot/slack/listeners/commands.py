@@ -10,13 +10,14 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.outbox import Kind, enqueue
-from bot.domain.replies import Reply
+from bot.domain.replies import Reply, Section
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.manifest import slash_command
 from bot.slack.modals.openers import OPENERS, Opening, open_modal
@@ -74,20 +75,35 @@ def _answer(reply: Reply, *, services: Services, command: dict, send: Callable[.
     trigger_id = command.get("trigger_id", "")
     if reply.open_modal in OPENERS:
         if not acked:
-            send()
-        opening = Opening(team_id=team_id, user_id=command.get("user_id", ""), channel_id=channel_id,
-                          context=reply.modal_context)
-        try:
-            open_modal(client, services, reply.open_modal, trigger_id=trigger_id, opening=opening,
-                       tell=lambda text: respond(response_type="ephemeral", **render_message(Reply.fail(text))))
-        except SlackApiError as exc:  # e.g. trigger_expired: show the reply's own hint instead
-            log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
-            respond(response_type="ephemeral", **render_message(reply))
+            send()  # the answer leaves when the listener returns: the modal opens after it
+            services.followups.submit(_open_for_command, reply, services=services, command=command,
+                                      respond=respond, client=client)
+        else:
+            _open_for_command(reply, services=services, command=command, respond=respond, client=client)
     else:
         response_type = "ephemeral" if reply.ephemeral or reply.error else "in_channel"
         send(response_type=response_type, **render_message(reply, source=command.get("text", "")))
     if reply.image_path and not reply.error:
         _upload(services, reply, team_id=team_id, channel_id=channel_id, trigger_id=trigger_id)
+
+
+def _open_for_command(reply: Reply, *, services: Services, command: dict, respond: Respond,
+                      client: WebClient) -> None:
+    """Open the modal `reply` asks for; when it cannot open (too late, Slack
+    busy, a Web API error) the reply's own typed alternative goes to the asker."""
+    opening = Opening(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""),
+                      channel_id=command.get("channel_id", ""), context=reply.modal_context)
+    why: list[str] = []
+    try:
+        if open_modal(client, services, reply.open_modal or "", trigger_id=command.get("trigger_id", ""),
+                      opening=opening, tell=why.append):
+            return
+    except SlackApiError as exc:
+        log.warning("could not open the %s modal: %s", reply.open_modal, exc.response.get("error", ""))
+    except Exception:  # noqa: BLE001 - answered already; say it in the log, then offer the typed way
+        log.exception("opening the %s modal failed", reply.open_modal)
+    instead = replace(reply, sections=[Section(text=f":warning: {why[0]}"), *reply.sections]) if why else reply
+    respond(response_type="ephemeral", **render_message(instead))
 
 
 def _upload(services: Services, reply: Reply, *, team_id: str, channel_id: str, trigger_id: str) -> None:

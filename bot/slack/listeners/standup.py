@@ -20,7 +20,7 @@ from bot.domain.errors import DomainError, Invalid
 from bot.domain.idempotency import claim
 from bot.domain.replies import Intent, Reply, Section
 from bot.slack.ids import ViewId
-from bot.slack.listeners.actions import Click, on_intent, tell
+from bot.slack.listeners.actions import Click, clicker, on_intent
 from bot.slack.listeners.submissions import submit_view
 from bot.slack.manifest import needs_scopes
 from bot.slack.modals.inputs import FieldErrors, Submitted
@@ -87,7 +87,7 @@ def handle_answer_standup(ack: Ack, body: dict, client: WebClient, respond: Resp
     open_modal(client, context["services"], ViewId.STANDUP_ANSWER, trigger_id=click.trigger_id,
                opening=Opening(team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
                                context={"run": click.value}),
-               tell=lambda text: tell(respond, Reply.fail(text)))
+               tell=clicker(click, client, respond, context))
 
 
 def handle_answer_submission(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -133,7 +133,7 @@ def handle_answer_standups(ack: Ack, body: dict, client: WebClient, respond: Res
     open_modal(client, context["services"], ViewId.STANDUP_ANSWERS, trigger_id=click.trigger_id,
                opening=Opening(team_id=click.team_id, user_id=click.user_id, channel_id=click.channel_id,
                                context={"runs": click.value}),
-               tell=lambda text: tell(respond, Reply.fail(text)))
+               tell=clicker(click, client, respond, context))
 
 
 def handle_answers_submission(ack: Ack, body: dict, context: BoltContext) -> None:

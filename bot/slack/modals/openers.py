@@ -13,11 +13,13 @@ decided here once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
@@ -29,6 +31,7 @@ from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
 from bot.domain.errors import DomainError, NotFound
 from bot.models import Project, StandupConfig
+from bot.slack.acknowledge import SLACK_BUSY, TOO_LATE, TRIGGER_ERRORS
 from bot.slack.ids import ViewId
 from bot.slack.modals.alerts import render_assign_modal
 from bot.slack.modals.members import render_reassign_modal
@@ -61,6 +64,7 @@ class Opening:
     context: dict = field(default_factory=dict)
 
 
+log = logging.getLogger(__name__)
 Builder = Callable[[Services, Opening], View]
 
 
@@ -203,11 +207,27 @@ OPENERS: dict[ViewId, Builder] = {
 def open_modal(client: WebClient, services: Services, modal: ViewId | str, *, trigger_id: str,
                opening: Opening, tell: Callable[[str], object]) -> bool:
     """Build the modal `modal` for `opening` and open it with `trigger_id`;
-    a builder's refusal goes to `tell` (the clicker) instead. True if opened."""
+    a builder's refusal goes to `tell` (the clicker) instead. True if opened.
+
+    Callers run this after acknowledging (`bot.slack.acknowledge`). A trigger
+    is valid 3 s and once, so `views.open` is not retried: a trigger Slack
+    calls expired or used ("trigger_expired", ...) or a 429 is said to the
+    clicker through `tell` ("That took too long, click again"); other Web API
+    errors are raised."""
     try:
         view = OPENERS[ViewId(modal)](services, opening)
     except DomainError as exc:
         tell(str(exc))
         return False
-    client.views_open(trigger_id=trigger_id, view=view)
+    once = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout)  # no retry handlers
+    try:
+        once.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "") if exc.response is not None else ""
+        status = exc.response.status_code if exc.response is not None else 0
+        if error in TRIGGER_ERRORS or status == 429 or error == "ratelimited":
+            log.warning("the %s modal did not open: %s", modal, error or f"HTTP {status}")
+            tell(TOO_LATE if error in TRIGGER_ERRORS else SLACK_BUSY)
+            return False
+        raise
     return True
