@@ -66,6 +66,19 @@ class Settings:
     public_url: str = ""  # where people outside Slack reach the status pages: https://pm.example.com
     smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465
     smtp_from: str = ""  # the From of emailed reports: "PM bot <pm@example.com>"
+    # conversations.history/replies limits: "limited" (1 read a minute, 15 messages: Slack's rule
+    # since 29 May 2025 for commercially distributed apps outside the Marketplace), "internal"
+    # (a single-workspace app keeps the old limits), "auto" (limited with OAuth, else internal)
+    slack_history_limits: str = "auto"
+    # where a DM is posted: "user" (to the person's user id; Slack posts it in the app's DM and
+    # answers with its D... id, which is kept) or "open" (conversations.open once, then the D... id)
+    slack_dm_channel: str = "user"
+
+    @property
+    def history_limited(self) -> bool:
+        """Whether conversations.history/replies are held to 1 read a minute and 15 messages."""
+        return self.slack_history_limits == "limited" or (
+            self.slack_history_limits == "auto" and self.oauth_enabled)
 
     @property
     def email_configured(self) -> bool:
@@ -186,4 +199,10 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     sender = str(kwargs.get("smtp_from", ""))
     if sender and "@" not in sender:
         raise ConfigError(f"SMTP_FROM must be an email address like pm@example.com (got {sender!r})")
+    for name, allowed in (("slack_history_limits", ("auto", "limited", "internal")),
+                          ("slack_dm_channel", ("user", "open"))):
+        value = str(kwargs.get(name, allowed[0])).lower()
+        if value not in allowed:
+            raise ConfigError(f"{name.upper()} must be {' or '.join(allowed)} (got {value!r})")
+        kwargs[name] = value
     return Settings(**kwargs)  # type: ignore[arg-type]

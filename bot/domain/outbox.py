@@ -70,12 +70,16 @@ class TemporaryFailure(Exception):
     """Try again later (rate limit, timeout, 5xx, dropped connection).
 
     `maybe_sent` says the request may have reached Slack (a timeout or a
-    connection dropped after sending), so the retry reconciles first."""
+    connection dropped after sending), so the retry reconciles first;
+    `attempt_at` (Unix seconds) is when that request left, which bounds the
+    search for it (kept in the row's `result["maybe_sent_at"]`)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None, *, maybe_sent: bool = False):
+    def __init__(self, reason: str, retry_after: float | None = None, *, maybe_sent: bool = False,
+                 attempt_at: float | None = None):
         super().__init__(reason)
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
+        self.attempt_at = attempt_at
 
 
 class PermanentFailure(Exception):

@@ -64,6 +64,7 @@ BATCH = 8  # rows claimed in one transaction (different destinations): 500 promp
 CLAIM_SECONDS = 30.0  # a claim not renewed (nor recorded) by then is retried, with reconciliation ...
 RENEW_SECONDS = 10.0  # ... so a live holder renews its claims this often (one send takes at most ~30 s)
 CANDIDATES = 2 * BATCH
+MAYBE_SENT_KEPT = 5  # times of unconfirmed attempts a row remembers
 
 
 _kicked = threading.Condition()
@@ -281,7 +282,8 @@ def _claim(session: Session, row: OutboxMessage, now: datetime, maybe_sent: bool
     claimed = session.execute(_CLAIM, {
         "row_id": row.id, "was_state": row.state, "was_attempts": row.attempts, "holder": holder,
         "lease_until": now + timedelta(seconds=CLAIM_SECONDS),
-        "progress": _progress(maybe_sent, row.result.get("failing_since"))}).rowcount
+        "progress": _progress(maybe_sent, row.result.get("failing_since"),
+                              row.result.get("maybe_sent_at"))}).rowcount
     if claimed != 1:
         return None
     return Claim(id=row.id, attempts=row.attempts + 1, maybe_sent=maybe_sent,
@@ -436,8 +438,11 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
         return
     delay = exc.retry_after if rate_limited else backoff(claim.attempts)
     next_at = now + timedelta(seconds=delay)
+    attempts_at = list((row.result or {}).get("maybe_sent_at") or [])
+    if exc.attempt_at is not None:
+        attempts_at = (attempts_at + [round(exc.attempt_at, 3)])[-MAYBE_SENT_KEPT:]
     _record(session, claim, state=State.PENDING, next_attempt_at=next_at, last_error=str(exc)[:500],
-            result=_progress(maybe_sent, since.isoformat()))
+            result=_progress(maybe_sent, since.isoformat(), attempts_at))
     if rate_limited and row.channel_id:
         # Slack limits per channel: hold the channel's other due rows back as long
         session.execute(
@@ -452,9 +457,12 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
              claim.attempts, exc, delay)
 
 
-def _progress(maybe_sent: bool, failing_since: str | None) -> dict:
-    """What a pending row remembers between attempts."""
+def _progress(maybe_sent: bool, failing_since: str | None, maybe_sent_at: list | None = None) -> dict:
+    """What a pending row remembers between attempts (with when each attempt
+    whose outcome is unknown left: the reconciler looks around those times)."""
     out: dict = {"maybe_sent": True} if maybe_sent else {}
     if failing_since:
         out["failing_since"] = failing_since
+    if maybe_sent and maybe_sent_at:
+        out["maybe_sent_at"] = list(maybe_sent_at)
     return out

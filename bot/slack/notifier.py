@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from bot.domain.outbox import Kind, PermanentFailure, TemporaryFailure, sent_ts
 from bot.domain.replies import reply_from_dict
 from bot.models import OutboxMessage, utcnow
 from bot.slack.home import home_reply
+from bot.slack.reconcile import PostFinder
 from bot.slack.render import render_home, render_message
 
 if TYPE_CHECKING:
@@ -45,12 +47,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NOTIFIER_SCOPES = (  # what send() and find_sent() call
     "chat:write", "chat:write.public",  # chat.postMessage/update, also in channels the bot has not joined
+    "channels:join",  # join a public channel before the first post, so that lost posts can be looked for
     "im:write",  # conversations.open for DMs that need their channel id (uploads, reconciling)
     "files:write",  # files_upload_v2 for charts
-    "channels:history", "groups:history", "im:history",  # conversations.history to reconcile
+    "channels:history", "groups:history", "im:history",  # conversations.history/replies to reconcile
     "users:read",  # users.info: names and time zones
 )
-RECONCILE_WINDOW = 100  # recent messages searched for an unconfirmed post
 DM_CACHE_SIZE = 50_000  # DM channels remembered (a DM channel id never changes; opened once per person)
 RETRIES = 2  # per call, on top of the first attempt; the outbox retries later still
 PERMANENT_ERRORS = {
@@ -97,17 +99,25 @@ def notifier_for(settings: Settings, engine: Engine, *, store: EncryptedInstalla
         def token_for(team_id: str) -> str | None:
             return settings.slack_bot_token or None
 
-    return SlackNotifier(base_url=settings.slack_api_url, token_for=token_for, clock=clock)
+    return SlackNotifier(base_url=settings.slack_api_url, token_for=token_for, clock=clock,
+                         history_limited=settings.history_limited, dm_channel=settings.slack_dm_channel)
 
 class SlackNotifier:
-    """Sends one outbox row per `send()` with the workspace's bot token."""
+    """Sends one outbox row per `send()` with the workspace's bot token.
+
+    `history_limited`: conversations.history/replies allow 1 read a minute and
+    15 messages (`bot.slack.reconcile`). `dm_channel`: "user" posts a DM to the
+    person's user id (Slack puts it in the app's DM and answers with its D...
+    id, kept from then on), "open" calls conversations.open once first."""
 
     def __init__(self, *, base_url: str, token_for: Callable[[str], str | None],
                  clock: Callable[[], datetime] = utcnow, retries: int = RETRIES,
-                 backoff: float = 0.5):
+                 backoff: float = 0.5, history_limited: bool = False, dm_channel: str = "user"):
         self.base_url, self.token_for, self.clock = base_url, token_for, clock
-        self.retries, self.backoff = retries, backoff
+        self.retries, self.backoff, self.dm_channel = retries, backoff, dm_channel
         self._dm_channels: dict[tuple[str, str], str] = {}  # (team, user) -> the bot's DM channel with them
+        self._joined: set[tuple[str, str]] = set()  # (team, channel) joined, or not joinable (private...)
+        self.finder = PostFinder(limited=history_limited, clock=clock)
 
     def client(self, team_id: str) -> WebClient:
         token = self.token_for(team_id)
@@ -118,6 +128,7 @@ class SlackNotifier:
 
     def send(self, message: OutboxMessage, *, session: Session) -> dict:
         client = self.client(message.team_id)
+        started = time.time()
         try:
             return self._send(client, message, session)
         except SlackApiError as exc:
@@ -132,7 +143,8 @@ class SlackNotifier:
                 raise PermanentFailure(error or f"HTTP {status}") from None
             raise TemporaryFailure(error or f"HTTP {status}") from None
         except (URLError, ConnectionError, TimeoutError, OSError) as exc:
-            raise TemporaryFailure(f"connection: {exc.__class__.__name__}", maybe_sent=True) from None
+            raise TemporaryFailure(f"connection: {exc.__class__.__name__}", maybe_sent=True,
+                                   attempt_at=started) from None
 
     def _send(self, client: WebClient, m: OutboxMessage, session: Session) -> dict:
         payload = m.payload or {}
@@ -159,8 +171,10 @@ class SlackNotifier:
                 raise TemporaryFailure("the message to update has not been sent yet")
             response = client.chat_update(channel=channel, ts=ts, **message)
             return {"channel": response["channel"], "ts": response["ts"]}
-        channel = self._post_channel(m)
+        channel = self._post_channel(client, m)
         thread_ts = self._thread_ts(session, payload)
+        if not self._is_dm(m):
+            self._join(client, m.team_id, channel)
         response = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
                                            metadata=_tag(m), **message)
         if channel != response["channel"] and m.user_id:  # posted by user id: Slack named the DM
@@ -168,31 +182,47 @@ class SlackNotifier:
         return {"channel": response["channel"], "ts": response["ts"]}
 
     def find_sent(self, message: OutboxMessage, *, session: Session) -> dict | None:
-        """`Reconciler`: the post an unconfirmed earlier attempt already made, if any
-        (found by the outbox key every post carries in its message metadata)."""
+        """`Reconciler`: the post an unconfirmed earlier attempt already made, if any,
+        found by the outbox key in its metadata within Slack's reading rules
+        (`bot.slack.reconcile`: around the lost attempt, a thread reply through
+        conversations.replies, and a stated policy where no read can tell)."""
         if message.kind not in (Kind.POST, Kind.DM):
             return None  # Home publishes and edits are safe to repeat
         client = self.client(message.team_id)
         try:
             channel = self._channel(client, message)
-            history = client.conversations_history(channel=channel, limit=RECONCILE_WINDOW,
-                                                   include_all_metadata=True)
+            thread_ts = self._thread_ts(session, message.payload or {})
+            if not self._is_dm(message):
+                self._join(client, message.team_id, channel)
         except SlackApiError as exc:
             raise TemporaryFailure(f"reconcile: {exc.response.get('error', '')}") from None
-        for posted in history.get("messages") or []:
-            payload = (posted.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("outbox_key") == message.idempotency_key:
-                return {"channel": channel, "ts": posted["ts"]}
-        return None
+        return self.finder.find(client, message, channel=channel, thread_ts=thread_ts)
+
+    def _join(self, client: WebClient, team_id: str, channel: str) -> None:
+        """Join `channel` once before posting there (history is readable only by
+        members); a private channel, an old install without `channels:join` or
+        any failure leaves the post to `chat:write.public` as before."""
+        if (team_id, channel) in self._joined or not channel.startswith(("C", "G")):
+            return
+        try:
+            client.conversations_join(channel=channel)
+        except SlackApiError as exc:
+            log.info("not joining %s before posting: %s", channel, exc.response.get("error", ""))
+        except (URLError, ConnectionError, TimeoutError, OSError):
+            return  # try again with the next post
+        self._joined.add((team_id, channel))
 
     def _is_dm(self, m: OutboxMessage) -> bool:
         return m.kind == Kind.DM or (not m.channel_id and bool(m.user_id))
 
-    def _post_channel(self, m: OutboxMessage) -> str:
-        """Where chat.postMessage goes: a DM to its known channel, else to the
-        user's id, which Slack accepts for the bot's DM with them (no
-        conversations.open, whose limit is far lower, for 500 prompts at 09:00)."""
+    def _post_channel(self, client: WebClient, m: OutboxMessage) -> str:
+        """Where chat.postMessage goes: a DM to its known channel, else (`dm_channel`
+        "user") to the user's id, which Slack posts in the app's DM with them (no
+        conversations.open, whose limit is far lower, for 500 prompts at 09:00),
+        or ("open") to the channel conversations.open names, opened once."""
         if self._is_dm(m):
+            if self.dm_channel == "open":
+                return self._channel(client, m)
             return self._dm_channels.get((m.team_id, m.user_id or "")) or m.user_id or ""
         if not m.channel_id:
             raise PermanentFailure("no channel or user to send to")

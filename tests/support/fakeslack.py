@@ -13,6 +13,7 @@ demand:
     fake.fail_next("chat.update", drop=True)          # connection closed, no answer
     fake.rate_limit(per_channel_per_second=1, per_minute=50)
     fake.slow("views.open", 4.0)                      # answers, but only after 4 s
+    fake.limit_history(per_minute=1, messages=15)     # conversations.history/replies since May 2025
 
 Tokens, scopes and channels are modelled only when a test asks (otherwise any
 token works, every scope is there, every channel is public with the bot in it):
@@ -108,8 +109,13 @@ class FakeSlack:
         self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Condition()
         self._counter = itertools.count(1)
+        self._ts_lock = threading.Lock()
+        self._last_ts = 0.0
         self._per_channel: float | None = None
         self._per_minute: int | None = None
+        self._history_per_minute: int | None = None
+        self._history_messages: int | None = None
+        self._history_calls: dict[str, deque[float]] = defaultdict(deque)
         self._last_by_channel: dict[str, float] = {}
         self._window: deque[float] = deque()
         self.clock: Callable[[], float] = time.monotonic
@@ -199,6 +205,47 @@ class FakeSlack:
         """Answer `method` with `handler(params)` (merged over {"ok": True})."""
         self.handlers[method] = handler
 
+    def limit_history(self, *, per_minute: int | None = 1, messages: int | None = 15) -> None:
+        """Slack's limits since 29 May 2025 for commercially distributed apps outside
+        the Marketplace: conversations.history and conversations.replies each
+        answer `per_minute` calls a minute (then 429 + Retry-After) and at most
+        `messages` messages a call (`has_more` says there were more)."""
+        with self._lock:
+            self._history_per_minute, self._history_messages = per_minute, messages
+
+    def _read(self, method: str, channel: str, p: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history / .replies as Slack documents them: only where the bot
+        is a member (a public channel: `not_in_channel`; a private one is invisible:
+        `channel_not_found`); history holds parent messages (and replies sent with
+        `reply_broadcast`), newest first; replies the thread's parent then its replies,
+        oldest first; `oldest`/`latest` bound the ts (exclusive unless `inclusive`)."""
+        registered = self.channels.get(channel)
+        if registered is not None and self.bot_user_id not in registered["members"]:
+            return {"ok": False, "error": "channel_not_found" if registered["is_private"] else "not_in_channel"}
+        stored = self.history.get(channel, [])
+        inclusive = str(p.get("inclusive", "")).lower() in ("1", "true")
+
+        def inside(m: dict) -> bool:
+            ts = float(m["ts"])
+            low = float(p["oldest"]) if p.get("oldest") else None
+            high = float(p["latest"]) if p.get("latest") else None
+            if low is not None and (ts < low or (ts == low and not inclusive)):
+                return False
+            return high is None or ts < high or (ts == high and inclusive)
+
+        if method == "conversations.replies":
+            parent = next((m for m in stored if m["ts"] == p.get("ts") and not _is_reply(m)), None)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            messages = [parent] + [m for m in stored if m.get("thread_ts") == parent["ts"] and _is_reply(m)
+                                   and inside(m)]
+        else:
+            messages = [m for m in reversed(stored) if (not _is_reply(m) or m.get("reply_broadcast")) and inside(m)]
+        limit = int(p.get("limit") or 100)
+        if self._history_messages is not None:
+            limit = min(limit, self._history_messages)
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
     def add_user(self, user_id: str, *, name: str | None = None, tz: str = "UTC",
                  is_bot: bool = False, deleted: bool = False) -> None:
         self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name or user_id.lower(),
@@ -270,14 +317,25 @@ class FakeSlack:
     # --- answering -----------------------------------------------------------------
 
     def _next_ts(self) -> str:
-        n = next(self._counter)
-        return f"{1_700_000_000 + n}.{n:06d}"
+        """A message ts as Slack makes them: the Unix time of posting, to the
+        microsecond, unique in the fake."""
+        with self._ts_lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
 
     def _rate_limited(self, method: str, params: dict[str, Any]) -> int | None:
         """Seconds to wait if this call is over a configured limit, else None (and count it)."""
+        now = self.clock()
+        if method in ("conversations.history", "conversations.replies") and self._history_per_minute:
+            calls = self._history_calls[method]
+            while calls and now - calls[0] >= 60:
+                calls.popleft()
+            if len(calls) >= self._history_per_minute:
+                return max(1, int(60 - (now - calls[0]) + 0.999))
+            calls.append(now)
+            return None
         if method not in RATE_LIMITED_METHODS:
             return None
-        now = self.clock()
         channel = str(params.get("channel", ""))
         if self._per_channel:
             last = self._last_by_channel.get(channel)
@@ -413,6 +471,8 @@ class FakeSlack:
                        "bot_id": "B0BOT", "blocks": p.get("blocks", [])}
             if p.get("thread_ts"):
                 message["thread_ts"] = p["thread_ts"]
+                if str(p.get("reply_broadcast", "")).lower() in ("1", "true"):
+                    message["reply_broadcast"] = True
             if p.get("metadata"):
                 message["metadata"] = p["metadata"]
             if method == "chat.update":
@@ -427,11 +487,8 @@ class FakeSlack:
         if method == "conversations.open":
             users = str(p.get("users", "U0NOBODY")).split(",")[0]
             return {"ok": True, "channel": {"id": im_channel(users), "is_im": True}}
-        if method == "conversations.history":
-            messages = list(reversed(self.history.get(channel, [])))
-            if p.get("oldest"):
-                messages = [m for m in messages if float(m["ts"]) >= float(p["oldest"])]
-            return {"ok": True, "messages": messages[: int(p.get("limit", 100))], "has_more": False}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read(method, str(channel or ""), p)
         if method == "conversations.info":
             registered = self.channels.get(str(channel))
             if registered is None:
@@ -441,7 +498,14 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {**{k: v for k, v in registered.items() if k != "members"},
                                             "is_channel": True, "is_member": member}}
-        if method == "conversations.join":
+        if method == "conversations.join":  # conversations.join's reference: public channels only
+            registered = self.channels.get(str(channel))
+            if registered is not None:
+                if registered["is_private"]:
+                    return {"ok": False, "error": "method_not_supported_for_channel_type"}
+                if registered["is_archived"]:
+                    return {"ok": False, "error": "is_archived"}
+                registered["members"].add(self.bot_user_id)
             return {"ok": True, "channel": {"id": channel}}
         if method == "users.info":
             user = p.get("user", "")
@@ -483,9 +547,14 @@ METHOD_SCOPES = {  # bot-token scopes each method accepts (Slack's method refere
     "chat.postMessage": ("chat:write",), "chat.update": ("chat:write",), "chat.postEphemeral": ("chat:write",),
     "chat.delete": ("chat:write",), "chat.meMessage": ("chat:write",),
     "conversations.open": ("im:write", "mpim:write"), "users.info": ("users:read",),
+    "conversations.join": ("channels:join",),
     "files.getUploadURLExternal": ("files:write",), "files.completeUploadExternal": ("files:write",),
     "files.info": ("files:read",), "reactions.add": ("reactions:write",), "team.info": ("team:read",),
 }
+
+
+def _is_reply(message: dict) -> bool:
+    return bool(message.get("thread_ts")) and message.get("thread_ts") != message["ts"]
 
 
 def im_channel(user_id: str) -> str:
