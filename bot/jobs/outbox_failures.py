@@ -49,6 +49,8 @@ HINTS = {
     "is_archived": "the channel is archived; `/project link #channel` names a new home",
     "account_inactive": "that person's Slack account is deactivated; reassign their work",
     "user_not_found": "that person is no longer in the workspace; reassign their work",
+    "may not have been delivered": "Slack's answer to the post was lost and the bot could not read the "
+                                   "channel to check; look there, and post it again if it is missing",
     # email (SMTP replies)
     "SMTP 550": "the mail server refused that address; check it (`/project report schedule` lists them)",
     "SMTP 535": "the mail server refused the login in `SMTP_URL`; check the user and password",

@@ -11,6 +11,7 @@ demand:
     fake.fail_next("chat.postMessage", status=429, retry_after=1)
     fake.fail_next("views.publish", status=500)
     fake.fail_next("chat.update", drop=True)          # connection closed, no answer
+    fake.fail_next("chat.postMessage", lose_answer=True)  # posted, then the connection closed
     fake.rate_limit(per_channel_per_second=1, per_minute=50)
     fake.slow("views.open", 4.0)                      # answers, but only after 4 s
     fake.limit_history(per_minute=1, messages=15)     # conversations.history/replies since May 2025
@@ -79,6 +80,7 @@ class Failure:
     status: int = 200
     retry_after: int | None = None
     drop: bool = False
+    lose_answer: bool = False  # carry the call out, then drop the connection before answering
 
 
 @dataclass
@@ -176,16 +178,19 @@ class FakeSlack:
     # --- behaviour ---------------------------------------------------------------
 
     def fail_next(self, method: str, *, error: str | None = None, status: int = 200,
-                  retry_after: int | None = None, drop: bool = False, times: int = 1) -> None:
+                  retry_after: int | None = None, drop: bool = False, lose_answer: bool = False,
+                  times: int = 1) -> None:
         """Make the next `times` calls to `method` fail: a Slack error (`ok: false`),
-        an HTTP status (429 with Retry-After, 500...), or a dropped connection."""
-        if error is None and status == 200 and not drop:
-            raise ValueError("say how to fail: error=, status= or drop=True")
+        an HTTP status (429 with Retry-After, 500...), a dropped connection (`drop`:
+        nothing done), or a lost answer (`lose_answer`: done, e.g. posted, but the
+        connection drops before the answer)."""
+        if error is None and status == 200 and not drop and not lose_answer:
+            raise ValueError("say how to fail: error=, status=, drop=True or lose_answer=True")
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
             for _ in range(times):
-                self._failures[method].append(Failure(error, status, retry_after, drop))
+                self._failures[method].append(Failure(error, status, retry_after, drop, lose_answer))
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Make the next `times` calls to `method` answer only after `seconds` (a
@@ -371,6 +376,11 @@ class FakeSlack:
         with self._lock:
             failure = self._failures[method].popleft() if self._failures.get(method) else None
             retry = None if failure else self._rate_limited(method, params)
+            if failure is not None and failure.lose_answer:
+                self._answer(method, params)  # done, as Slack did it ...
+                self.calls.append(Call(method, params, token, 200, "answer lost", posted_to=posted_to))
+                self._lock.notify_all()
+                return -1, {}, {}
             if failure is not None:
                 call = Call(method, params, token, failure.status, failure.error or
                             ("dropped" if failure.drop else None), posted_to=posted_to)
