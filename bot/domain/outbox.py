@@ -75,11 +75,12 @@ class TemporaryFailure(Exception):
     search for it (kept in the row's `result["maybe_sent_at"]`)."""
 
     def __init__(self, reason: str, retry_after: float | None = None, *, maybe_sent: bool = False,
-                 attempt_at: float | None = None):
+                 attempt_at: float | None = None, channel_wide: bool = True):
         super().__init__(reason)
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
         self.attempt_at = attempt_at
+        self.channel_wide = channel_wide  # a Retry-After holds the channel's other messages back too
 
 
 class PermanentFailure(Exception):

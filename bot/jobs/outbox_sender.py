@@ -443,7 +443,7 @@ def _retry(session: Session, engine: Engine, claim: Claim, row: OutboxMessage,
         attempts_at = (attempts_at + [round(exc.attempt_at, 3)])[-MAYBE_SENT_KEPT:]
     _record(session, claim, state=State.PENDING, next_attempt_at=next_at, last_error=str(exc)[:500],
             result=_progress(maybe_sent, since.isoformat(), attempts_at))
-    if rate_limited and row.channel_id:
+    if rate_limited and exc.channel_wide and row.channel_id:
         # Slack limits per channel: hold the channel's other due rows back as long
         session.execute(
             update(OutboxMessage)

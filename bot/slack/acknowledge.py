@@ -81,7 +81,7 @@ def _run_after_ack(handler: Callable[..., None], kwargs: dict, services: Any) ->
         client = kwargs.get("client")
         if client is not None:
             tell_clicker(body, client=client, respond=kwargs.get("respond"), services=services,
-                         text=f"Slack did not take that ({error or 'no answer'}); nothing was lost, try again.")
+                         text=f"Slack did not take that ({error or 'no answer'}): please try again.")
     except Exception:  # noqa: BLE001 - the request was answered; this thread must say why it failed
         log.exception("%s failed after the acknowledgement", getattr(handler, "__name__", "listener"))
 
@@ -104,7 +104,7 @@ def tell_clicker(body: dict, *, client: WebClient, respond: Any, services: Any, 
             publish_home_notice(client, services, team_id=team_id, user_id=user_id, notice=text)
         else:
             dm_notice(services, team_id=team_id, user_id=user_id, text=text,
-                      key=f"notice:{body.get('trigger_id') or body.get('action_ts') or text[:40]}")
+                      key=f"told:{body.get('trigger_id') or body.get('action_ts') or text[:40]}")
     except Exception as exc:  # noqa: BLE001 - nowhere left to say it
         log.warning("could not tell %s in place (%s): %s", user_id, exc.__class__.__name__, text)
 

@@ -122,7 +122,8 @@ class PostFinder:
         since = (message.result or {}).get("failing_since")
         started = _aware(datetime.fromisoformat(since)) if since else self.clock()
         if self.clock() - started < PATIENCE:
-            raise TemporaryFailure(f"reconcile: waiting for Slack ({why})", retry_after=max(wait, 1.0))
+            raise TemporaryFailure(f"reconcile: waiting for Slack ({why})", retry_after=max(wait, 1.0),
+                                   channel_wide=False)  # the channel's other posts need no read
         self._decide(message, f"{why}, for over {int(PATIENCE.total_seconds() // 60)} minutes")
 
     def _decide(self, message: OutboxMessage, why: str) -> None:

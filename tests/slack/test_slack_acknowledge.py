@@ -42,9 +42,12 @@ APP_TOKEN = "xapp-1-A0FAKE-1-socketsecret"
 
 
 def _timed(send) -> tuple[float, object]:
+    """(seconds until Slack had its answer, the answer); the time is printed (`pytest -s`)."""
     started = time.monotonic()
     result = send()
-    return time.monotonic() - started, result
+    took = time.monotonic() - started
+    print(f"answered in {took * 1000:.0f} ms")
+    return took, result
 
 
 # --- HTTP ------------------------------------------------------------------------------
