@@ -253,3 +253,17 @@ def test_the_settings_choose_the_history_limits_and_the_dm_channel():
     assert load_settings({"SLACK_DM_CHANNEL": "open"}, env_file=None).slack_dm_channel == "open"
     with pytest.raises(ConfigError, match="SLACK_DM_CHANNEL must be user or open"):
         load_settings({"SLACK_DM_CHANNEL": "im"}, env_file=None)
+
+
+def test_a_post_waiting_for_its_read_does_not_hold_back_the_channels_other_posts(fake, db_engine):
+    clock = Clock()
+    notifier = _notifier(fake, clock, limited=True)
+    for n in (1, 2):
+        _queue(db_engine, f"alert:{n}:post:1", Kind.POST, f"Alert {n}", channel_id="C0PROJ")
+    fake.fail_next("chat.postMessage", lose_answer=True, times=2)
+    deliver_pending(db_engine, notifier, now=clock.now)
+    _queue(db_engine, "alert:3:post:1", Kind.POST, "Alert 3", channel_id="C0PROJ")
+    deliver_pending(db_engine, notifier, now=clock.advance(5))  # one lost post read, the other waits
+    assert sorted(_row(db_engine, f"alert:{n}:post:1").state for n in (1, 2)) == ["pending", "sent"]
+    assert _row(db_engine, "alert:3:post:1").state == "sent"  # not held for the minute
+    assert _posted(fake, "Alert") == 3
