@@ -269,8 +269,8 @@ def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
                 else f"CPI {ratio(cpi)}")
     reason = (f"{percent(spent)} of the budget is spent ({money(evm.ac, p.currency)} of "
               f"{money(evm.bac, p.currency)}) for work that has earned {percent(earned)} of it: "
-              f"{plural(float(ratio(gap, limits['burn_points'], places=0)), 'point')} "
-              f"{'ahead' if gap >= 0 else 'behind'}, {cpi_text}.")
+              f"spending runs {plural(float(ratio(gap, limits['burn_points'], places=0)), 'percentage point')} "
+              f"{'ahead of' if gap >= 0 else 'behind'} the work, {cpi_text}.")
     if s.status and percent(s.status.fraction_done) != percent(earned):  # milestone budgets weigh work
         reason += (f" (The work is {s.status.progress_phrase()}; its earned value weighs it by the "
                    "milestones' budgets.)")
