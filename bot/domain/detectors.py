@@ -384,14 +384,16 @@ def risk_gaps(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
                 reason = f"{label} scores {value} ({b}) but has {' and '.join(gaps)}."
                 findings.append(Finding("risk_gaps", f"risk:{r.number}:gaps",
                                         CRITICAL if b == Band.CRITICAL else WARNING, reason,
-                                        {"risk": r.number, "score": value, "band": str(b), "gaps": gaps},
+                                        {"risk": r.number, "score": value, "band": str(b), "gaps": gaps,
+                                         "internal": r.internal},
                                         subject=r.owner_user_id))
         if r.review_date and r.review_date < s.today:
             late = (s.today - r.review_date).days
             reason = (f"{label} was due for review {day(r.review_date, today=s.today)} "
                       f"({plural(late, 'day')} ago); owner {mention(r.owner_user_id)}.")
             findings.append(Finding("risk_gaps", f"risk:{r.number}:review", WARNING, reason,
-                                    {"risk": r.number, "days_late": late, "score": value},
+                                    {"risk": r.number, "days_late": late, "score": value,
+                                     "internal": r.internal},
                                     subject=r.owner_user_id))
     return findings
 
