@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.format import plural
 from bot.domain.outbox import PermanentFailure, TemporaryFailure
 from bot.models import OutboxMessage
 
@@ -99,7 +100,7 @@ class PostFinder:
             if payload.get("outbox_key") == message.idempotency_key:
                 return {"channel": channel, "ts": posted["ts"]}
         if answer.get("has_more"):
-            return self._decide(message, f"more than {self.limit} messages around the lost attempt")
+            return self._decide(message, f"more than {plural(self.limit, 'message')} around the lost attempt")
         return None
 
     def _take_budget(self, message: OutboxMessage, method: str) -> None:
@@ -124,7 +125,7 @@ class PostFinder:
         if self.clock() - started < PATIENCE:
             raise TemporaryFailure(f"reconcile: waiting for Slack ({why})", retry_after=max(wait, 1.0),
                                    channel_wide=False)  # the channel's other posts need no read
-        self._decide(message, f"{why}, for over {int(PATIENCE.total_seconds() // 60)} minutes")
+        self._decide(message, f"{why}, for over {plural(int(PATIENCE.total_seconds() // 60), 'minute')}")
 
     def _decide(self, message: OutboxMessage, why: str) -> None:
         if policy(message) == "report":

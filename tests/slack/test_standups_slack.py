@@ -14,6 +14,7 @@ from bot.models import StandupAnswer, StandupConfig, User
 from bot.slack.notifier import make_client
 from bot.slack.users import refresh_user_zones
 from tests.slack.test_standups_week import ANNA, BEN, DORA, OWNER, Week, dm, running_week
+from tests.support.slackhttp import wait_for_outbox
 
 TUE = datetime(2027, 3, 30, 7, 30, tzinfo=UTC)  # 09:30 in Berlin
 
@@ -120,6 +121,7 @@ def test_standup_in_slack_opens_the_settings_form_and_saving_it_reschedules(week
         "10:00", "mon,wed,fri", "C0TEAM", "BY")
     assert (config.close_after_minutes, config.reminder_at_pct, config.answers_in_thread) == (60, 50, False)
     week.at(week.now).deliver()
+    wait_for_outbox(db_engine)  # the web process's own sender may hold the confirmation a moment
     assert any("standup scheduled" in json.dumps(m) for m in week.fake.history.get("C0PROJ", []))
     not_allowed = week.slack.submit(view, good, user=ANNA, view_id="V0ANNA").json()
     assert "Only the project's owner or a manager" in json.dumps(not_allowed)
