@@ -149,10 +149,13 @@ def paces(*, session: Session, project: Project, user_ids: set[str]) -> dict[str
     return out
 
 
-def load_schedule(*, session: Session, project: Project, now: datetime,
-                  calendar: WorkCalendar | None = None) -> Schedule:
-    """The project's schedule as of `now` (see the module's rules)."""
-    today = project_today(project, now)
+def load_schedule(*, session: Session, project: Project, now: datetime | None = None,
+                  today: date | None = None, calendar: WorkCalendar | None = None) -> Schedule:
+    """The project's schedule as of `now` (or the project's `today`), on its
+    working `calendar` (read when not given); see the module's rules."""
+    if today is None:
+        assert now is not None, "load_schedule needs now or today"
+        today = project_today(project, now)
     tasks = list(session.exec(select(Task).where(Task.project_id == project.id,
                                                  Task.status.not_in(list(CLOSED_TASK_STATES)))
                               .order_by(Task.number)))
