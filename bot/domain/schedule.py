@@ -262,3 +262,53 @@ class _DateCache:
             if self.calendar.is_working_day(d):
                 self.days.append(d)
         return self.days[index]
+
+
+@dataclass(frozen=True)
+class SlipCause:
+    """A late task on the critical path and what it moves."""
+
+    task: Planned
+    what: str  # `Launch (M3)` or `the project`
+    due: date | None
+    finish: date
+
+    def sentence(self, today: date) -> str:
+        """`#7 Integrate payment is 5 days late and on the critical path: Launch (M3) moves from 1 Feb to 6 Feb.`"""
+        from bot.domain.format import day, plural, truncate
+
+        t = self.task
+        late = plural(t.late_days, "day")
+        head = f"#{t.number} {truncate(t.title, 80)} is {late} late and on the critical path"
+        if self.due is None or self.finish <= self.due:
+            return f"{head}."
+        return (f"{head}: {self.what} moves from {day(self.due, today=today)} to "
+                f"{day(self.finish, today=today)}.")
+
+
+def slip_cause(s: Schedule, *, due: date | None) -> SlipCause | None:
+    """The most late open task on the critical path (planned to finish after its
+    due date), and the first milestone after it on the path that now finishes
+    after its own due date (else the project against `due`)."""
+    late = [t for t in s.critical if t.late_days > 0]
+    if not late or s.finish is None:
+        return None
+    worst = max(late, key=lambda t: (t.late_days, -s.critical.index(t)))
+    after = s.critical[s.critical.index(worst):]
+    by_id = {m.id: m for m in s.milestones}
+    for t in after:
+        m = by_id.get(t.milestone_id or -1)
+        if m is not None and m.due and m.finish > m.due:
+            return SlipCause(worst, m.label, m.due, m.finish)
+    return SlipCause(worst, "the project's finish", due, s.finish)
+
+
+def with_cause(schedule: Schedule | None, *, due: date | None, today: date, reason: str,
+               numbers: dict) -> tuple[str, dict]:
+    """A schedule-slip reason with its cause first, when a late task on the
+    critical path explains it; the cause's task number joins the numbers."""
+    cause = slip_cause(schedule, due=due) if schedule is not None else None
+    if cause is None:
+        return reason, numbers
+    return f"{cause.sentence(today)} {reason}", {"cause_task": cause.task.number,
+                                                 "cause_days_late": cause.task.late_days, **numbers}

@@ -132,6 +132,7 @@ class StatusReport:
     plan_problems: list[str] = field(default_factory=list)  # what the plan says that cannot be true
     start: date | None = None  # the project's start (its creation day if none was given)
     finished_on: date | None = None  # when the last task was done, once all are
+    schedule: Schedule | None = field(default=None, compare=False)  # when tasks wait on others
 
     @property
     def total(self) -> int:
@@ -490,4 +491,5 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         standup_expected=rows.participation[0],
         standup_answered=rows.participation[1], calendar=cal, start=start,
         finished_on=_local_day(last_done, tz) if finished_all else None,
+        schedule=sched if sched is not None and sched.links else None,
     )

@@ -109,3 +109,23 @@ def test_timeline_chart_is_a_png_of_the_schedule(run):
         in ok(reply)
     assert Path(reply.image_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ok(run("chart web timeline", user=ALICE, channel="C0WEB")).startswith("Website: timeline")
+
+
+def test_the_schedule_slip_alert_names_the_late_task_on_the_critical_path(run, db_engine):
+    from bot.domain.detectors import limits_for, load_snapshot, schedule_slip
+
+    ok(run('new "Shop" key shop due 2026-12-21', user=ALICE, channel="C0SHOP"))
+    ok(run('milestone add "Launch" due 2026-12-18', user=ALICE, channel="C0SHOP"))
+    ok(run('task add "Set up the shop" estimate 2d', user=ALICE, channel="C0SHOP"))
+    ok(run('task add "Integrate payment" estimate 5d due 2026-12-16 after #1', user=ALICE, channel="C0SHOP"))
+    ok(run('task add "Go live" estimate 1d milestone M1 after #2', user=ALICE, channel="C0SHOP"))
+    ok(run('task add "Write the FAQ" estimate 1d', user=ALICE, channel="C0SHOP"))  # slack: never the cause
+    with Session(db_engine) as s:
+        project = get_project(session=s, team_id=TEAM, key="shop")
+        snap = load_snapshot(session=s, project=project, now=NOW)
+        [finding] = schedule_slip(snap, limits_for(project))
+    assert finding.reason.startswith("#2 Integrate payment is 6 days late and on the critical path: "
+                                     "Launch (M1) moves from Fri 18 Dec to Wed 23 Dec. The forecast is after "
+                                     "the due date Mon 21 Dec: 85% likely done by "), finding.reason
+    assert finding.numbers["cause_task"] == 2 and finding.numbers["cause_days_late"] == 6
+    assert finding.fingerprint == "schedule_slip"
