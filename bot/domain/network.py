@@ -65,16 +65,17 @@ def path_between(n: int, edges: Sequence[Edge], start: int, goal: int) -> list[i
 
 def topological_order(n: int, edges: Sequence[Edge]) -> list[int]:
     """Nodes so that every edge points forward; `CycleError` names a cycle."""
-    succ, indegree = _adjacency(n, edges)
-    queue = deque(i for i in range(n) if indegree[i] == 0)
-    order = []
-    while queue:
-        u = queue.popleft()
-        order.append(u)
+    return _order(n, *_adjacency(n, edges))
+
+
+def _order(n: int, succ: list[list[tuple[int, float]]], indegree: list[int]) -> list[int]:
+    indegree = list(indegree)
+    order = [i for i in range(n) if indegree[i] == 0]
+    for u in order:  # grows while it is walked: Kahn's algorithm without a queue object
         for v, _ in succ[u]:
             indegree[v] -= 1
             if indegree[v] == 0:
-                queue.append(v)
+                order.append(v)
     if len(order) < n:
         raise CycleError(_a_cycle(n, succ, {i for i in range(n) if indegree[i] > 0}))
     return order
@@ -120,8 +121,8 @@ def critical_path(durations: Sequence[float], edges: Sequence[Edge],
     """CPM over `durations` (working days) and `edges`; `release` is the earliest
     a node may start (default 0, now). Raises `CycleError` on a cycle."""
     n = len(durations)
-    order = topological_order(n, edges)
-    succ, _ = _adjacency(n, edges)
+    succ, indegree = _adjacency(n, edges)
+    order = _order(n, succ, indegree)
     es = list(release) if release is not None else [0.0] * n
     ef = [0.0] * n
     for u in order:
