@@ -67,7 +67,7 @@ def draw_timeline(s: Schedule, *, path: Path) -> Path:
     from matplotlib.patches import Patch
 
     rows, grouped = timeline_rows(s)
-    height = max(4.5, 1.6 + 0.3 * len(rows))
+    height = max(4.5, 2.0 + 0.3 * len(rows))
     fig = Figure(figsize=(10, height), dpi=DPI)
     ax = fig.add_subplot()
     what = "by milestone" if grouped else "critical path in red"
@@ -89,25 +89,32 @@ def draw_timeline(s: Schedule, *, path: Path) -> Path:
     ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=9 if len(rows) > 20 else 11)
     ax.invert_yaxis()
     ax.axvline(mdates.date2num(s.today), color="#555555", linestyle=":", linewidth=1.5)
-    if s.project.due_date:
-        ax.axvline(mdates.date2num(s.project.due_date) + 1, color=CRITICAL, linestyle="--", linewidth=1.2)
+    first = min([r.start for r in rows] + [s.today]) - timedelta(days=1)
+    last = max(r.finish for r in rows)
+    end = last + timedelta(days=max(3, (last - first).days // 12))
+    due, due_line = s.project.due_date, False
+    if due and due <= end + timedelta(days=(end - first).days // 3):
+        end, due_line = max(end, due + timedelta(days=2)), True  # near enough: drawn as a line
+        ax.axvline(mdates.date2num(due) + 1, color=CRITICAL, linestyle="--", linewidth=1.2)
+    elif due:  # far after the finish: said at the edge, so the bars keep their width
+        ax.annotate(f"due {due:%d %b %Y} →", xy=(1, 1.01), xycoords="axes fraction", ha="right",
+                    fontsize=10, color=CRITICAL)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.tick_params(axis="x", labelsize=11)
     ax.grid(True, axis="x", alpha=0.3)
-    end = max([r.finish for r in rows] + [s.project.due_date or s.today]) + timedelta(days=3)
-    ax.set_xlim(mdates.date2num(min([r.start for r in rows] + [s.today]) - timedelta(days=1)),
-                mdates.date2num(end))
+    ax.set_xlim(mdates.date2num(first), mdates.date2num(end))
     handles = [Patch(color=CRITICAL, label="Critical path"), Patch(color=NORMAL, label="Has slack"),
                Patch(facecolor="white", edgecolor=LATE_EDGE, hatch="//", label="Late"),
                matplotlib.lines.Line2D([], [], color="#555555", linestyle=":", label=f"Today {s.today:%d %b}")]
-    if s.project.due_date:
+    if due_line:
         handles.append(matplotlib.lines.Line2D([], [], color=CRITICAL, linestyle="--",
                                                label=f"Due {s.project.due_date:%d %b}"))
     if s.milestones:
         handles.append(matplotlib.lines.Line2D([], [], color=MILESTONE, marker="D", linestyle="none",
                                                label="Milestone"))
-    ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(handles), fontsize=9,
+              frameon=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=DPI)
