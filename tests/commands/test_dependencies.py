@@ -129,3 +129,13 @@ def test_the_schedule_slip_alert_names_the_late_task_on_the_critical_path(run, d
                                      "the due date Mon 21 Dec: 85% likely done by "), finding.reason
     assert finding.numbers["cause_task"] == 2 and finding.numbers["cause_days_late"] == 6
     assert finding.fingerprint == "schedule_slip"
+
+
+def test_a_new_capacity_moves_the_schedule_and_the_cached_forecast(run, db_engine):
+    plan(run)
+    ok(run(f"member capacity <@{BOB}> none", user=ALICE, channel="C0WEB"))  # his share: all of his 40h
+    assert "#1 Design · <@U0BOB> · 2d ·" in ok(run("schedule", user=ALICE, channel="C0WEB"))
+    before = _p85(db_engine)
+    ok(run(f"capacity <@{BOB}> 10h", user=ALICE, channel="C0WEB"))  # 2h a day: Design takes 8 days
+    assert "#1 Design · <@U0BOB> · 8d ·" in ok(run("schedule", user=ALICE, channel="C0WEB"))
+    assert (_p85(db_engine) - before).days >= 6  # not the status cached under the old version
