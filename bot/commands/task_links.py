@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands.grammar import Kind, UsageError
+from bot.commands.grammar import DURATION_UNITS, Kind, UsageError
 from bot.commands.registry import Args, Context, command
 from bot.commands.task_edits import take_task
 from bot.domain import links as svc
@@ -14,6 +14,7 @@ from bot.models import Project, Task
 
 _REF = re.compile(r"^#?(\d{1,9})$")
 _LAG = re.compile(r"^\+(\d{1,3})(d|days?|wd)?$", re.I)
+_NOT_A_TASK = DURATION_UNITS | {"am", "pm", "o'clock", "months", "month", "years", "year", "of", "more"}
 AFTER_HINT = "task numbers after `after`, like `after #3 #5` or `after #3 +2d` (a lag of 2 working days)"
 
 
@@ -39,6 +40,8 @@ def take_after(args: Args, *, required: bool = False) -> list[tuple[int, int]]:
             else:
                 break
             j += 1
+        if j < len(toks) and toks[j].lower.strip(".,") in _NOT_A_TASK:
+            continue  # `after 3 days`, `after 5 pm`: words of a title, not task numbers
         del toks[i:j]
         return refs
     if required:
