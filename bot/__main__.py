@@ -284,6 +284,7 @@ def import_plan(project: str, csv_file, team: str | None, actor: str | None, aga
     from bot.commands.plan_import import decode, find_project
     from bot.commands.plan_import import import_plan as run_import
     from bot.domain.errors import DomainError
+    from bot.domain.format import plural
     from bot.models import utcnow
 
     settings = _settings()
@@ -306,14 +307,15 @@ def import_plan(project: str, csv_file, team: str | None, actor: str | None, aga
     numbers = sorted(done.tasks.values())
     span = f"#{numbers[0]}–#{numbers[-1]}" if len(numbers) > 1 else f"#{numbers[0]}"
     added = f"; milestones added: {', '.join(done.milestones_added)}" if done.milestones_added else ""
-    click.echo(f"Imported {len(numbers)} tasks into {found.name} ({span}), {done.links} links{added}.")
+    click.echo(f"Imported {plural(len(numbers), 'task')} into {found.name} ({span}), "
+               f"{plural(done.links, 'link')}{added}.")
     if any(row_id != number for row_id, number in done.tasks.items()):
         click.echo("Task numbers differ from the file's ids: " + ", ".join(
             f"{row_id} → #{number}" for row_id, number in sorted(done.tasks.items())[:30])
             + (" …" if len(done.tasks) > 30 else ""))
     if done.past_due:
         click.echo(f"Note: {done.past_due} of them are already past their due date.")
-    click.echo(f"/project schedule {found.key} shows the critical path; /project chart timeline {found.key} draws it.")
+    click.echo(f"The critical path: /project schedule {found.key}; the picture: /project chart timeline {found.key}")
 
 
 @cli.group()

@@ -33,6 +33,7 @@ from bot.domain import links as link_service
 from bot.domain import tasks as task_service
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid
+from bot.domain.format import plural
 from bot.domain.milestones import add_milestone
 from bot.domain.network import CycleError, topological_order
 from bot.domain.schedule import project_today
@@ -158,10 +159,11 @@ def _read(text: str, *, today: date, date_order: str,
         if not any(v.strip() for v in values):
             continue
         if len(rows) >= MAX_ROWS:
-            errors.append(RowError(line, "", f"at most {MAX_ROWS} tasks a file"))
+            errors.append(RowError(line, "", f"at most {plural(MAX_ROWS, 'task')} a file"))
             break
         if len(values) > len(header):
-            errors.append(RowError(line, "", f"{len(values)} cells but {len(header)} columns"))
+            errors.append(RowError(line, "", f"{plural(len(values), 'cell')} but "
+                                               f"{plural(len(header), 'column')}"))
             continue
         record = dict(zip(header, values, strict=False))
         row_errors = len(errors)
@@ -178,7 +180,7 @@ def _read(text: str, *, today: date, date_order: str,
         if not title:
             bad("title", "a task needs a title")
         elif len(title) > MAX_TITLE:
-            bad("title", f"at most {MAX_TITLE} characters (this one has {len(title)})")
+            bad("title", f"at most {plural(MAX_TITLE, 'character')} (this one has {len(title)})")
         row = PlanRow(line=line, id=int(raw_id) if raw_id.isdigit() else 0, title=title)
         if raw := _cell(record, "estimate"):
             try:

@@ -85,5 +85,5 @@ def task_unlink(ctx: Context, args: Args) -> Reply:
     before = task_service.get_task(session=ctx.session, project=project, number=number)
     if not svc.unlink(session=ctx.session, project=project, actor=ctx.user_id, task=task, before=before,
                       now=ctx.now):
-        return Reply.text(f"#{task.number} does not wait on #{before.number}; nothing to unlink.")
+        return Reply.text(f"#{task.number} is not waiting on #{before.number}; nothing to unlink.")
     return Reply.text(f"#{task.number} *{task.title}* no longer waits on #{before.number}.")

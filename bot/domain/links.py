@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid
+from bot.domain.format import plural
 from bot.domain.network import path_between
 from bot.models import CLOSED_TASK_STATES, Project, Task, TaskLink, TaskStatus
 
@@ -76,7 +77,7 @@ def link(*, session: Session, project: Project, actor: str, task: Task, after: l
     existing = {row.after_task_id: row for row in session.exec(
         select(TaskLink).where(TaskLink.task_id == task.id))}
     if len(existing) + len(after) > MAX_LINKS_PER_TASK:
-        raise Invalid(f"A task can wait on at most {MAX_LINKS_PER_TASK} others.")
+        raise Invalid(f"A task can wait on at most {plural(MAX_LINKS_PER_TASK, 'other')}.")
     if pairs is None:
         pairs = [(b, a) for b, a in session.exec(select(TaskLink.after_task_id, TaskLink.task_id)
                                                   .where(TaskLink.project_id == project.id))]

@@ -49,7 +49,7 @@ def test_links_are_made_listed_undone_and_cycles_refused_by_name(run, db_engine)
     listed = ok(run("task list", user=ALICE, channel="C0WEB"))
     assert "#3 Test" in listed and "waiting on #1, #2" in listed
     assert "no longer waits on #1" in ok(run("task unlink 3 1", user=ALICE, channel="C0WEB"))
-    assert "does not wait on #1; nothing to unlink" in ok(run("task unlink 3 1", user=ALICE, channel="C0WEB"))
+    assert "is not waiting on #1; nothing to unlink" in ok(run("task unlink 3 1", user=ALICE, channel="C0WEB"))
     expected = "Expected task numbers after `after`"
     assert expected in refused(run("task link 3", user=ALICE, channel="C0WEB"))
     with Session(db_engine) as s:
