@@ -50,6 +50,8 @@ def test_links_are_made_listed_undone_and_cycles_refused_by_name(run, db_engine)
     assert "#3 Test" in listed and "waiting on #1, #2" in listed
     assert "no longer waits on #1" in ok(run("task unlink 3 1", user=ALICE, channel="C0WEB"))
     assert "is not waiting on #1; nothing to unlink" in ok(run("task unlink 3 1", user=ALICE, channel="C0WEB"))
+    told = ok(run("history task 3", user=ALICE, channel="C0WEB"))
+    assert "made *#3 Test* wait on #1 +1d" in told and "made *#3 Test* stop waiting on #1" in told
     expected = "Expected task numbers after `after`"
     assert expected in refused(run("task link 3", user=ALICE, channel="C0WEB"))
     with Session(db_engine) as s:

@@ -138,6 +138,7 @@ def test_numbers_follow_the_project_and_the_same_file_is_not_imported_twice(run,
     with pytest.raises(Exception, match="This file was imported into \\*Website\\* already"):
         _import(db_engine, text)
     assert _import(db_engine, text, again=True).tasks == {10: 4, 20: 5}
+    assert "imported a plan from CSV: 2 tasks, 1 link" in ok(run("history", user=ALICE, channel="C0WEB"))
     with Session(db_engine) as s:
         entries = list(s.exec(select(AuditEntry).where(AuditEntry.action == "plan.import")))
         assert len(entries) == 2 and entries[0].after["numbers"] == {"10": 2, "20": 3}
