@@ -121,14 +121,16 @@ def _cell(record: dict, name: str) -> str:
 def read_plan(text: str, *, today: date, date_order: str = "DMY",
               resolve_email: Callable[[str], str | None] | None = None) -> list[PlanRow]:
     """Parse and check the file; raises `PlanRefused` listing every problem."""
-    rows, errors = _read(text, today=today, date_order=date_order, resolve_email=resolve_email)
+    rows, _, errors = _read(text, today=today, date_order=date_order, resolve_email=resolve_email)
     if errors:
         raise PlanRefused(errors[:MAX_ERRORS], total=len(errors))
     return rows
 
 
 def _read(text: str, *, today: date, date_order: str,
-          resolve_email: Callable[[str], str | None] | None) -> tuple[list[PlanRow], list[RowError]]:
+          resolve_email: Callable[[str], str | None] | None
+          ) -> tuple[list[PlanRow], list[PlanRow], list[RowError]]:
+    """(good rows, rows with a problem, the problems)."""
     errors: list[RowError] = []
     text = text.lstrip("\ufeff")
     if not text.strip():
@@ -149,7 +151,7 @@ def _read(text: str, *, today: date, date_order: str,
         if name not in header:
             errors.append(RowError(1, name, "this column is required"))
     if errors:
-        raise PlanRefused(errors)
+        return [], [], errors
     rows: list[PlanRow] = []
     rejected: list[PlanRow] = []  # rows with a problem: their `after` is still checked
     seen: dict[int, int] = {}
@@ -209,7 +211,7 @@ def _read(text: str, *, today: date, date_order: str,
     if not rows and not rejected and not errors:
         errors.append(RowError(2, "", "no tasks: the file has a header and nothing under it"))
     errors += _check_links(rows, rejected, seen, cycles=not errors)
-    return rows, errors
+    return rows, rejected, errors
 
 
 def _assignee(raw: str, emails: dict, resolve_email, bad) -> str | None:
@@ -276,8 +278,8 @@ def import_plan(*, session: Session, project: Project, actor: str, text: str, no
         raise Invalid(f"This file was imported into *{project.name}* already ({when:%Y-%m-%d %H:%M} UTC); "
                       "nothing was imported. Add --again to import it once more.")
     today = project_today(project, now)
-    rows, errors = _read(text, today=today, date_order=date_order, resolve_email=resolve_email)
-    milestones, added_ms, ms_errors = _milestones(session, project, rows)
+    rows, rejected, errors = _read(text, today=today, date_order=date_order, resolve_email=resolve_email)
+    milestones, added_ms, ms_errors = _milestones(session, project, sorted(rows + rejected, key=lambda r: r.line))
     errors = sorted(errors + ms_errors, key=lambda e: (e.line, COLUMNS.index(e.column)
                                                        if e.column in COLUMNS else -1))
     if errors:

@@ -102,17 +102,18 @@ def test_a_30_task_plan_shows_its_critical_path_timeline_and_a_forecast_that_kno
 def test_bad_rows_are_named_by_line_and_column_and_nothing_is_written(run, db_engine):
     bad = ("id,title,estimate,assignee,due,milestone,after\n"
            "1,Kick-off,2h,,,,\n"
-           "2,,3x,bob,31/13,,1 9\n"
+           "2,,3x,bob,31/13,M9,1 9\n"
            "3,Design,1d,,,M7,\n"
            "3,Again,,,,,\n")
     with pytest.raises(PlanRefused) as caught:
         _import(db_engine, bad)
     said = str(caught.value)
-    assert said.startswith("Nothing was imported: 7 problems in the file.")
+    assert said.startswith("Nothing was imported: 8 problems in the file.")
     for expected in ("line 3, column title: a task needs a title",
                      "line 3, column estimate: Expected a duration like 3h",
                      "line 3, column assignee: expected a Slack user id like U0123ABCD or an e-mail (got `bob`)",
                      "line 3, column due:", "line 3, column after: no row has id 9",
+                     "line 3, column milestone: *Website* has no milestone M9",
                      "line 4, column milestone: *Website* has no milestone M7; name a new one by its name instead",
                      "line 5, column id: id 3 is already used on line 4"):
         assert expected in said, said
