@@ -23,6 +23,7 @@ SCENARIOS = {
     "fanout": "benchmarks.scenario_fanout",
     "scheduler": "benchmarks.scenario_scheduler",
     "memory": "benchmarks.scenario_memory",
+    "critical_path": "benchmarks.scenario_critical_path",
 }
 RESULTS = Path(__file__).parent / "results.json"
 

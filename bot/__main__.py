@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|shell|web|worker|db|manifest|report|doctor`.
+"""Command line: `python -m bot run|shell|web|worker|db|manifest|report|import|doctor`.
 
 This is where transports are wired to jobs: a worker (its own process, or a
 thread of the Slack process) gets the Slack notifier and the Slack jobs
@@ -264,6 +264,58 @@ def report(project: str, fmt: str, team: str | None) -> None:
         except DomainError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
+
+
+@cli.command("import")
+@click.argument("project")
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--team", default=None, help="Workspace (team id), when several have this project key.")
+@click.option("--as", "actor", default=None, metavar="USER_ID",
+              help="Who imports (an owner or manager; default: the project's owner).")
+@click.option("--again", is_flag=True, help="Import a file that was imported before once more.")
+def import_plan(project: str, csv_file, team: str | None, actor: str | None, again: bool) -> None:
+    """Import tasks, milestones and dependencies from CSV_FILE into PROJECT, all or nothing.
+
+    \b
+    Columns: id,title,estimate,assignee,due,milestone,after (a header row first)
+    python -m bot import website plan.csv"""
+    from sqlmodel import Session
+
+    from bot.commands.plan_import import decode, find_project
+    from bot.commands.plan_import import import_plan as run_import
+    from bot.domain.errors import DomainError
+    from bot.domain.format import plural
+    from bot.models import utcnow
+
+    settings = _settings()
+    resolve = None
+    if settings.slack_bot_token:
+        from bot.slack.users import email_resolver
+
+        resolve = email_resolver(settings)
+    with Session(make_engine(settings.database_url), expire_on_commit=False) as session:
+        try:
+            found = find_project(session=session, key=project, team_id=team)
+            done = run_import(session=session, project=found, actor=actor or found.owner_user_id,
+                              text=decode(csv_file.read()), now=utcnow(), date_order=settings.date_order,
+                              resolve_email=resolve, again=again)
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            click.echo(str(exc).replace("*", ""), err=True)
+            sys.exit(1)
+    numbers = sorted(done.tasks.values())
+    span = f"#{numbers[0]}–#{numbers[-1]}" if len(numbers) > 1 else f"#{numbers[0]}"
+    added = f"; milestones added: {', '.join(done.milestones_added)}" if done.milestones_added else ""
+    click.echo(f"Imported {plural(len(numbers), 'task')} into {found.name} ({span}), "
+               f"{plural(done.links, 'link')}{added}.")
+    if any(row_id != number for row_id, number in done.tasks.items()):
+        click.echo("Task numbers differ from the file's ids: " + ", ".join(
+            f"{row_id} → #{number}" for row_id, number in sorted(done.tasks.items())[:30])
+            + (" …" if len(done.tasks) > 30 else ""))
+    if done.past_due:
+        click.echo(f"Note: {done.past_due} of them are already past their due date.")
+    click.echo(f"The critical path: /project schedule {found.key}; the picture: /project chart timeline {found.key}")
 
 
 @cli.group()

@@ -234,6 +234,21 @@ class Task(SQLModel, table=True):
     cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
+class TaskLink(SQLModel, table=True):
+    """Finish-to-start: `task_id` starts when `after_task_id` is done (plus `lag_days` working days)."""
+
+    __tablename__ = "task_links"
+    __table_args__ = (UniqueConstraint("task_id", "after_task_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    task_id: int = Field(foreign_key="tasks.id")
+    after_task_id: int = Field(foreign_key="tasks.id", index=True)
+    lag_days: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
 # --- risk, money, time --------------------------------------------------------
 
 

@@ -235,7 +235,8 @@ def project_list_reply(*, session: Session, projects: list[Project], today: date
     return Reply(title="Projects", sections=sections, footer=footer)
 
 
-def task_line(t: Task, today: date) -> str:
+def task_line(t: Task, today: date, waiting: list[int] | None = None) -> str:
+    """One task in a list; `waiting`: numbers of the unfinished tasks it waits on."""
     due = f" · due {day(t.due_date, today=today)}" if t.due_date else ""
     if t.due_date and t.due_date < today and t.status not in CLOSED_TASK_STATES:
         due += " ⚠️ overdue"
@@ -244,6 +245,8 @@ def task_line(t: Task, today: date) -> str:
     if t.status == TaskStatus.CANCELLED:
         why = f": {truncate(t.cancel_reason, 150)}" if t.cancel_reason else ""
         blocked = f"\n    cancelled{why}"
+    if waiting and t.status not in CLOSED_TASK_STATES:
+        blocked += f"\n    waiting on {', '.join(f'#{n}' for n in waiting)}"
     return (f"{STATUS_ICON.get(t.status, '○')} #{t.number} {truncate(t.title, 150)} · "
             f"{mention(t.assignee_user_id)}{est}{due}{blocked}")
 
@@ -262,13 +265,15 @@ def task_buttons(project: Project, task: Task, *, done_label: str = "") -> list[
 
 
 def task_list_reply(*, project: Project, tasks: list[Task], today: date, heading: str,
-                    offset: int = 0, can_work: bool = True) -> Reply:
+                    offset: int = 0, can_work: bool = True, waiting: dict[int, list[int]] | None = None) -> Reply:
     """A page of tasks with Done and Edit buttons for those who may work on them
-    (a stakeholder gets none); long lists say how to see more."""
+    (a stakeholder gets none); long lists say how to see more. `waiting`: task
+    id -> the unfinished tasks it waits on ("waiting on #3")."""
     if not tasks:
         return Reply.text(f"No {heading} in *{project.name}*.")
     page = tasks[offset : offset + LIST_LIMIT]
-    sections = [Section(text="\n".join(task_line(t, today) for t in page))]
+    waiting = waiting or {}
+    sections = [Section(text="\n".join(task_line(t, today, waiting.get(t.id or 0)) for t in page))]
     buttons = []
     if len(page) <= 5 and can_work:
         for t in page:

@@ -77,14 +77,19 @@ def report_schedule(ctx: Context, args: Args) -> Reply:
     return Reply.text(" ".join(x for x in ["Saved." if changed else "", *emailed.notes, text] if x))
 
 
-@command("chart", usage="chart [PROJECT] burnup|budget|load", examples=["chart burnup", "chart website budget"])
+@command("chart", usage="chart [PROJECT] burnup|budget|load|timeline",
+         examples=["chart burnup", "chart website budget", "chart timeline"])
 def chart(ctx: Context, args: Args) -> Reply:
     """A burn-up (scope, done, forecast) or budget burn (planned vs actual) chart (`chart load`: people)."""
     project = args.take_project()
     opts = args.take_options({"weeks": "int"})
-    kind = (args.take_word(what="which chart", choices=[*charts.KINDS, "load"]) if args.tokens
+    kind = (args.take_word(what="which chart", choices=[*charts.KINDS, "load", "timeline"]) if args.tokens
             else "burnup")
     args.expect_end()
+    if kind == "timeline" and not opts:
+        from bot.commands.schedule import timeline_reply
+
+        return timeline_reply(ctx, project)
     if kind == "load":
         return load_chart_reply(ctx, project, int(opts.get("weeks") or 8))
     if opts:

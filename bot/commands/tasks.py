@@ -6,13 +6,15 @@ from bot.commands.dates import FUTURE
 from bot.commands.grammar import UsageError, parse_int
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import LIST_LIMIT, task_buttons, task_list_reply, warned
+from bot.commands.task_links import resolve, take_after
+from bot.domain import links as link_service
 from bot.domain import milestones as ms_service
 from bot.domain import tasks as svc
 from bot.domain.access import can_work
 from bot.domain.errors import Invalid
 from bot.domain.format import day, hours, mention
 from bot.domain.plan_checks import date_warning
-from bot.domain.replies import Reply, Section
+from bot.domain.replies import Button, Intent, Reply, Section
 from bot.models import TaskStatus
 
 ADD_OPTIONS = {"due": "due", "estimate": "duration", "est": "duration", "milestone": "text"}
@@ -20,13 +22,15 @@ ADD_OPTIONS = {"due": "due", "estimate": "duration", "est": "duration", "milesto
 
 @command(
     "task add",
-    usage='task add [PROJECT] "title" [@assignee] [due DATE] [estimate 3h] [milestone M1]',
+    usage='task add [PROJECT] "title" [@assignee] [due DATE] [estimate 3h] [milestone M1] [after #3 #5 [+2d]]',
     examples=['task add "Choose hosting" @bob due next friday estimate 4h',
-              'task add website "Write copy" milestone M2'],
+              'task add website "Write copy" milestone M2',
+              'task add "Go live" estimate 1d after #3 #5 +2d'],
 )
 def task_add(ctx: Context, args: Args) -> Reply:
-    """Add a task, optionally assigned, dated, estimated and in a milestone."""
+    """Add a task, optionally assigned, dated, estimated, in a milestone and after others."""
     project = args.take_project()
+    refs = take_after(args)
     opts = args.take_options(ADD_OPTIONS, free_text=True)
     assignee = args.take_user(required=False)
     title = args.take_text(what='a task title, like "Choose hosting"')
@@ -36,6 +40,7 @@ def task_add(ctx: Context, args: Args) -> Reply:
         milestone = ms_service.find_milestone(session=ctx.session, project=project,
                                               ref=str(opts["milestone"]))
     notes: list[str] = []
+    after = resolve(ctx, project, refs)  # unknown numbers are refused before anything is written
     task = svc.add_task(
         session=ctx.session, project=project, actor=ctx.user_id, title=title, assignee=assignee,
         due_date=opts.get("due"), estimate_hours=opts.get("estimate", opts.get("est")),
@@ -48,6 +53,10 @@ def task_add(ctx: Context, args: Args) -> Reply:
         bits.append(hours(task.estimate_hours))
     if milestone:
         bits.append(f"in {milestone.name}")
+    if after:
+        linked = link_service.link(session=ctx.session, project=project, actor=ctx.user_id, task=task,
+                                   after=after, now=ctx.now)
+        bits.append(f"after {' '.join(linked.added + linked.unchanged)}")
     reply = Reply(sections=[Section(text=f"Added #{task.number} *{task.title}* to {project.name} "
                                          f"({', '.join(bits)}).",
                                     buttons=task_buttons(project, task, done_label="Mark done"))])
@@ -78,8 +87,9 @@ def task_list(ctx: Context, args: Args) -> Reply:
     page = int(opts.get("page", 1))  # type: ignore[arg-type]
     if page < 1:
         raise UsageError("Pages start at 1.")
+    waiting = link_service.waiting_on(session=ctx.session, project=project)
     return task_list_reply(project=project, tasks=tasks, today=args.today(), heading=heading,
-                           offset=(page - 1) * LIST_LIMIT,
+                           offset=(page - 1) * LIST_LIMIT, waiting=waiting,
                            can_work=can_work(session=ctx.session, project=project, user_id=ctx.user_id))
 
 
@@ -93,6 +103,9 @@ def _take_task(ctx: Context, args: Args):
 
 def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
     project, task = _take_task(ctx, args)
+    anyway = status is TaskStatus.DONE and bool(args.tokens) and args.tokens[-1].lower == "anyway"
+    if anyway:
+        args.tokens.pop()
     reason = ""
     if status is TaskStatus.BLOCKED:
         reason = args.take_text(what='what blocks it, like "waiting for the vendor"')
@@ -101,6 +114,10 @@ def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
         raise Invalid(f"#{task.number} is done; `/project task start {task.number}` reopens it first.")
     already = task.status == status and (status is not TaskStatus.BLOCKED
                                          or task.blocked_reason == reason.strip())
+    if status is TaskStatus.DONE and not already and not anyway:
+        waiting = link_service.open_predecessors(session=ctx.session, task=task)
+        if waiting:
+            return _confirm_done(project, task, waiting)
     svc.set_status(session=ctx.session, project=project, actor=ctx.user_id, task=task,
                    status=status, reason=reason, now=ctx.now)
     if already:  # Slack delivered twice, or a double click: nothing changed
@@ -108,13 +125,23 @@ def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
     return Reply.text(f"#{task.number} *{task.title}* {verb}.")
 
 
+def _confirm_done(project, task, waiting) -> Reply:
+    """Asked instead of marking done: the task waits on unfinished ones."""
+    listed = ", ".join(f"#{t.number} {t.title}" for t in waiting[:5])
+    more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+    text = (f"#{task.number} *{task.title}* waits on {listed}{more}, not done yet. Mark it done anyway? "
+            f"`/project task done {project.key} {task.number} anyway`")
+    return Reply(sections=[Section(text=text, buttons=[
+        Button("Done anyway", Intent.TASK_DONE, f"{project.key}:{task.number} anyway", style="primary")])])
+
+
 ALREADY = {TaskStatus.DONE: "done", TaskStatus.DOING: "in progress",
            TaskStatus.BLOCKED: "blocked for that reason"}
 
 
-@command("task done", usage="task done [PROJECT] N", examples=["task done 3"])
+@command("task done", usage="task done [PROJECT] N [anyway]", examples=["task done 3", "task done 7 anyway"])
 def task_done(ctx: Context, args: Args) -> Reply:
-    """Mark a task done."""
+    """Mark a task done (one that waits on unfinished tasks asks first; `anyway` confirms)."""
     return _set(ctx, args, TaskStatus.DONE, "is done :white_check_mark:")
 
 

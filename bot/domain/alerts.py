@@ -78,6 +78,7 @@ def quiet_until(project: Project, now: datetime, limits: dict[str, float]) -> da
 LABELS = {
     "oldest_days_late": ("Days late", "{:g}"), "days_late": ("Days late", "{:g}"),
     "tasks": ("Tasks", "tasks"), "open_tasks": ("Open tasks", "{:g}"), "task": ("Task", "#{}"),
+    "cause_task": ("Cause", "#{}"), "cause_days_late": ("Cause late by", "day"),
     "remaining": ("Remaining", "{:g}"), "pace_per_week": ("Pace a week", "{:g}"),
     "window_days": ("Pace over", "day"), "due": ("Due", "date"), "p50": ("50% likely by", "date"),
     "forecast": ("Forecast", "date"), "slip_days": ("Late by", "day"), "spent_pct": ("Budget spent", "{:g}%"),

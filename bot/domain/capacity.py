@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.domain import audit
+from bot.domain import audit, versions
 from bot.domain.access import ALLOWED, Action
 from bot.domain.errors import Invalid, PermissionDenied
 from bot.domain.format import hours
@@ -214,6 +214,8 @@ def set_capacity(*, session: Session, team_id: str, actor: str, user_id: str, ho
         audit.record(session=session, team_id=team_id, user_id=actor, action="user.capacity", entity="user",
                      entity_id=user.id, before={"user_id": user_id, "weekly_capacity_hours": before},
                      after={"user_id": user_id, "weekly_capacity_hours": hours_}, now=now)
+        for project in active_projects_of(session=session, team_id=team_id, user_id=user_id):
+            versions.touch(session, project.id)  # their pace there moves the schedule and its forecast
     return CapacityChange(person(session=session, team_id=team_id, user_id=user_id), before, changed)
 
 

@@ -26,6 +26,7 @@ from bot.domain.format import day, mention, money, percent, plural, ratio, trunc
 from bot.domain.load_findings import share_too_small, week_overload
 from bot.domain.projects import numeric_settings
 from bot.domain.risks import Band, RiskState, band, risk_score
+from bot.domain.schedule import with_cause
 from bot.domain.status import StatusReport, build_status
 from bot.domain.workload import Workload, load_people
 from bot.models import (
@@ -214,6 +215,8 @@ def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
                   f"{f.phrase(due=None, today=s.today)} ({plural(slip, 'day')} late), "
                   f"50% likely by {day(f.p50, today=s.today)}.")
         late_even_at_p50 = f.p50 > p.due_date  # type: ignore[operator]
+        reason, numbers = with_cause(s.status.schedule if s.status else None, due=p.due_date,
+                                     today=s.today, reason=reason, numbers=numbers)
         return [Finding("schedule_slip", "schedule_slip", CRITICAL if late_even_at_p50 else WARNING,
                         reason, numbers)]
     started = p.start_date or local_date(p, p.created_at)
@@ -245,7 +248,11 @@ def schedule_slip(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
     reason = (f"Too little history for a forecast yet, but at the recent pace ({rate} a week) the "
               f"{left} left finish around {day(finish, today=s.today)}, {plural(slip, 'day')} after "
               f"the due date {due_phrase}.")
+    reason, numbers = with_cause(s.status.schedule if s.status else None, due=p.due_date,
+                                 today=s.today, reason=reason, numbers=numbers)
     return [Finding("schedule_slip", "schedule_slip", _severity(slip, 14), reason, numbers)]
+
+
 
 
 # --- 3. budget burn --------------------------------------------------------------

@@ -15,7 +15,7 @@ the reason says so: no invented precision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -72,6 +72,7 @@ class Forecast:
     p95: date | None = None
     reason: str = ""
     trials: int = 0
+    method: str = "throughput"  # or "network": durations drawn along the dependency network
 
     @property
     def ok(self) -> bool:
@@ -91,8 +92,9 @@ class Forecast:
     def range_phrase(self, today: date | None = None) -> str:
         if not self.ok:
             return self.reason
+        along = ", along the task links" if self.method == "network" else ""
         return (f"50% by {day(self.p50, today=today)}, 85% by {day(self.p85, today=today)}, "
-                f"95% by {day(self.p95, today=today)}")
+                f"95% by {day(self.p95, today=today)}{along}")
 
     def slip_days(self, due: date | None) -> int | None:
         """Calendar days P85 lies after `due` (negative: before)."""
@@ -102,7 +104,7 @@ class Forecast:
 
     def as_dict(self) -> dict:
         return {"unit": self.unit, "remaining": round(self.remaining, 2),
-                "history_days": self.history_days, "reason": self.reason,
+                "history_days": self.history_days, "reason": self.reason, "method": self.method,
                 **{f"p{p}": (getattr(self, f"p{p}").isoformat() if getattr(self, f"p{p}") else None)
                    for p in PERCENTILES}}
 
@@ -188,6 +190,33 @@ def forecast(*, history: Sequence[float], remaining: float, today: date, calenda
         return Forecast(**base, reason=_TOO_SLOW)
     dates = _after_working_days(calendar, today, [p50, p85] + ([p95] if p95 <= MAX_WORKING_DAYS else []))
     return Forecast(**base, p50=dates[p50], p85=dates[p85], p95=dates.get(p95), trials=trials)
+
+
+def network_forecast(*, durations: Sequence[float], edges: Sequence[tuple[int, int, float]],
+                     release: Sequence[float], date_after: Callable[[float], date], remaining: float,
+                     history_days: int, unit: str = "tasks", trials: int = TRIALS, seed: int = SEED,
+                     known: tuple[date, date, date | None] | None = None) -> Forecast:
+    """P50/P85/P95 along the dependency network: every trial draws each open
+    task's duration (`bot.domain.network.simulate_finish`) and finishes when its
+    longest chain does, so what waits on what sets the date and a slip on a
+    task with slack moves nothing until the slack is used up. `date_after`
+    turns working days from now into a date (the schedule's calendar)."""
+    from bot.domain.network import simulate_finish, trials_for
+
+    base = {"unit": unit, "remaining": remaining, "history_days": history_days, "method": "network"}
+    if not durations or remaining <= 0:
+        return Forecast(**base, reason="All planned work is done.")
+    n = trials_for(len(durations), trials)
+    if known is not None:
+        return Forecast(**base, p50=known[0], p85=known[1], p95=known[2], trials=n)
+    import numpy as np
+
+    days = simulate_finish(durations, edges, trials=n, seed=seed, release=release)
+    p50, p85, p95 = (float(x) for x in np.percentile(days, PERCENTILES, method="inverted_cdf"))
+    if p85 > MAX_WORKING_DAYS:
+        return Forecast(**base, reason=_TOO_SLOW)
+    return Forecast(**base, p50=date_after(p50), p85=date_after(p85),
+                    p95=date_after(p95) if p95 <= MAX_WORKING_DAYS else None, trials=n)
 
 
 def _after_working_days(calendar: WorkCalendar, start: date, counts: list[int]) -> dict[int, date]:

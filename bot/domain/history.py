@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from bot.domain.format import day, hours, mention, money, truncate
+from bot.domain.format import day, hours, mention, money, plural, truncate
 from bot.models import AuditEntry, Milestone, Project, Risk, Role, Task
 
 PAGE_SIZE = 20
@@ -218,7 +218,8 @@ SAID = {"task.todo": {"status", "blocked_reason"}, "task.doing": {"status", "blo
         "member.add": {"user_id"}, "member.remove": {"user_id"}, "member.update": {"user_id"},
         "time.log": {"user_id", "minutes", "worked_on"}, "time.void": {"user_id", "minutes"},
         "cost.add": {"amount_cents", "category", "spent_on"}, "cost.refund": {"amount_cents", "category", "spent_on"},
-        "cost.void": {"amount_cents"}}
+        "cost.void": {"amount_cents"}, "task.link": {"after", "lag_days"}, "task.unlink": {"after", "lag_days"},
+        "plan.import": {"sha256", "tasks", "links", "milestones", "numbers"}}
 
 
 def _phrase(entry: AuditEntry, project: Project, names: dict) -> str:
@@ -236,6 +237,16 @@ def _phrase(entry: AuditEntry, project: Project, names: dict) -> str:
                 f"{show('spent_on', a.get('spent_on'), project)} ({subject})")
     if entry.action == "cost.void" and "amount_cents" in b:
         return f"voided {subject} ({money(int(b['amount_cents']), project.currency)})"
+    if entry.action == "task.link" and "after" in a:
+        lag = int(a.get("lag_days") or 0)
+        if b:
+            return f"changed the lag of {subject} after #{a['after']}: {int(b.get('lag_days') or 0)}d → {lag}d"
+        return f"made {subject} wait on #{a['after']}" + (f" +{lag}d" if lag else "")
+    if entry.action == "task.unlink" and "after" in b:
+        return f"made {subject} stop waiting on #{b['after']}"
+    if entry.action == "plan.import":
+        return (f"imported a plan from CSV: {plural(int(a.get('tasks') or 0), 'task')}, "
+                f"{plural(int(a.get('links') or 0), 'link')}")
     if entry.action == "task.reopen" and "status" in b:
         return f"reopened {subject} (it was {STATUS_WORDS.get(b['status'], b['status'])})"
     verb = VERBS.get(entry.action, f"{entry.action.replace('.', ' ')} {{s}}")

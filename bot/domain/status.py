@@ -42,6 +42,7 @@ from bot.domain.format import day, money, percent, plural, ratio, truncate
 from bot.domain.health import Health, Signals, assess, thresholds
 from bot.domain.plan_checks import date_warning
 from bot.domain.risks import RiskState, band
+from bot.domain.schedule import Schedule, load_schedule
 from bot.domain.standups.insights import answer_counts
 from bot.models import (
     CLOSED_TASK_STATES,
@@ -54,6 +55,7 @@ from bot.models import (
     Risk,
     StandupConfig,
     Task,
+    TaskLink,
     TaskStatus,
     TimeEntry,
 )
@@ -94,6 +96,7 @@ class ProjectRows:
     calendar: WorkCalendar
     snapshot_dates: tuple | None  # (p50, p85, p95) of today's snapshot at this version, if any
     misdated: list[Task] = field(default_factory=list)  # open tasks due outside the project's dates
+    schedule: Schedule | None = None  # read when its tasks have links: the forecast runs along them
 
 @dataclass
 class StatusReport:
@@ -129,6 +132,7 @@ class StatusReport:
     plan_problems: list[str] = field(default_factory=list)  # what the plan says that cannot be true
     start: date | None = None  # the project's start (its creation day if none was given)
     finished_on: date | None = None  # when the last task was done, once all are
+    schedule: Schedule | None = field(default=None, compare=False)  # when tasks wait on others
 
     @property
     def total(self) -> int:
@@ -232,7 +236,7 @@ def build_statuses(*, session: Session, projects: list[Project], today: date,
                    blocked_limit: int = 5, history_weeks: int = fc.HISTORY_WEEKS,
                    trials: int = fc.TRIALS, versions: dict[int, int] | None = None) -> dict[int, StatusReport]:
     """Status for every project in `projects` as of `today`: from the status
-    cache where the project's version is unchanged, the rest in eleven queries.
+    cache where the project's version is unchanged, the rest in eleven queries (and a schedule for each project with task links).
     `versions` are the projects' versions if the caller read them in this
     transaction (else they are read: a `Project` may predate a change)."""
     reports: dict[int, StatusReport] = {}
@@ -272,15 +276,19 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
              history_weeks: int, trials: int, bases: dict[int, dict]) -> dict[int, StatusReport]:
     ids = [p.id for p in projects]
     projects_by_id = {p.id: p for p in projects}
-    # 1. tasks per project, milestone and status
-    task_rows = session.exec(
+    # 1. tasks per project, milestone and status; and whether any of them waits
+    #    on another (a project with links forecasts along them, from its schedule)
+    waits = Task.id.in_(select(TaskLink.task_id).where(TaskLink.project_id.in_(ids)))
+    read = session.exec(
         select(Task.project_id, Task.milestone_id, Task.status, func.count(),
                func.coalesce(func.sum(Task.estimate_hours), 0.0), func.count(Task.estimate_hours),
                func.sum(case((and_(Task.due_date < today, Task.status != TaskStatus.DONE), 1), else_=0)),
-               func.max(Task.done_at))
+               func.max(Task.done_at), func.max(case((waits, 1), else_=0)))
         .where(Task.project_id.in_(ids), Task.status != TaskStatus.CANCELLED)
         .group_by(Task.project_id, Task.milestone_id, Task.status)
     ).all()
+    task_rows = [row[:8] for row in read]
+    linked = {row[0] for row in read if row[8] and row[2] not in CLOSED_TASK_STATES}
     # 2. milestones, as objects of their own (not the session's), so a report
     #    can be cached and outlive the session
     milestones: dict[int, list[Milestone]] = defaultdict(list)
@@ -362,15 +370,17 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
     reports = {}
     for p in projects:
         country, subdiv = regions.get(p.id, ("", ""))
+        calendar = WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
+                                days_off=frozenset(days_off.get(p.id, ())))
         rows = ProjectRows(
             project=p, task_groups=by_project.get(p.id, []), milestones=milestones.get(p.id, []),
             blocked=blocked.get(p.id, []), block_times=block_times.get(p.id, []),
             finished=finished.get(p.id, []), cost_cents=int(costs.get(p.id) or 0),
             labour=labour.get(p.id, (0, 0)), risks=risks.get(p.id, []),
             participation=participation.get(p.id, (0, 0)), misdated=misdated.get(p.id, []),
-            calendar=WorkCalendar(country=country, subdiv=subdiv, weekdays=MON_FRI,
-                                  days_off=frozenset(days_off.get(p.id, ()))),
-            snapshot_dates=known.get(p.id))
+            calendar=calendar, snapshot_dates=known.get(p.id),
+            schedule=load_schedule(session=session, project=p, today=today, calendar=calendar)
+            if p.id in linked else None)
         reports[p.id] = _assemble(rows, today=today, history_weeks=history_weeks, trials=trials)
     return reports
 
@@ -450,9 +460,16 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     history = fc.daily_throughput(finished=done_days, calendar=cal, today=today, start=start,
                                   weeks=history_weeks)
     unit = "hours" if hours_mode else "tasks"
+    sched = rows.schedule
     if work_total == 0:
         forecast = fc.Forecast(unit=unit, remaining=0, history_days=len(history),
                                reason="No tasks yet, so nothing to forecast.")
+    elif sched is not None and sched.links:
+        durations, edges, release = sched.network
+        forecast = fc.network_forecast(durations=durations, edges=edges, release=release,
+                                       date_after=sched.date_after, remaining=work_total - work_done,
+                                       history_days=len(history), unit=unit, trials=trials,
+                                       seed=fc.SEED + (p.id or 0), known=rows.snapshot_dates)
     else:
         forecast = fc.forecast(history=history, remaining=work_total - work_done, today=today,
                                calendar=cal, unit=unit, trials=trials, seed=fc.SEED + (p.id or 0),
@@ -482,4 +499,5 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         standup_expected=rows.participation[0],
         standup_answered=rows.participation[1], calendar=cal, start=start,
         finished_on=_local_day(last_done, tz) if finished_all else None,
+        schedule=sched if sched is not None and sched.links else None,
     )

@@ -39,11 +39,12 @@ from bot.models import (
     StandupParticipant,
     StandupRun,
     Task,
+    TaskLink,
     TimeEntry,
 )
 
 _BY_PROJECT = (Task, Milestone, Risk, CostEntry, TimeEntry, StandupConfig, StandupRun, StandupAnswer,
-               DayOff, Member)
+               DayOff, Member, TaskLink)
 _TABLES = {m.__tablename__ for m in _BY_PROJECT} | {"standup_participants", "projects"}
 _PENDING = "status_versions"  # session.info: {"projects": set, "runs": set, "all": bool}
 _projects = Project.__table__

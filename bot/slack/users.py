@@ -10,6 +10,7 @@ a day by `refresh_zones_job`, a worker job of the Slack transport:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -21,6 +22,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.db import session_scope
 from bot.domain import members, standups
+from bot.domain.errors import Invalid
 from bot.jobs.scheduler import job_engine, job_settings
 from bot.models import utcnow
 from bot.slack.notifier import notifier_for
@@ -50,6 +52,25 @@ def refresh_user_zones(*, session: Session, client: WebClient, team_id: str, now
         refreshed += 1
     session.flush()
     return refreshed
+
+
+def email_resolver(settings: Settings) -> Callable[[str], str | None]:
+    """E-mail -> Slack user id through users.lookupByEmail, None when nobody in
+    the workspace has it (for `python -m bot import`). Its scope,
+    users:read.email, is optional: the manifest leaves it out."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+    def lookup(email: str) -> str | None:
+        try:
+            return client.users_lookupByEmail(email=email)["user"]["id"]
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error == "users_not_found":
+                return None
+            raise Invalid(f"Slack refused to look up `{email}` ({error}). Looking people up by e-mail "
+                          "needs the users:read.email scope, which the manifest leaves out: add it under "
+                          "oauth_config → scopes → bot and reinstall, or use Slack user ids.") from None
+    return lookup
 
 
 def refresh_zones_job(now: datetime | None = None) -> None:

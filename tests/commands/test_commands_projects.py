@@ -21,7 +21,7 @@ def test_help_lists_every_command_with_its_usage(db_engine, now):
 
 def test_help_for_one_command_shows_its_docstring_and_examples(db_engine, now):
     text = ok(Runner(db_engine, now)("help task add"))
-    assert "Add a task, optionally assigned, dated, estimated and in a milestone." in text
+    assert "Add a task, optionally assigned, dated, estimated, in a milestone and after others." in text
     assert '/project task add "Choose hosting" @bob due next friday estimate 4h' in text
 
 

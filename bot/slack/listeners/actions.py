@@ -121,11 +121,13 @@ REFRESHABLE = {("status",), ("list",), ("task", "list"), ("milestone", "list")} 
 def _changed(context: BoltContext, click: Click, text: str) -> tuple[Reply, str]:
     """Run a change; when the button sat on the asker's own (ephemeral) view of a
     read-only command, that view is re-run so the message shows the change in place,
-    with the confirmation on top. Returns the reply and its source command."""
+    with the confirmation on top. A reply that asks something (it has buttons:
+    "Done anyway") is shown as it is. Returns the reply and its source command."""
     result = _run(context, click, text)
     source = source_of(click.action.get("block_id") or "")
     words = tuple(source.lower().split()[:2])
-    if result.error or not click.container.get("is_ephemeral") or not (
+    asks = bool(result.buttons) or any(sec.buttons for sec in result.sections)
+    if result.error or asks or not click.container.get("is_ephemeral") or not (
             words[:1] in REFRESHABLE or words in REFRESHABLE):
         return result, ""
     fresh = _run(context, click, source)
