@@ -10,6 +10,7 @@ active; the closure stays, marked reopened. Both are audited and idempotent.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,11 +23,12 @@ from bot.domain import audit, charts, outbox
 from bot.domain.access import role_of
 from bot.domain.alerts import check_project
 from bot.domain.closing.final import build_final_report, final_figures, latest_closure
-from bot.domain.closing.render import to_markdown, to_pdf, to_reply
+from bot.domain.closing.render import to_csv, to_markdown, to_pdf, to_reply
 from bot.domain.errors import Invalid, PermissionDenied
 from bot.domain.format import day, money, plural, ratio
 from bot.domain.members import user_names
 from bot.domain.replies import Button, Intent, Reply, Section
+from bot.domain.report import project_for_export
 from bot.models import Lesson, Member, Project, ProjectClosure, ProjectState, Role
 
 RETRO_MODES = ("named", "anonymous")
@@ -103,6 +105,24 @@ def write_files(session: Session, report, directory: Path, formats: tuple[str, .
         for png in pngs:
             png.unlink(missing_ok=True)
     return out
+
+
+def export_final(*, session: Session, key: str, now: datetime, fmt: str, team_id: str | None = None) -> bytes:
+    """The final report of project `key` as `md`, `csv` or `pdf` bytes (the command line)."""
+    if fmt not in ("md", "csv", "pdf"):
+        raise Invalid(f"Format is md, csv or pdf (got {fmt}).")
+    project = project_for_export(session=session, key=key, team_id=team_id)
+    report = build_final_report(session=session, project=project,
+                                today=now.astimezone(ZoneInfo(project.timezone or "UTC")).date())
+    names = user_names(session=session, team_id=project.team_id)
+    if fmt == "md":
+        return to_markdown(report, names).encode()
+    if fmt == "csv":
+        return to_csv(report, names).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        pngs = [charts.render_chart(session=session, report=report.status, kind=k, directory=Path(tmp))
+                for k in ("burnup", "budget")]
+        return to_pdf(report, names, charts=pngs)
 
 
 def _post_final_report(session: Session, report, closure: ProjectClosure, directory: Path, now: datetime) -> None:
