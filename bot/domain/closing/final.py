@@ -161,7 +161,8 @@ def build_final_report(*, session: Session, project: Project, today: date) -> Fi
     statuses = [s for s, _, _ in tasks]
     return FinalReport(
         status=status, plan=planned(session, project), closure=closure, closed_on=closed_on,
-        actual_start=min(activity) if activity else status.start,
+        # the start status shows, unless work was recorded before it
+        actual_start=min([d for d in [status.start, *activity] if d], default=None),
         actual_finish=status.finished_on or closed_on,
         milestones=milestones, changes=scope_changes(session, project), risks=risks, team=team,
         planned_hours=round(estimates or effort, 2), logged_hours=round(sum(minutes.values()) / 60, 2),
