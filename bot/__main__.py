@@ -277,7 +277,7 @@ def report(project: str, fmt: str, final: bool, output: str | None, team: str | 
             out.write(data)
         click.echo(f"Wrote {output}.", err=True)
     else:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)  # bytes go to the binary stream
 
 
 @cli.group()

@@ -32,7 +32,7 @@ def test_the_check_lists_what_is_open_with_buttons_and_changes_nothing(db_engine
 
 def test_only_the_owner_closes(db_engine, now):
     w = Office(db_engine, now)
-    w(f"member add <@U0MGR> role manager")
+    w("member add <@U0MGR> role manager")
     for who in ("U0MGR", ANNA, "U0NOBODY"):
         assert "Only the project's owner can close *Office network move*" in refused(
             w.reply("close netmove confirm", user=who))
