@@ -60,7 +60,7 @@ def _confirm(ctx: Context, args: Args, project: Project) -> Reply:
         session=ctx.session, project=project, actor=ctx.user_id, today=args.today(), now=ctx.now,
         retro_mode=mode, retro_days=days)
     if not closed:
-        return Reply.text(f"*{project.name}* is already closed (since {day(closure.closed_at.date(), year=True)}). "
+        return Reply.text(f"*{project.name}* is already closed (since {day(close_service.local_day(project, closure.closed_at), year=True)}). "
                           f"`/project report {project.key} final` shows its final report; "
                           f"`/project reopen {project.key}` brings it back.")
     f = closure.final
@@ -72,7 +72,7 @@ def _confirm(ctx: Context, args: Args, project: Project) -> Reply:
              " final` shows the final report.")
     asked = len(close_service.retro_people(ctx.session, project))
     retro = (f"{plural(asked, 'member')} {'gets' if asked == 1 else 'get'} a retrospective DM ({closure.retro_mode}); answers are "
-             f"collected until {day(closure.retro_until.date(), year=True)}, then summarised in the channel.")
+             f"collected until {day(close_service.local_day(project, closure.retro_until), year=True)}, then summarised in the channel.")
     return Reply(title=f"{project.name} is closed",
                  sections=[Section(text=f"Final cost {cost}. {where}\n{retro}")],
                  footer=f"Nothing runs for it any more (alerts, standups, reports). "

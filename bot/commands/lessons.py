@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.commands.grammar import Kind, UsageError
 from bot.commands.registry import Args, Context, command
 from bot.domain.closing import close as close_service
@@ -69,7 +71,7 @@ def lessons(ctx: Context, args: Args) -> Reply:
         tags = f" · {' '.join('#' + t for t in lesson.tags.split())}" if lesson.tags else ""
         source = " · from the retrospective" if lesson.source == "retro" else ""
         lines.append(f"• *{truncate(where, 80)}*: {truncate(lesson.text, 400)}{tags} "
-                     f"_({day(lesson.created_at.date(), today=ctx.today())}{source})_")
+                     f"_({day(lesson.created_at.astimezone(ZoneInfo(ctx.default_timezone)).date(), today=ctx.today())}{source})_")
     more = len(found) - page * PAGE
     footer = f"{plural(len(found), 'lesson')}" + (f"; `page {page + 1}` for {more} more" if more > 0 else "") + "."
     return Reply(title="Lessons" + (f": {truncate(what.strip(), 60)}" if what.strip() else ""),
@@ -102,7 +104,7 @@ def retro(ctx: Context, args: Args) -> Reply:
         mine = retro_service.my_answer(ctx.session, closure, ctx.user_id)
         count = retro_service.answer_count(ctx.session, closure)
         text = (f"The retrospective of *{project.name}* collects answers until "
-                f"{day(closure.retro_until.date(), year=True)} (UTC): {plural(count, 'answer')} so far "
+                f"{day(close_service.local_day(project, closure.retro_until), year=True)} (UTC): {plural(count, 'answer')} so far "
                 f"({closure.retro_mode}).")
         if mine:
             text += "\nYours: " + "; ".join(f"{q}: {truncate(getattr(mine, k), 200)}" for k, q in
@@ -124,5 +126,5 @@ def retro(ctx: Context, args: Args) -> Reply:
         return Reply.text(f"Your retrospective of *{project.name}* already says that; nothing changed.")
     who = "with your name" if closure.retro_mode == "named" else "without names"
     return Reply.text(f"Thanks {mention(ctx.user_id)}: your retrospective of *{project.name}* is saved; it is "
-                      f"summarised in the channel {who} after {day(closure.retro_until.date(), year=True)}. "
+                      f"summarised in the channel {who} after {day(close_service.local_day(project, closure.retro_until), year=True)}. "
                       "Answering again changes what you name.")

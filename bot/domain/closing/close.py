@@ -36,6 +36,11 @@ DEFAULT_RETRO_DAYS = 5
 MAX_RETRO_DAYS = 30
 
 
+def local_day(project: Project, moment: datetime) -> date:
+    """The day `moment` (UTC) falls on in the project's zone."""
+    return moment.astimezone(ZoneInfo(project.timezone or "UTC")).date()
+
+
 def require_owner(session: Session, project: Project, user_id: str, what: str) -> None:
     if role_of(session=session, project=project, user_id=user_id) is not Role.OWNER:
         raise PermissionDenied(f"Only the project's owner can {what} *{project.name}* "
@@ -157,7 +162,7 @@ def _ask_for_retro(session: Session, project: Project, closure: ProjectClosure, 
                       sections=[Section(text=(
                           f"Four short questions: what went well, what did not, what to do differently next "
                           f"time, and how satisfied you are (1-5). Answers are collected until "
-                          f"{until.date().isoformat() if until else 'the summary'} (UTC) and then summarised "
+                          f"{day(local_day(project, until), year=True) if until else 'the summary'} and then summarised "
                           f"in the channel. {names} In text: `/project retro {project.key} well \"...\" "
                           f"badly \"...\" differently \"...\" score 4`."))],
                       buttons=[Button("Answer the retrospective", Intent.RETRO_ANSWER, project.key, "primary")],

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.domain import audit, outbox, versions
-from bot.domain.closing.close import retro_people
+from bot.domain.closing.close import local_day, retro_people
 from bot.domain.closing.final import latest_closure
 from bot.domain.closing.lessons import add_lesson
 from bot.domain.errors import Invalid, PermissionDenied
@@ -38,7 +38,7 @@ def open_retro(session: Session, project: Project) -> ProjectClosure:
                       f"`/project lessons add {project.key} \"...\"` keeps a lesson at any time.")
     if closure.retro_summarised_at is not None:
         raise Invalid(f"The retrospective of *{project.name}* was summarised on "
-                      f"{day(closure.retro_summarised_at.date(), year=True)}. "
+                      f"{day(local_day(project, closure.retro_summarised_at), year=True)}. "
                       f"`/project lessons add {project.key} \"...\"` keeps something learned.")
     return closure
 

@@ -11,7 +11,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.closing.close import local_day
 from bot.domain.closing.retro import MAX_TEXT, QUESTIONS
+from bot.domain.format import day
 from bot.models import Project, ProjectClosure, RetroAnswer
 from bot.slack.ids import INPUT_ACTION, BlockId, ViewId
 from bot.slack.modals.inputs import modal, text_input
@@ -29,7 +31,7 @@ def render_retro_modal(*, project: Project, closure: ProjectClosure, answer: Ret
     options = [Option(value=str(n), text=text) for n, text in SCORES.items()]
     initial = options[answer.satisfaction - 1] if answer and answer.satisfaction else None
     blocks = [SectionBlock(text=cut(f"*{project.name}* is closed. {who} Answers are collected until "
-                                    f"{closure.retro_until:%a %-d %b %Y} (UTC).", 3000))]
+                                    f"{day(local_day(project, closure.retro_until), year=True)}.", 3000))]
     blocks += [text_input(BLOCKS[k], q, multiline=True, max_length=MAX_TEXT,
                           initial=getattr(answer, k) if answer else None) for k, q in QUESTIONS.items()]
     blocks.append(InputBlock(block_id=str(BlockId.RETRO_SCORE), label=PlainTextObject(text="How satisfied are you?"),
