@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.domain import alerts as alert_service
+from bot.domain.standups.runs import start_run
 from bot.jobs.report_jobs import weekly_reports
 from bot.jobs.risk_jobs import detect_all
-from bot.models import Alert, AuditEntry, Project, Risk, Task
+from bot.models import Alert, AuditEntry, Project, Risk, StandupConfig, Task
 from tests.closing.world import ANNA, BEN, CLIENT, STAKE, Office
 from tests.support.helpers import refused
 
@@ -135,3 +136,13 @@ def test_bad_input_gets_a_short_answer(db_engine, now):
     assert "Did not understand `please`" in refused(w.reply("close netmove please"))
     assert "Move the tasks to another project" in refused(w.reply("close tasks move netmove"))
     assert w.project().state == "active"
+
+
+def test_no_standup_runs_for_a_closed_project(db_engine, now):
+    w = Office(db_engine, now)
+    w("standup set 09:30 mon-fri")
+    w("close confirm")
+    with Session(db_engine) as s:
+        config = s.exec(select(StandupConfig)).one()
+        result = start_run(session=s, config=config, now=now + timedelta(days=3))
+    assert result.run is None and result.reason == "the project is closed"

@@ -25,7 +25,7 @@ from bot.domain.alerts import check_project
 from bot.domain.closing.final import build_final_report, final_figures, latest_closure
 from bot.domain.closing.render import to_csv, to_markdown, to_pdf, to_reply
 from bot.domain.errors import Invalid, PermissionDenied
-from bot.domain.format import day, money, plural, ratio
+from bot.domain.format import day, money, percent, plural, ratio
 from bot.domain.members import user_names
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.domain.report import project_for_export
@@ -202,7 +202,7 @@ def closed_lines(session: Session, project: Project) -> list[str]:
     tz = ZoneInfo(project.timezone or "UTC")
     cost = money(f.get("actual_cents"), cur)
     if f.get("budget_cents"):
-        cost += f" of {money(f['budget_cents'], cur)} ({round(100 * f['actual_cents'] / f['budget_cents'])}%)"
+        cost += f" of {money(f['budget_cents'], cur)} ({percent(f['actual_cents'] / f['budget_cents'])})"
     indices = " · ".join(f"{k.upper()} {ratio(f[k])}" for k in ("cpi", "spi") if f.get(k) is not None)
     lines = [f"Closed {day(closure.closed_at.astimezone(tz).date(), year=True)} by <@{closure.closed_by}>: "
              f"final cost {cost}" + (f" · {indices}" if indices else "") + "."]

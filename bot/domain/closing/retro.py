@@ -130,6 +130,7 @@ def summarise(*, session: Session, project: Project, closure: ProjectClosure, no
 
 def due_closures(session: Session, now: datetime) -> list[int]:
     """Closures whose collection time is over and whose summary is not out (reopened ones are skipped)."""
-    return list(session.exec(select(ProjectClosure.id).where(
+    return list(session.exec(select(ProjectClosure.id).join(Project, Project.id == ProjectClosure.project_id).where(
         ProjectClosure.retro_summarised_at.is_(None), ProjectClosure.reopened_at.is_(None),
+        Project.state == ProjectState.DONE,  # brought back with `edit state active`: not summarised either
         ProjectClosure.retro_until.is_not(None), ProjectClosure.retro_until <= now).order_by(ProjectClosure.id)))
