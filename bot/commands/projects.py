@@ -9,7 +9,7 @@ from bot.commands.replies import project_list_reply, status_for, warned
 from bot.domain import projects as svc
 from bot.domain.access import Action, require
 from bot.domain.closing import lessons
-from bot.domain.format import day, money, truncate
+from bot.domain.format import day, money
 from bot.domain.plan_checks import dates_outside, milestone_budgets
 from bot.domain.replies import Button, Intent, Reply, Section
 from bot.models import ProjectState
@@ -106,11 +106,9 @@ def new(ctx: Context, args: Args) -> Reply:
             where = (f" This channel stays the home of {holder.name}; "
                      f"`/project link {project.key} #channel` gives {project.name} its own.")
     sections = [Section(text=", ".join(facts) + "." + where)]
-    earlier = lessons.suggest(session=ctx.session, team_id=ctx.team_id, name=project.name, goal=project.goal,
-                              exclude=project.id)
-    if earlier:  # what similar projects taught (`/project lessons`)
-        sections.append(Section(text="\n".join(f"💡 Last time ({truncate(p.name, 80)}): {truncate(lesson.text, 300)}"
-                                                for lesson, p in earlier)))
+    earlier = lessons.tips(session=ctx.session, project=project)  # what similar projects taught
+    if earlier:
+        sections.append(Section(text=earlier))
     return Reply(
         title=f"Project {project.name} started",
         sections=sections,

@@ -70,3 +70,14 @@ def test_the_retro_button_on_an_open_project_says_why_not(slack, fake, db_engine
     told = fake.wait_for("chat.postEphemeral")[0]
     assert "is not closed, so there is no retrospective" in json.dumps(told.params)
     assert not fake.calls_to("views.open")
+
+
+def test_the_new_project_modal_suggests_lessons_of_similar_projects(slack, fake, db_engine):
+    make_project(db_engine, now=FROZEN_NOW)  # "Website relaunch"
+    slack.slash('lessons add website "Freeze the content two weeks before launch" tag content')
+    slack.wait_reply(1)
+    slack.slash("new", channel="C0NEW")
+    view = fake.wait_for("views.open")[0].params["view"]
+    slack.submit(view, {"name": {"value": "Shop website"}}, view_id="V0SHOP")
+    posted = json.dumps(fake.wait_for("chat.postMessage")[0].params, ensure_ascii=False)
+    assert "💡 Last time (Website relaunch): Freeze the content two weeks before launch" in posted

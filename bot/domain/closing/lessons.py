@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.domain import audit, versions
 from bot.domain.access import role_of
 from bot.domain.errors import Invalid, PermissionDenied
-from bot.domain.format import plural
+from bot.domain.format import plural, truncate
 from bot.models import Lesson, Project
 
 MAX_TEXT = 1000
@@ -119,3 +119,11 @@ def suggest(*, session: Session, team_id: str, name: str, goal: str = "", exclud
             scored.append((len(shared), lesson, project))
     scored.sort(key=lambda x: -x[0])  # stable: newest first within a score
     return [(lesson, project) for _, lesson, project in scored[:limit]]
+
+
+def tips(*, session: Session, project: Project) -> str:
+    """What `new` says about earlier similar projects, a line a lesson ("" when none):
+    "💡 Last time (Office network move): the ISP needed 3 weeks' notice"."""
+    found = suggest(session=session, team_id=project.team_id, name=project.name, goal=project.goal,
+                    exclude=project.id)
+    return "\n".join(f"💡 Last time ({truncate(p.name, 80)}): {truncate(lesson.text, 300)}" for lesson, p in found)
