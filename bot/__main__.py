@@ -246,24 +246,38 @@ def simulate(script, database: str | None, edits: bool) -> None:
 
 @cli.command()
 @click.argument("project")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True,
-              help="Markdown for people, CSV for spreadsheets.")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "pdf"]), default="md", show_default=True,
+              help="Markdown for people, CSV for spreadsheets, PDF (with --final) to send on.")
+@click.option("--final", is_flag=True, help="The final (closing) report: planned vs actual.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
 @click.option("--team", default=None, help="Workspace (team id), when several have this project key.")
-def report(project: str, fmt: str, team: str | None) -> None:
-    """Print PROJECT's weekly report (as of now, in the project's zone)."""
+def report(project: str, fmt: str, final: bool, output: str | None, team: str | None) -> None:
+    """Print PROJECT's weekly report, or with --final its final report (as of now, in the project's zone)."""
     from sqlmodel import Session
 
+    from bot.domain.closing.close import export_final
     from bot.domain.errors import DomainError
     from bot.domain.report import export
     from bot.models import utcnow
 
+    if fmt == "pdf" and not final:
+        click.echo("A PDF is made of the final report: add --final.", err=True)
+        sys.exit(2)
     settings = _settings()
     with Session(make_engine(settings.database_url)) as session:
         try:
-            click.echo(export(session=session, key=project, now=utcnow(), fmt=fmt, team_id=team), nl=False)
+            data = (export_final(session=session, key=project, now=utcnow(), fmt=fmt, team_id=team) if final
+                    else export(session=session, key=project, now=utcnow(), fmt=fmt, team_id=team).encode())
         except DomainError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
+    if output:
+        with open(output, "wb") as out:
+            out.write(data)
+        click.echo(f"Wrote {output}.", err=True)
+    else:
+        click.echo(data, nl=False)  # bytes go to the binary stream
 
 
 @cli.command("import")

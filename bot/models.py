@@ -278,6 +278,9 @@ class Risk(SQLModel, table=True):
     closed_at: datetime | None = ts_field()
     # for the team only: never on a client's status page, email or screen
     internal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="0"))
+    # how it ended, said when the project closes: "happened" (with what it cost) or "did_not_happen"
+    outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, server_default=""))
+    outcome_cost_cents: int | None = None
 
 
 class CostEntry(SQLModel, table=True):
@@ -406,6 +409,59 @@ class StandupAnswer(SQLModel, table=True):
     late: bool = False
     submitted_at: datetime = ts_field(nullable=False, default_now=True)
     updated_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+# --- closing: closures, retrospectives, lessons ---------------------------------
+
+
+class ProjectClosure(SQLModel, table=True):
+    """One closing of a project: when and by whom, its final figures, and its
+    retrospective (collected until `retro_until`, then summarised); a reopened
+    project keeps the row with `reopened_at` set."""
+
+    __tablename__ = "project_closures"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    closed_by: str = Field(max_length=32)
+    closed_at: datetime = ts_field(nullable=False)
+    final: dict = json_field()  # the figures at closing (cost, dates, CPI, SPI, hours)
+    retro_mode: str = Field(default="named", max_length=16)  # named | anonymous
+    retro_until: datetime | None = ts_field()
+    retro_summarised_at: datetime | None = ts_field()
+    reopened_at: datetime | None = ts_field()
+    reopened_by: str | None = Field(default=None, max_length=32)
+
+
+class RetroAnswer(SQLModel, table=True):
+    """One person's retrospective of one closing; answering again replaces it."""
+
+    __tablename__ = "retro_answers"
+    __table_args__ = (UniqueConstraint("closure_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    closure_id: int = Field(foreign_key="project_closures.id", index=True)
+    user_id: str = Field(max_length=32)
+    went_well: str = text_field()
+    went_badly: str = text_field()
+    differently: str = text_field()
+    satisfaction: int | None = None  # 1-5
+    created_at: datetime = ts_field(nullable=False)
+    updated_at: datetime = ts_field(nullable=False)
+
+
+class Lesson(SQLModel, table=True):
+    """Something learned, kept for the next similar project (by hand or from a retrospective)."""
+
+    __tablename__ = "lessons"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    text: str = text_field()
+    tags: str = Field(default="", max_length=200)  # space-separated, lower case
+    source: str = Field(default="manual", max_length=16)  # manual | retro
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False)
 
 
 # --- alerts, outbox, audit, health -------------------------------------------

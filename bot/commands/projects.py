@@ -8,6 +8,7 @@ from bot.commands.registry import COMMANDS, Args, Context, command
 from bot.commands.replies import project_list_reply, status_for, warned
 from bot.domain import projects as svc
 from bot.domain.access import Action, require
+from bot.domain.closing import lessons
 from bot.domain.format import day, money
 from bot.domain.plan_checks import dates_outside, milestone_budgets
 from bot.domain.replies import Button, Intent, Reply, Section
@@ -18,6 +19,7 @@ GROUPS = [
     ("Tasks", ["task"]),
     ("Milestones", ["milestone"]),
     ("People", ["member"]),
+    ("Closing", ["close", "reopen", "retro", "lessons"]),
 ]
 
 
@@ -103,9 +105,13 @@ def new(ctx: Context, args: Args) -> Reply:
         if holder:
             where = (f" This channel stays the home of {holder.name}; "
                      f"`/project link {project.key} #channel` gives {project.name} its own.")
+    sections = [Section(text=", ".join(facts) + "." + where)]
+    earlier = lessons.tips(session=ctx.session, project=project)  # what similar projects taught
+    if earlier:
+        sections.append(Section(text=earlier))
     return Reply(
         title=f"Project {project.name} started",
-        sections=[Section(text=", ".join(facts) + "." + where)],
+        sections=sections,
         buttons=[Button("Add task", Intent.ADD_TASK, project.key, "primary"),
                  Button("Add milestone", Intent.ADD_MILESTONE, project.key)],
         footer=f"Next: `/project member add {project.key} @someone`, `/project task add \"...\"`.",

@@ -129,6 +129,8 @@ class Args:
                 return found
         found = project_service.project_for_channel(
             session=ctx.session, team_id=ctx.team_id, channel_id=ctx.channel_id
+        ) or project_service.closed_project_for_channel(  # a closed project stays readable in its channel
+            session=ctx.session, team_id=ctx.team_id, channel_id=ctx.channel_id
         )
         if found is None:
             active = project_service.list_projects(session=ctx.session, team_id=ctx.team_id)

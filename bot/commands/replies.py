@@ -16,6 +16,7 @@ from bot.commands.registry import Args, Context
 from bot.domain import projects as project_service
 from bot.domain import status_cache
 from bot.domain.access import is_client
+from bot.domain.closing.close import closed_lines
 from bot.domain.format import (
     bar,
     day,
@@ -30,7 +31,7 @@ from bot.domain.format import (
 )
 from bot.domain.replies import Button, Field, Intent, Reply, Section
 from bot.domain.status import StatusReport, build_status, build_statuses, status_key
-from bot.models import CLOSED_TASK_STATES, Milestone, Project, Task, TaskStatus
+from bot.models import CLOSED_TASK_STATES, Milestone, Project, ProjectState, Task, TaskStatus
 
 LIST_LIMIT = 25
 STATUS_REPLY = "status_reply"
@@ -66,10 +67,11 @@ def status_for(ctx: Context, ref: str | None) -> Reply:
     args.expect_end()
     report = build_status(session=ctx.session, project=project, today=args.today(),
                           versions={found[0]: found[1]} if found else None)
+    closed = closed_lines(ctx.session, project) if project.state == ProjectState.DONE else []
     if any(r.internal for r in report.top_risks) and is_client(session=ctx.session, project=project,
                                                                 user_id=ctx.user_id):
-        return status_reply(report, client=True)
-    return cached_status_reply(report)
+        return _with_closing(status_reply(report, client=True), closed)
+    return cached_status_reply(report, closed=closed)
 
 
 def shared_copy(reply: Reply) -> Reply:
@@ -90,12 +92,22 @@ def shows_internal(reply: Reply) -> bool:
     return any(INTERNAL_MARK in section.text for section in reply.sections)
 
 
-def cached_status_reply(report: StatusReport) -> Reply:
+def cached_status_reply(report: StatusReport, *, closed: list[str] | None = None) -> Reply:
     """`status_reply(report)`, built once per cached report (a copy: the caller
     may set its footer); it carries the report's key, so the transport can
-    reuse its rendering too."""
-    reply = status_cache.derived(report.cache_key, STATUS_REPLY, lambda: status_reply(report))
+    reuse its rendering too. `closed`: a closed project's closing lines
+    (`closing.close.closed_lines`), shown under the headline."""
+    reply = status_cache.derived(report.cache_key, STATUS_REPLY,
+                                 lambda: _with_closing(status_reply(report), closed or []))
     return _keyed_copy(reply, report.cache_key)
+
+
+def _with_closing(reply: Reply, lines: list[str]) -> Reply:
+    """A closed project's status: its closing (when, by whom, final figures,
+    retrospective, lessons) right after the headline."""
+    if lines:
+        reply.sections.insert(1, Section(text="*Closed*\n" + "\n".join(lines)))
+    return reply
 
 
 def unchanged_status_reply(cache_key: Hashable | None) -> Reply | None:
@@ -208,7 +220,8 @@ def project_list_reply(*, session: Session, projects: list[Project], today: date
     for p in shown:
         r = reports[p.id]
         rag = r.health.rag if r.health else "green"
-        state = "" if p.state == "active" else f" _({p.state.replace('_', ' ')})_"
+        state = "" if p.state == "active" else \
+            " _(closed)_" if p.state == ProjectState.DONE else f" _({p.state.replace('_', ' ')})_"
         final = r.final_phrases()
         counts["finished" if final else rag] += 1
         if final:  # finished: its dates and final cost, not a forecast

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from bot.commands import report_emails
+from bot.commands.closing import final_report_reply
 from bot.commands.grammar import UsageError
 from bot.commands.people import load_chart_reply
 from bot.commands.registry import Args, Context, command
@@ -17,12 +18,19 @@ from bot.domain.standups import TIME_OF_DAY
 from bot.domain.status import build_status
 
 
-@command("report", usage="report [PROJECT] [post]", examples=["report", "report website post"])
+@command("report", usage="report [PROJECT] [post|final]",
+         examples=["report", "report website post", "report website final"])
 def report(ctx: Context, args: Args) -> Reply:
-    """This week's report: health and trend, done, next, budget, forecast, risks, decisions."""
+    """This week's report: health and trend, done, next, budget, forecast, risks, decisions
+    (`final`: the closing report, planned vs actual)."""
     project = args.take_project()
-    post = args.take_word(what="`post`", choices=["post"], required=False) == "post"
+    which = args.take_word(what="`post` or `final`", choices=["post", "final"], required=False)
+    post = which == "post"
     args.expect_end()
+    if which == "final":
+        if is_client(session=ctx.session, project=project, user_id=ctx.user_id):
+            raise UsageError("The final report is for the team; `/project status` shows where the project ended.")
+        return final_report_reply(ctx, project)
     weekly = report_service.build_weekly_report(session=ctx.session, project=project, today=args.today())
     if not post:
         return report_service.report_reply(weekly, shared=is_client(session=ctx.session, project=project,

@@ -111,6 +111,17 @@ def project_for_channel(*, session: Session, team_id: str, channel_id: str) -> P
     ).first()
 
 
+def closed_project_for_channel(*, session: Session, team_id: str, channel_id: str) -> Project | None:
+    """The most recently closed (done) project whose home was `channel_id`, when
+    no open project lives there: its channel still reads its final figures."""
+    if not channel_id:
+        return None
+    return session.exec(
+        select(Project).where(Project.team_id == team_id, Project.channel_id == channel_id,
+                              Project.state == ProjectState.DONE).order_by(Project.updated_at.desc()).limit(1)
+    ).first()
+
+
 def list_projects(*, session: Session, team_id: str, include_closed: bool = False) -> list[Project]:
     query = select(Project).where(Project.team_id == team_id)
     if not include_closed:

@@ -36,6 +36,13 @@ class Intent(StrEnum):
     BLOCKER_TO_RISK = "blocker_to_risk"
     SHOW_PEOPLE = "show_people"  # `/project people @user` for the clicker; value: the user id
     ANSWER_STANDUPS = "answer_standups"  # one modal for several standups; value: their run ids, comma-separated
+    # closing (bot/slack/listeners/closing.py); values name the project (and a task target or risk)
+    CLOSE_CONFIRM = "close_confirm"  # value: KEY
+    CLOSE_CANCEL_TASKS = "close_cancel_tasks"  # value: KEY
+    CLOSE_MOVE_TASKS = "close_move_tasks"  # value: KEY:OTHER
+    RISK_HAPPENED = "risk_happened"  # value: KEY:N
+    RISK_NOT_HAPPENED = "risk_not_happened"  # value: KEY:N, or KEY:all
+    RETRO_ANSWER = "retro_answer"  # opens the retrospective modal; value: KEY
 
 
 @dataclass

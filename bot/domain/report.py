@@ -394,6 +394,18 @@ def export(*, session: Session, key: str, now: datetime, fmt: str, team_id: str 
     """The weekly report of project `key` as `md` or `csv` text, as of `now`
     in the project's zone. `team_id` is needed only when several workspaces
     use the same key."""
+    project = project_for_export(session=session, key=key, team_id=team_id)
+    weekly = build_weekly_report(session=session, project=project,
+                                 today=now.astimezone(ZoneInfo(project.timezone or "UTC")).date())
+    if fmt == "md":
+        return to_markdown(weekly)
+    if fmt == "csv":
+        return to_csv(weekly)
+    raise Invalid(f"Format is md or csv (got {fmt}).")
+
+
+def project_for_export(*, session: Session, key: str, team_id: str | None = None) -> Project:
+    """The project called `key` (in `team_id` when given) for the command line."""
     query = select(Project).where(Project.key == key.lower())
     if team_id:
         query = query.where(Project.team_id == team_id)
@@ -404,11 +416,4 @@ def export(*, session: Session, key: str, now: datetime, fmt: str, team_id: str 
     if len(found) > 1:
         teams = ", ".join(sorted(p.team_id for p in found))
         raise Invalid(f"Several workspaces have a project `{key}` ({teams}); choose one with --team.")
-    project = found[0]
-    weekly = build_weekly_report(session=session, project=project,
-                                 today=now.astimezone(ZoneInfo(project.timezone or "UTC")).date())
-    if fmt == "md":
-        return to_markdown(weekly)
-    if fmt == "csv":
-        return to_csv(weekly)
-    raise Invalid(f"Format is md or csv (got {fmt}).")
+    return found[0]

@@ -40,6 +40,13 @@ def intent_command(button: Button) -> str:
         Intent.NEW_PROJECT: '/project new "Name" due DATE budget AMOUNT',
         Intent.SHOW_PEOPLE: f"/project people <@{value}>",
         Intent.ANSWER_STANDUPS: '/project standup answer PROJECT finished "..." next "..." blockers none',
+        Intent.CLOSE_CONFIRM: f"/project close {value} confirm",
+        Intent.CLOSE_CANCEL_TASKS: " ".join(["/project close", value, "tasks cancel"]),
+        Intent.CLOSE_MOVE_TASKS: " ".join(["/project close", key, "tasks move", number]),
+        Intent.RISK_HAPPENED: f"/project close {key} risk {number} happened [cost AMOUNT]",
+        Intent.RISK_NOT_HAPPENED: (" ".join(["/project close", key, "risks did-not-happen"]) if number == "all"
+                                   else f"/project close {key} risk {number} did-not-happen"),
+        Intent.RETRO_ANSWER: f'/project retro {value} well "..." badly "..." differently "..." score 4',
     }.get(button.intent, "")
 
 

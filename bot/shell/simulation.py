@@ -32,6 +32,7 @@ from bot.domain import standups
 from bot.domain.demo import DEMO_TEAM, seed_demo
 from bot.domain.outbox import next_attempt_after
 from bot.domain.replies import Reply
+from bot.jobs.closing_jobs import summarise_due
 from bot.jobs.outbox_sender import deliver_pending
 from bot.jobs.report_jobs import next_report_at, snapshot_all, weekly_reports
 from bot.jobs.risk_jobs import detect_all
@@ -184,6 +185,7 @@ class Simulation:
             self._last_hour = now.replace(minute=0, second=0, microsecond=0)
             detect_all(engine=self.engine, now=now)
             snapshot_all(engine=self.engine, now=now)
+            summarise_due(engine=self.engine, now=now)
         weekly_reports(engine=self.engine, now=now, public_url=self.settings.public_url)
         self.notifier.names.update(self._names())
         before = len(self.notifier.delivered)

@@ -49,6 +49,7 @@ class ViewId(StrEnum):
     STANDUP_ANSWER = "standup_answer"
     STANDUP_ANSWERS = "standup_answers"  # one modal for the standups of one DM
     STANDUP_SETTINGS = "standup_settings"
+    RETRO = "retro"  # a member's retrospective of a closed project
     REPLY = "reply"  # a reply shown in a modal (it takes no submission)
     HOME = "home"
 
@@ -78,6 +79,10 @@ class BlockId(StrEnum):
     REVIEW = "risk_review"
     RESPONSE = "risk_response"
     ALERT_ASSIGNEE = "alert_assignee"
+    RETRO_WELL = "retro_well"
+    RETRO_BADLY = "retro_badly"
+    RETRO_DIFFERENTLY = "retro_differently"
+    RETRO_SCORE = "retro_score"
 
 
 class ShortcutId(StrEnum):

@@ -180,7 +180,8 @@ def test_every_jobs_module_registers_and_standup_jobs_follow_the_settings(db_eng
     world.cmd("standup set 09:30 mon-fri")
     scheduler = scheduler_for()
     found = register_all(scheduler, Settings())
-    assert {"standup_jobs", "risk_jobs", "report_jobs"} <= set(found)
+    assert {"standup_jobs", "risk_jobs", "report_jobs", "closing_jobs"} <= set(found)
+    assert scheduler.get_job("retro-summaries") is not None
     config_id = world.config().id
     job = scheduler.get_job(f"standup:{config_id}")
     assert job is not None and str(job.trigger.trigger.timezone) == "Europe/Berlin"

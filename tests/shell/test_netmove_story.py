@@ -112,6 +112,6 @@ def test_the_netmove_story(db_engine):
     history = run("history budget")
     assert "voided C3 (€12,000): correction C4; reason “Typed 12000 for 1200”" in history
     run("edit state done")
-    assert "`netmove` (done)" in run("list all")
+    assert "`netmove` (closed)" in run("list all")  # state done reads as closed
     closed = run("report netmove")  # a closed project is named: the channel has no open one
     assert "approve more budget" not in closed and "final cost €10,810" in closed

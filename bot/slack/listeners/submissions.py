@@ -26,6 +26,7 @@ from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
+from bot.domain.closing import lessons
 from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
 from bot.domain.home import enqueue_home_refreshes, project_today
@@ -148,7 +149,9 @@ def write_new_project(session: Session, values: Submitted, who: dict) -> Reply:
         facts.append(f"due {day(project.due_date)}")
     if project.budget_cents is not None:
         facts.append(f"budget {money(project.budget_cents, project.currency)}")
-    return Reply(title=f"Project {project.name} started", sections=[], footer=", ".join(facts) + ".",
+    earlier = lessons.tips(session=session, project=project)  # as `/project new` says them
+    return Reply(title=f"Project {project.name} started", sections=[Section(text=earlier)] if earlier else [],
+                 footer=", ".join(facts) + ".",
                  buttons=[Button("Add task", Intent.ADD_TASK, project.key, "primary"),
                           Button("Add milestone", Intent.ADD_MILESTONE, project.key)], ephemeral=False)
 

@@ -29,6 +29,7 @@ from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
+from bot.domain.closing import retro as retro_service
 from bot.domain.errors import DomainError, NotFound
 from bot.models import Project, StandupConfig
 from bot.slack.acknowledge import SLACK_BUSY, TOO_LATE, TRIGGER_ERRORS
@@ -42,6 +43,7 @@ from bot.slack.modals.projects import (
     render_new_project_modal,
 )
 from bot.slack.modals.replies import render_reply_modal
+from bot.slack.modals.retro import render_retro_modal
 from bot.slack.modals.risks import render_add_risk_modal
 from bot.slack.modals.standups import (
     render_answer_modal,
@@ -178,6 +180,15 @@ def standup_settings(services: Services, opening: Opening) -> View:
                     "thread": config.answers_in_thread})
 
 
+def retro(services: Services, opening: Opening) -> View:
+    """A member's retrospective of the closed project `context["project"]`, with their earlier answers."""
+    with services.session() as session:
+        project = _project(session, opening)
+        closure = retro_service.open_retro(session, project)
+        return render_retro_modal(project=project, closure=closure,
+                                  answer=retro_service.my_answer(session, closure, opening.user_id))
+
+
 def show_reply(services: Services, opening: Opening) -> View:
     """A reply (`context["reply"]`) where there is no message to put it in: the Home tab."""
     return render_reply_modal(opening.context["reply"])
@@ -200,6 +211,7 @@ OPENERS: dict[ViewId, Builder] = {
     ViewId.STANDUP_ANSWER: answer_standup,
     ViewId.STANDUP_ANSWERS: answer_standups,
     ViewId.STANDUP_SETTINGS: standup_settings,
+    ViewId.RETRO: retro,
     ViewId.REPLY: show_reply,
 }
 
