@@ -1,7 +1,7 @@
 """task links: finish-to-start dependencies between tasks, with a lag in working days
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """closing: project closures with final figures, retrospective answers, lessons; risk outcomes
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
