@@ -1,14 +1,14 @@
 """task links: finish-to-start dependencies between tasks, with a lag in working days
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
