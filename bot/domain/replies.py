@@ -36,6 +36,9 @@ class Intent(StrEnum):
     BLOCKER_TO_RISK = "blocker_to_risk"
     SHOW_PEOPLE = "show_people"  # `/project people @user` for the clicker; value: the user id
     ANSWER_STANDUPS = "answer_standups"  # one modal for several standups; value: their run ids, comma-separated
+    CHANGE_APPROVE = "change_approve"  # value: `project key:CR number`
+    CHANGE_REJECT = "change_reject"  # opens a modal asking why
+    CHANGE_DISCUSS = "change_discuss"  # asks for a discussion in the card's thread
 
 
 @dataclass
