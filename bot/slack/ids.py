@@ -49,6 +49,7 @@ class ViewId(StrEnum):
     STANDUP_ANSWER = "standup_answer"
     STANDUP_ANSWERS = "standup_answers"  # one modal for the standups of one DM
     STANDUP_SETTINGS = "standup_settings"
+    CHANGE_REJECT = "change_reject"  # why a change request is rejected
     REPLY = "reply"  # a reply shown in a modal (it takes no submission)
     HOME = "home"
 
@@ -78,6 +79,7 @@ class BlockId(StrEnum):
     REVIEW = "risk_review"
     RESPONSE = "risk_response"
     ALERT_ASSIGNEE = "alert_assignee"
+    CHANGE_REASON = "change_reason"
 
 
 class ShortcutId(StrEnum):
