@@ -228,7 +228,7 @@ def _edit_as_change(ctx: Context, project: Project, changes: dict, controlled: d
     rest = {k: v for k, v in changes.items() if k not in change_service.CONTROLLED}
     if rest.get("currency") == project.currency:
         rest.pop("currency")
-    title = "Edit: " + ", ".join(change_service.describe(parts, project.currency))
+    title = "Edit of the " + " and ".join({"budget": "budget", "due": "due date", "scope": "scope"}[k] for k in parts)
     cr = change_service.request_change(ctx.session, project, actor=ctx.user_id, title=title[:200], parts=parts,
                                        now=ctx.now, source="edit")
     announce(ctx.session, project, cr, now=ctx.now)

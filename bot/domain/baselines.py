@@ -24,6 +24,14 @@ from sqlmodel import Session, select
 from bot.domain import audit
 from bot.domain.access import Action, require
 from bot.domain.errors import Invalid
+from bot.domain.evm import (
+    EarnedValue,
+    Work,
+    outside_milestones,
+    planned_milestones,
+    planned_value,
+    project_earned_value,
+)
 from bot.domain.format import day, money, truncate
 from bot.domain.numbering import next_number
 from bot.models import Baseline, ChangeRequest, Milestone, Project, Task, TaskStatus
@@ -138,7 +146,7 @@ def refresh_summary(session: Session, project: Project, *, now: datetime) -> Non
     one, last = first(session, project), current(session, project)
     counts = dict(session.exec(select(ChangeRequest.state, func.count()).where(
         ChangeRequest.project_id == project.id).group_by(ChangeRequest.state)).all())
-    open_numbers = session.exec(select(ChangeRequest.number).where(
+    open_rows = session.exec(select(ChangeRequest.number, ChangeRequest.title).where(
         ChangeRequest.project_id == project.id, ChangeRequest.state == "open")
         .order_by(ChangeRequest.number).limit(OPEN_LISTED)).all()
     approved = session.exec(select(ChangeRequest.number, ChangeRequest.applied).where(
@@ -148,7 +156,8 @@ def refresh_summary(session: Session, project: Project, *, now: datetime) -> Non
         plan = None
     else:
         plan = {"first": _brief(one), "current": _brief(last) if last else _brief(one),
-                "changes": {k: int(v) for k, v in counts.items()}, "open": list(open_numbers),
+                "changes": {k: int(v) for k, v in counts.items()}, "open": [n for n, _ in open_rows],
+                "open_titles": [truncate(t, 120) for _, t in open_rows],
                 "approved": [{"n": n, "fields": sorted((applied or {}).keys()),
                               "budget": _delta(applied, "budget_cents")}
                              for n, applied in reversed(approved)]}
@@ -205,6 +214,7 @@ class PlanVsNow:
     open: int = 0
     rejected: int = 0
     open_numbers: list[int] = field(default_factory=list)
+    open_titles: list[str] = field(default_factory=list)  # of the open requests, in the same order
 
     @property
     def changes_line(self) -> str:
@@ -224,7 +234,8 @@ def compare(project: Project, milestones: list[Milestone]) -> PlanVsNow:
     counts = plan.get("changes", {})
     approved = plan.get("approved", [])
     out = PlanVsNow(baseline=cur["number"], approved=counts.get("approved", 0), open=counts.get("open", 0),
-                    rejected=counts.get("rejected", 0), open_numbers=list(plan.get("open", [])))
+                    rejected=counts.get("rejected", 0), open_numbers=list(plan.get("open", [])),
+                    open_titles=list(plan.get("open_titles", [])))
 
     def made(key: str) -> list[int]:
         return [a["n"] for a in approved if key in a["fields"]]
@@ -276,3 +287,67 @@ def differences(session: Session, project: Project) -> list[Difference]:
                                                       Milestone.cancelled_at.is_(None))
                               .order_by(Milestone.number)).all()
     return compare(project, list(milestones)).differences
+
+
+# --- the baseline as EVM's plan ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedAs:
+    """A milestone as a baseline planned it (what `bot.domain.evm` reads of one)."""
+
+    id: int | None
+    planned_budget_cents: int | None
+    due_date: date | None
+    done_at: datetime | None
+
+
+def as_planned(milestones: list[Milestone], brief: dict) -> list[PlannedAs]:
+    """`milestones` with the dates and budgets the baseline `brief` gave them
+    (one added since has no budget in that plan)."""
+    then = {n: (_date(due), budget) for n, due, budget in brief.get("milestones", [])}
+    return [PlannedAs(m.id, then[m.number][1], then[m.number][0] or m.due_date, m.done_at) if m.number in then
+            else PlannedAs(m.id, None, m.due_date, m.done_at) for m in milestones]
+
+
+def plan_dates(brief: dict) -> tuple[date | None, date | None]:
+    """(start, due) of a baseline brief."""
+    return _date(brief.get("start")), _date(brief.get("due"))
+
+
+def earned(brief: dict, milestones: list[Milestone], work: Work, *, start: date, today: date, actual: int,
+           finished: bool) -> EarnedValue:
+    """EVM with a baseline's budget as BAC and its dates and milestone budgets as the PV curve."""
+    planned = as_planned(milestones, brief)
+    b_start, b_due = plan_dates(brief)
+    bac = brief["budget"]
+    return EarnedValue(
+        bac=bac, pv=planned_value(bac=bac, start=b_start or start, due=b_due, today=today,
+                                  milestones=planned_milestones(work, planned),
+                                  other_total=outside_milestones(work, planned)[0]),
+        ev=project_earned_value(bac=bac, work=work, milestones=planned), ac=actual, finished=finished)
+
+
+def _indices(e: EarnedValue) -> str:
+    from bot.domain.format import ratio
+
+    parts = [f"SPI {ratio(e.spi)}" if e.spi is not None else "", f"CPI {ratio(e.cpi)}" if e.cpi is not None else ""]
+    return " · ".join(p for p in parts if p) or "nothing to compare yet"
+
+
+def plan_lines(plan: PlanVsNow, evm: EarnedValue | None, evm_first: EarnedValue | None, *,
+               limit: int = 6, key: str = "") -> list[str]:
+    """Plan vs now in lines for status and the report: the differences from Baseline 1,
+    EVM against Baseline 1 and the current baseline once re-baselined, and the change counts.
+    Empty when there is nothing to say (no baseline, or nothing differs and no change was asked)."""
+    if not plan.baseline or not (plan.differences or plan.changes_line or evm_first):
+        return []
+    lines = [d.text for d in plan.differences[:limit]]
+    if len(plan.differences) > limit:
+        lines.append(f"and {len(plan.differences) - limit} more: `/project baseline list {key}`")
+    if evm_first is not None and evm is not None:
+        lines.append(f"EVM since baseline 1: {_indices(evm_first)}; current (baseline {plan.baseline}): "
+                     f"{_indices(evm)}")
+    if plan.changes_line:
+        lines.append(plan.changes_line)
+    return lines

@@ -94,8 +94,9 @@ def after_decision(session: Session, project: Project, cr: ChangeRequest, *, now
     card = render_change(cr, project)
     for key in (cr.messages or {}).get("keys", []):
         outbox.enqueue(session=session, team_id=project.team_id, key=f"{key}:decided", kind=outbox.Kind.UPDATE,
-                       reply=card, channel_id=project.channel_id, project_id=project.id,
-                       extra={"update_key": key}, now=now)
+                       reply=card, channel_id=project.channel_id if key.endswith(":post") else None,
+                       user_id=None if key.endswith(":post") else key.rsplit(":", 1)[-1],
+                       project_id=project.id, extra={"update_key": key}, now=now)
     if cr.requested_by and cr.requested_by != cr.decided_by:
         note = Reply.text(f"Your change request CR-{cr.number} *{truncate(cr.title, 120)}* on *{project.name}* "
                           f"was {decided_phrase(cr, project)}."

@@ -126,3 +126,51 @@ def test_a_milestone_move_and_absolute_parts(db_engine, now):
     with Session(db_engine) as s:
         diffs = [d.text for d in baselines.differences(s, project(db_engine))]
     assert "M1 Pilot due Fri 29 Jan 2027 (baseline Fri 15 Jan 2027, +2w from CR-1)" in diffs
+
+
+def test_status_shows_plan_vs_now_and_evm_against_both_baselines(db_engine, now):
+    run = crm(db_engine, now)
+    ok(run('milestone add crm "Go-live" due 19 Feb 2027 budget 30k'))
+    assert "Plan vs baseline" not in ok(run("status crm"))  # nothing differs, nothing asked yet
+    ok(run('change add crm "Marketing automation" budget +6k due +2w', user=CLIENT))
+    ok(run('change add crm "Mobile app" budget +15k', user=MEMBER))
+    ok(run("change approve crm CR-1"))
+    text = ok(run("status crm"))
+    assert "*Plan vs baseline 1*" in text
+    assert "• Budget €46,000 (baseline €40,000, +€6,000 from CR-1)" in text
+    assert "• Due Fri 12 Mar 2027 (baseline Fri 26 Feb 2027, +2w from CR-1)" in text
+    assert "• Changes: 1 approved, 1 open" in text
+    assert "EVM since baseline 1:" in text and "current (baseline 2):" in text
+    assert "of €46,000" in text  # BAC: the current approved baseline
+
+
+def test_the_report_home_chart_and_client_page_show_plan_vs_now(db_engine, now, tmp_path):
+    from bot.domain import charts
+    from bot.domain.client_view import client_page
+    from bot.domain.report import build_weekly_report, details_reply, summary_reply
+    from bot.domain.status import build_status
+    from bot.slack.home import home_reply
+
+    run = crm(db_engine, now)
+    ok(run('milestone add crm "Go-live" due 19 Feb 2027 budget 30k'))
+    ok(run('change add crm "Marketing automation" budget +6k due +2w', user=CLIENT))
+    ok(run('change add crm "Mobile app" budget +15k', user=MEMBER))
+    ok(run("change approve crm CR-1"))
+    with Session(db_engine, expire_on_commit=False) as s:
+        p = project(db_engine)
+        weekly = build_weekly_report(session=s, project=p, today=now.date())
+        summary = summary_reply(weekly).plain()
+        assert "Plan vs baseline 1: Budget €46,000 (baseline €40,000, +€6,000 from CR-1)" in summary
+        details = details_reply(weekly).plain()
+        assert "*Changes decided this week*\n✅ *CR-1* Marketing automation · budget +€6,000 · due +2w · approved by" \
+            in details
+        page = client_page(weekly, show_costs=False, now=now)
+        assert "Change request CR-2 “Mobile app” awaits a decision by the owner or a sponsor." in page.decisions
+        data = charts.budget_data(session=s, report=build_status(session=s, project=p, today=now.date()))
+        assert data.baseline_bac == 4_000_000 and data.baseline.values[-1] == 4_000_000
+        assert data.bac == 4_600_000
+        charts.draw_budget(data, title="CRM", path=tmp_path / "b.png")
+        assert (tmp_path / "b.png").stat().st_size > 1000
+        home = home_reply(session=s, team_id="T0TEST", user_id=OWNER, now=now).plain()
+    assert "Budget €46,000 (baseline €40,000, +€6,000 from CR-1) · Changes: 1 approved, 1 open" in home
+    assert "⚖️ CR-2 awaits your decision" in home
