@@ -218,18 +218,12 @@ def edit(ctx: Context, args: Args) -> Reply:
 def _edit_as_change(ctx: Context, project: Project, changes: dict, controlled: dict, force: bool) -> Reply:
     """Someone other than the owner edits budget, due date or scope of a baselined
     project: those become a change request; anything else is edited as usual."""
-    parts: dict = {}
-    if "budget_cents" in controlled:
-        parts["budget"] = {"set": controlled["budget_cents"]}
-    if "due_date" in controlled:
-        parts["due"] = {"date": controlled["due_date"].isoformat()}
-    if "scope" in controlled:
-        parts["scope"] = {"set": controlled["scope"]}
+    parts = change_service.edit_parts(controlled)
     rest = {k: v for k, v in changes.items() if k not in change_service.CONTROLLED}
     if rest.get("currency") == project.currency:
         rest.pop("currency")
-    title = "Edit of the " + " and ".join({"budget": "budget", "due": "due date", "scope": "scope"}[k] for k in parts)
-    cr = change_service.request_change(ctx.session, project, actor=ctx.user_id, title=title[:200], parts=parts,
+    cr = change_service.request_change(ctx.session, project, actor=ctx.user_id, title=change_service.edit_title(parts),
+                                       parts=parts,
                                        now=ctx.now, source="edit")
     announce(ctx.session, project, cr, now=ctx.now)
     text = (f"*{project.name}* has a baseline, so budget, due date and scope change through a change request: "

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from bot.domain import audit, baselines
 from bot.domain.access import role_of
 from bot.domain.errors import Invalid, NotFound, PermissionDenied
-from bot.domain.format import day, money, truncate
+from bot.domain.format import day, money, plural, truncate
 from bot.domain.numbering import next_number
 from bot.models import ChangeRequest, Member, Milestone, Project, ProjectState, Role
 
@@ -127,7 +127,7 @@ def resolve(session: Session, project: Project, parts: dict) -> Resolved:
     if scope:
         text = scope["set"] if "set" in scope else "\n".join(x for x in (project.scope, "+ " + scope["add"]) if x)
         if len(text) > 2000:
-            raise Invalid(f"The scope would be {len(text)} characters; it can be at most 2000.")
+            raise Invalid(f"The scope would be {plural(len(text), 'character')} long; it can be at most 2,000.")
         fields["scope"] = (project.scope, text)
     moved = []
     for part in parts.get("milestones", []):
@@ -141,6 +141,22 @@ def resolve(session: Session, project: Project, parts: dict) -> Resolved:
                           f"{day(project.start_date, year=True)}.")
         moved.append((m, when))
     return Resolved(fields, moved)
+
+
+def edit_parts(controlled: dict) -> dict:
+    """The parts of a change request for an edit of controlled fields (new values)."""
+    parts: dict = {}
+    if "budget_cents" in controlled and controlled["budget_cents"] is not None:
+        parts["budget"] = {"set": controlled["budget_cents"]}
+    if controlled.get("due_date") is not None:
+        parts["due"] = {"date": controlled["due_date"].isoformat()}
+    if "scope" in controlled:
+        parts["scope"] = {"set": controlled["scope"] or ""}
+    return parts
+
+
+def edit_title(parts: dict) -> str:
+    return "Edit of the " + " and ".join({"budget": "budget", "due": "due date", "scope": "scope"}[k] for k in parts)
 
 
 # --- raising ------------------------------------------------------------------------------------
@@ -159,8 +175,8 @@ def request_change(session: Session, project: Project, *, actor: str, title: str
     if not title:
         raise Invalid('A change request needs a title, like "Marketing automation".')
     if len(title) > TITLE_LIMIT or len(reason) > REASON_LIMIT:
-        raise Invalid(f"A change request's title can be at most {TITLE_LIMIT} characters and its reason "
-                      f"{REASON_LIMIT}.")
+        raise Invalid(f"A change request's title can be at most {plural(TITLE_LIMIT, 'character')} and its "
+                      f"reason {plural(REASON_LIMIT, 'character')}.")
     if not any(parts.get(k) for k in ("budget", "due", "scope", "milestones")):
         raise Invalid("Say what the change is: `budget +6k`, `due +2w`, `scope \"...\"` or `milestone M3 due DATE`.")
     resolve(session, project, parts)  # refused now rather than at approval, if it cannot apply
@@ -259,10 +275,10 @@ def reject(session: Session, project: Project, number: int, *, actor: str, reaso
     check_decider(session, project, cr, actor, verb="reject")
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(f"Rejecting CR-{cr.number} needs a reason: "
+        raise Invalid(f"A rejection needs a reason (CR-{cr.number}): "
                       f"`/project change reject {project.key} CR-{cr.number} reason \"...\"`.")
     if len(reason) > REASON_LIMIT:
-        raise Invalid(f"A reason can be at most {REASON_LIMIT} characters.")
+        raise Invalid(f"A reason can be at most {plural(REASON_LIMIT, 'character')}.")
     if not _claim(session, cr, state=REJECTED, actor=actor, note=reason, now=now):
         return Decision(cr, already=True)
     audit.record(session=session, team_id=project.team_id, user_id=actor, action="change.reject",

@@ -40,6 +40,9 @@ def intent_command(button: Button) -> str:
         Intent.NEW_PROJECT: '/project new "Name" due DATE budget AMOUNT',
         Intent.SHOW_PEOPLE: f"/project people <@{value}>",
         Intent.ANSWER_STANDUPS: '/project standup answer PROJECT finished "..." next "..." blockers none',
+        Intent.CHANGE_APPROVE: f"/project change approve {key} CR-{number}",
+        Intent.CHANGE_REJECT: f'/project change reject {key} CR-{number} reason "..."',
+        Intent.CHANGE_DISCUSS: f"/project change discuss {key} CR-{number}",
     }.get(button.intent, "")
 
 

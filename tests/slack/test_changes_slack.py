@@ -89,3 +89,29 @@ def test_a_clients_change_approved_from_the_button_and_another_rejected_with_its
     # a second decider's modal on the decided request says who decided
     slack.click("", user=OWNER, channel="C0CRM", ephemeral=False, **press(card2.params, "Reject"))
     assert "already rejected by <@U0SPONS>" in json.dumps(slack.wait_reply(11))
+
+
+def test_the_edit_project_modal_is_under_change_control_too(slack, fake, db_engine):
+    from bot.domain.replies import Intent
+    from tests.support.factories import MANAGER, make_project
+
+    make_project(db_engine, budget_cents=1_000_000)
+    slack.slash("edit website state active")  # Baseline 1
+    assert "Baseline 1 taken" in json.dumps(slack.wait_reply())
+    slack.click(Intent.EDIT_PROJECT, "website", user=MANAGER)
+    view = fake.wait_for("views.open")[0].params["view"]
+    assert slack.submit(view, {"name": {"value": "Website relaunch 2"}, "budget": {"value": "$12k"}}, user=MANAGER,
+                        view_id="V0EDIT1").body in (b"", b"{}")
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+        [cr] = s.exec(select(ChangeRequest)).all()
+    assert (project.name, project.budget_cents) == ("Website relaunch 2", 1_000_000)
+    assert (cr.state, cr.parts, cr.requested_by) == ("open", {"budget": {"set": 1_200_000}}, MANAGER)
+    slack.click(Intent.EDIT_PROJECT, "website", user=OWNER)
+    view = fake.wait_for("views.open", 2)[1].params["view"]
+    slack.submit(view, {"name": {"value": "Website relaunch 2"}, "budget": {"value": "$11k"}}, view_id="V0EDIT2")
+    with Session(db_engine) as s:
+        project = s.exec(select(Project)).one()
+        crs = s.exec(select(ChangeRequest).order_by(ChangeRequest.number)).all()
+    assert project.budget_cents == 1_100_000
+    assert (crs[1].state, crs[1].reason, crs[1].decided_by) == ("approved", "direct edit", OWNER)
