@@ -30,6 +30,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("jobs/report_jobs.py", "snapshot_all"): "scheduler entry point: APScheduler calls it without a time",
     ("jobs/report_jobs.py", "weekly_reports"): "scheduler entry point",
     ("jobs/risk_jobs.py", "detect_all"): "scheduler entry point",
+    ("jobs/housekeeping.py", "prune_processed_requests"): "scheduler entry point",
     ("jobs/standup_jobs.py", "open"): "the batch opener runs when the cron fires: its time is the real one",
     ("jobs/standup_jobs.py", "start_standup_job"): "scheduler entry point (the cron job of one standup)",
     ("jobs/standup_jobs.py", "sweep_job"): "scheduler entry point",

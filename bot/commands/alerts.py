@@ -8,10 +8,11 @@ from bot.commands.grammar import Kind, UsageError, parse_int
 from bot.commands.registry import Args, Context, command
 from bot.domain import alert_actions as actions
 from bot.domain import alerts as svc
+from bot.domain.access import role_of
 from bot.domain.detectors import THRESHOLDS, limits_for
 from bot.domain.format import mention, moment, truncate
 from bot.domain.replies import Reply, Section
-from bot.models import Alert, Project
+from bot.models import Alert, Project, Role
 
 
 def _line(alert: Alert) -> str:
@@ -28,7 +29,9 @@ def alerts_list(ctx: Context, args: Args) -> Reply:
     project = args.take_project()
     which = args.take_word(what="a filter", choices=["all"], required=False)
     args.expect_end()
-    alerts = svc.list_alerts(session=ctx.session, project=project, include_resolved=which == "all")
+    client = role_of(session=ctx.session, project=project, user_id=ctx.user_id) is Role.CLIENT
+    alerts = svc.list_alerts(session=ctx.session, project=project, include_resolved=which == "all",
+                             for_client=client)
     footer = "Thresholds: `/project alerts thresholds`; check now: `/project alerts check`."
     if not alerts:
         return Reply(title=f"{project.name}: alerts",

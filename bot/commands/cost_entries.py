@@ -74,8 +74,14 @@ def spend_list(ctx: Context, args: Args) -> Reply:
                    f"/project spend list {project.key}")
     reply.footer = (reply.footer + "\n" if reply.footer else "") + (
         f"Net {money(total, project.currency)} (labour not included). "
-        f"`/project spend undo {project.key} C12 \"reason\"` voids an entry.")
+        f"`/project spend undo {project.key} C{_example(entries, voided)} \"reason\"` voids an entry.")
     return reply
+
+
+def _example(entries, voided: dict[int, int]) -> int:
+    """The id the footer's example names: the newest entry that can still be voided."""
+    live = [e.id for e in entries if e.id not in voided and not e.reverses_id]
+    return live[0] if live else entries[0].id
 
 
 @command("spend undo", usage='spend undo [PROJECT] C12 ["reason"]',
@@ -148,7 +154,7 @@ def log_list(ctx: Context, args: Args) -> Reply:
     reply = _paged(f"{project.name}: logged time{' of ' + mention(user) if user else ''} ({plural(len(entries), 'entry')})",
                    lines, page, f"/project log list {project.key}")
     reply.footer = (reply.footer + "\n" if reply.footer else "") + (
-        f"Net {hours(round(total, 2))}. `/project log undo {project.key} L7` voids an entry.")
+        f"Net {hours(round(total, 2))}. `/project log undo {project.key} L{_example(entries, voided)}` voids an entry.")
     return reply
 
 

@@ -30,7 +30,7 @@ from bot.domain.errors import NotFound
 from bot.domain.findings import SEVERITY_RANK, Finding
 from bot.domain.format import day, mention, moment, money, plural, ratio
 from bot.domain.replies import Button, Field, Intent, Reply, Section
-from bot.models import Alert, AuditEntry, OutboxMessage, Project, ProjectState
+from bot.models import Alert, AuditEntry, Member, OutboxMessage, Project, ProjectState, Role
 
 OPEN, ACKNOWLEDGED, SNOOZED, RESOLVED = "open", "acknowledged", "snoozed", "resolved"
 ACTIVE_STATES = (OPEN, ACKNOWLEDGED, SNOOZED)
@@ -170,6 +170,15 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
     alert.channel_id = project.channel_id
     alert.message_ts = None
     reply = render_alert(alert, project, now)
+    if _internal(alert) and _has_clients(session, project):  # the channel has clients in it: owner only
+        if project.owner_user_id:
+            key = f"alert:{alert.id}:dm:{n}"
+            outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
+                           reply=reply, user_id=project.owner_user_id, project_id=project.id,
+                           not_before=wait, now=now)
+            alert.channel_id = None
+            set_details(alert, post=key, dm=None)
+        return
     if project.channel_id:
         key = f"alert:{alert.id}:post:{n}"
         outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.POST,
@@ -332,12 +341,23 @@ def get_alert(*, session: Session, team_id: str, alert_id: int) -> tuple[Alert, 
     return alert, project
 
 
-def list_alerts(*, session: Session, project: Project, include_resolved: bool = False) -> list[Alert]:
-    """Active alerts, critical first, newest first."""
+def _internal(alert: Alert) -> bool:
+    """An alert about a risk marked internal (the team's only, never a client's)."""
+    return bool(((alert.details or {}).get("numbers") or {}).get("internal"))
+
+
+def _has_clients(session: Session, project: Project) -> bool:
+    return session.exec(select(Member.id).where(Member.project_id == project.id,
+                                                Member.role == Role.CLIENT).limit(1)).first() is not None
+
+
+def list_alerts(*, session: Session, project: Project, include_resolved: bool = False,
+                for_client: bool = False) -> list[Alert]:
+    """Active alerts, critical first, newest first; a client sees none about internal risks."""
     query = select(Alert).where(Alert.project_id == project.id)
     if not include_resolved:
         query = query.where(Alert.state.in_(ACTIVE_STATES))
-    alerts = list(session.exec(query))
+    alerts = [a for a in session.exec(query) if not (for_client and _internal(a))]
     return sorted(alerts, key=lambda a: (-SEVERITY_RANK.get(a.severity, 0), -a.id))
 
 

@@ -269,8 +269,8 @@ def budget_burn(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
                 else f"CPI {ratio(cpi)}")
     reason = (f"{percent(spent)} of the budget is spent ({money(evm.ac, p.currency)} of "
               f"{money(evm.bac, p.currency)}) for work that has earned {percent(earned)} of it: "
-              f"{plural(float(ratio(gap, limits['burn_points'], places=0)), 'point')} "
-              f"{'ahead' if gap >= 0 else 'behind'}, {cpi_text}.")
+              f"spending runs {plural(float(ratio(gap, limits['burn_points'], places=0)), 'percentage point')} "
+              f"{'ahead of' if gap >= 0 else 'behind'} the work, {cpi_text}.")
     if s.status and percent(s.status.fraction_done) != percent(earned):  # milestone budgets weigh work
         reason += (f" (The work is {s.status.progress_phrase()}; its earned value weighs it by the "
                    "milestones' budgets.)")
@@ -384,14 +384,16 @@ def risk_gaps(s: Snapshot, limits: dict[str, float]) -> list[Finding]:
                 reason = f"{label} scores {value} ({b}) but has {' and '.join(gaps)}."
                 findings.append(Finding("risk_gaps", f"risk:{r.number}:gaps",
                                         CRITICAL if b == Band.CRITICAL else WARNING, reason,
-                                        {"risk": r.number, "score": value, "band": str(b), "gaps": gaps},
+                                        {"risk": r.number, "score": value, "band": str(b), "gaps": gaps,
+                                         "internal": r.internal},
                                         subject=r.owner_user_id))
         if r.review_date and r.review_date < s.today:
             late = (s.today - r.review_date).days
             reason = (f"{label} was due for review {day(r.review_date, today=s.today)} "
                       f"({plural(late, 'day')} ago); owner {mention(r.owner_user_id)}.")
             findings.append(Finding("risk_gaps", f"risk:{r.number}:review", WARNING, reason,
-                                    {"risk": r.number, "days_late": late, "score": value},
+                                    {"risk": r.number, "days_late": late, "score": value,
+                                     "internal": r.internal},
                                     subject=r.owner_user_id))
     return findings
 

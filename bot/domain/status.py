@@ -377,6 +377,14 @@ def _compute(*, session: Session, projects: list[Project], today: date, blocked_
     return reports
 
 
+def _judged_cpi(evm: EarnedValue | None) -> float | None:
+    """CPI for the health verdict: not judged while nothing is earned and under 10%
+    of the budget is spent (a day-one deposit is not a cost overrun)."""
+    if evm is None or evm.cpi is None or (evm.ev <= 0 and evm.ac < 0.1 * evm.bac):
+        return None
+    return evm.cpi
+
+
 def plan_problems(project: Project, milestones: list[Milestone], misdated: list[Task],
                   today: date) -> list[str]:
     """Milestone budgets over the project's budget (accepted with `force`), and
@@ -463,7 +471,7 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     for r in rows.risks:
         bands[r.band] += 1
     signals = Signals(
-        today=today, spi=evm.spi if evm else None, cpi=evm.cpi if evm else None, due=p.due_date,
+        today=today, spi=evm.spi if evm else None, cpi=_judged_cpi(evm), due=p.due_date,
         p50=forecast.p50, p85=forecast.p85, days_since_start=(today - start).days,
         overdue_milestones=[(m.name, (today - m.due_date).days) for m in overdue_ms],  # type: ignore[operator]
         risk_bands=dict(bands),

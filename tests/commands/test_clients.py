@@ -145,6 +145,17 @@ def test_a_client_reads_without_internal_risks_rates_or_hours(run):
     assert f"<@{DANA}> · client · no rate · no capacity (client)" in ok(run("member list"))
 
 
+def test_an_internal_risks_alert_reaches_the_owner_not_the_channel_a_client_reads(run, db_engine):
+    """The client is in the project, so the project's channel may have them in it: the alert about an
+    internal risk goes to the owner by DM only, and the client's `alerts` leaves it out."""
+    ok(run("alerts check"))
+    assert INTERNAL_RISK in ok(run("alerts"))
+    assert INTERNAL_RISK not in ok(run("alerts", user=DANA)) and SHARED_RISK in ok(run("alerts", user=DANA))
+    with Session(db_engine) as s:
+        rows = [r for r in s.exec(select(OutboxMessage)) if INTERNAL_RISK in str(r.payload)]
+    assert rows and {(r.kind, r.user_id, r.channel_id) for r in rows} == {(Kind.DM, "U0OWNER", None)}
+
+
 def test_a_client_moves_only_their_own_tasks(run, db_engine):
     assert "#13" in ok(run("task done 13", user=DANA))
     assert "Only project members can update tasks" in refused(run("task done 9", user=DANA))

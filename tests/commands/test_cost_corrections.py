@@ -44,6 +44,7 @@ def test_spend_undo_adds_a_correcting_entry_and_keeps_both(run, db_engine, now):
     assert "~C2 · Fri 27 Nov · €12,000 hardware “Patch panels” · <@U0OWNER>~ voided by C3" in listed
     assert "C3 · Fri 27 Nov · -€12,000 hardware “Typed 12000 instead of 1200”" in listed
     assert "(correction of C2)" in listed and "Net €2,400" in listed
+    assert 'spend undo netmove C1 "reason"` voids an entry' in listed  # the one entry still live, not C12
 
 
 def test_a_repeated_undo_changes_nothing_more_and_says_so(run, db_engine):

@@ -205,7 +205,7 @@ def test_spend_ahead_of_work_fires_with_costs_and_time_at_rates(db_engine, histo
         h.task(done=date(2026, 11, 20) if i < 3 else None)
     [f] = h.findings("budget_burn")
     assert f.reason == ("50% of the budget is spent ($5,000 of $10,000) for work that has earned 30% of "
-                        "it: 20 points ahead, CPI 0.60 (under 0.90).")
+                        "it: spending runs 20 percentage points ahead of the work, CPI 0.60 (under 0.90).")
     assert f.severity == "warning"
 
 
@@ -249,7 +249,7 @@ def test_the_budget_alert_says_why_its_share_differs_from_progress(db_engine, hi
     with Session(db_engine) as s:
         status = build_status(session=s, project=s.get(Project, h.project.id), today=TODAY)
     assert f.reason.startswith("50% of the budget is spent ($5,000 of $10,000) for work that has earned 10% "
-                               "of it: 40 points ahead, CPI 0.20 (under 0.90).")
+                               "of it: spending runs 40 percentage points ahead of the work, CPI 0.20 (under 0.90).")
     assert f.reason.endswith("(The work is 67% of estimated hours · 2 of 3 tasks done; its earned value "
                              "weighs it by the milestones' budgets.)")
     assert status.progress_phrase() == "67% of estimated hours · 2 of 3 tasks done"

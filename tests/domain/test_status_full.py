@@ -87,6 +87,20 @@ def test_a_fresh_project_is_honest_about_what_it_cannot_know(db_engine, now):
     assert "Not enough history to forecast yet" in text and "Green: on track" in text
 
 
+def test_a_day_one_deposit_is_not_judged_as_a_cost_overrun(db_engine, now):
+    """Nothing earned yet: CPI is 0.00 by arithmetic, but 5% spent on day one is a deposit,
+    not a red project; at 10% spent with nothing earned the verdict judges it."""
+    run = Runner(db_engine, now)
+    run('new "Intranet" key intranet due 2027-03-31 budget 10000')
+    run('task add "Plan the intranet" estimate 3h')
+    run('spend 500 hardware "Deposit"')
+    text = run("status intranet").plain()
+    assert "CPI 0.00 (under" not in text and "Green: on track" in text
+    run('spend 500 hardware "Second deposit"')
+    text = run("status intranet").plain()
+    assert "Red: CPI 0.00 (under 0.80)" in text
+
+
 def test_unestimated_tasks_count_as_the_average_estimate(db_engine, now):
     run = Runner(db_engine, now)
     run('new "Intranet" key intranet due 2027-03-31')

@@ -154,6 +154,8 @@ def test_two_workers_one_leader_failover_and_each_job_fires_exactly_once(pg_data
     old_ticks = [at for label, pid, at in rows if label == "tick" and pid == leader_pid]
     new_ticks = [at for label, pid, at in rows if label == "tick" and pid == standby.pid]
     assert old_ticks and new_ticks and max(old_ticks) < min(new_ticks)  # one scheduler at a time
-    for ticks in (old_ticks, new_ticks):  # once a second, not twice (a catch-up may add one)
-        span = (max(ticks) - min(ticks)).total_seconds()
-        assert len(ticks) <= span + 2, ticks
+    for ticks in (old_ticks, new_ticks):  # once a second, not twice: a scheduler firing each tick twice
+        # makes a close pair every second; a catch-up after a slow start may make one
+        ticks = sorted(ticks)
+        close = [(a, b) for a, b in zip(ticks, ticks[1:], strict=False) if (b - a).total_seconds() < 0.5]
+        assert len(close) <= 1, ticks
