@@ -232,6 +232,9 @@ def approve(session: Session, project: Project, number: int, *, actor: str, now:
     if cr.state != OPEN:
         return Decision(cr, already=True)
     check_decider(session, project, cr, actor, verb="approve")
+    # the project row locked (PostgreSQL) so two approvals of different requests
+    # apply one after the other, each to the budget the other left
+    session.refresh(project, with_for_update=True)
     resolved = resolve(session, project, cr.parts)  # before the claim: a refusal changes nothing
     if not _claim(session, cr, state=APPROVED, actor=actor, note="", now=now):
         return Decision(cr, already=True)

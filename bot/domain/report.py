@@ -312,6 +312,9 @@ def to_markdown(r: WeeklyReport) -> str:
             shown = money(v, p.currency) if isinstance(v, int) else ("-" if v is None else f"{v:.2f}")
             out.append(f"| {k.upper().replace('_ATYPICAL', ' (atypical)')} | {shown} |")
         out.append("")
+    plan = baselines.plan_lines(s.plan, s.evm, s.evm_first, key=p.key)
+    if plan:
+        out += ["## Plan vs baseline 1", "", *[f"- {line}" for line in plan], ""]
     out += ["## Forecast", "", s.forecast.range_phrase(today) if s.forecast else "none", ""]
     out += ["## Done this week", ""] + ([f"- #{t.number} {t.title}" for t in r.done_tasks[:LIST_LIMIT]]
                                        + [f"- Milestone {m.name} reached" for m in r.done_milestones]

@@ -174,3 +174,43 @@ def test_the_report_home_chart_and_client_page_show_plan_vs_now(db_engine, now, 
         home = home_reply(session=s, team_id="T0TEST", user_id=OWNER, now=now).plain()
     assert "Budget €46,000 (baseline €40,000, +€6,000 from CR-1) · Changes: 1 approved, 1 open" in home
     assert "⚖️ CR-2 awaits your decision" in home
+
+
+def test_plan_vs_now_costs_status_and_home_no_statement(db_engine, now):
+    """Status and Home read plan vs now from the project row: a baselined,
+    re-baselined project with open requests runs as many statements as before."""
+    from benchmarks.querycount import count_statements
+    from bot.commands import Context, dispatch
+    from bot.domain import status_cache
+    from bot.slack.home import home_reply
+
+    def counts() -> tuple[int, int]:
+        status_cache.clear()
+        with Session(db_engine, expire_on_commit=False) as s, count_statements(db_engine) as c:
+            reply = dispatch("status crm", Context(session=s, team_id="T0TEST", user_id=OWNER, now=now),
+                             raise_unexpected=True)
+        assert not reply.error
+        status_cache.clear()
+        with Session(db_engine, expire_on_commit=False) as s, count_statements(db_engine) as h:
+            home_reply(session=s, team_id="T0TEST", user_id=OWNER, now=now)
+        return c.count, h.count
+
+    run = crm(db_engine, now)
+    before = counts()
+    ok(run('milestone add crm "Go-live" due 19 Feb 2027 budget 30k'))
+    ok(run('change add crm "Marketing automation" budget +6k due +2w', user=CLIENT))
+    ok(run('change add crm "Mobile app" budget +15k', user=MEMBER))
+    ok(run("change approve crm CR-1"))
+    assert counts() == before
+
+
+def test_the_markdown_export_has_plan_vs_now(db_engine, now):
+    from bot.domain.report import build_weekly_report, to_markdown
+
+    run = crm(db_engine, now)
+    ok(run('milestone add crm "Go-live" due 19 Feb 2027 budget 30k'))
+    ok(run('change add crm "Marketing automation" budget +6k', user=CLIENT))
+    ok(run("change approve crm CR-1"))
+    with Session(db_engine, expire_on_commit=False) as s:
+        text = to_markdown(build_weekly_report(session=s, project=project(db_engine), today=now.date()))
+    assert "## Plan vs baseline 1\n\n- Budget €46,000 (baseline €40,000, +€6,000 from CR-1)\n" in text
