@@ -214,3 +214,28 @@ def test_the_markdown_export_has_plan_vs_now(db_engine, now):
     with Session(db_engine, expire_on_commit=False) as s:
         text = to_markdown(build_weekly_report(session=s, project=project(db_engine), today=now.date()))
     assert "## Plan vs baseline 1\n\n- Budget €46,000 (baseline €40,000, +€6,000 from CR-1)\n" in text
+
+
+def test_two_deciders_approving_at_the_same_moment_make_one_decision(db_engine, now):
+    import threading
+
+    run = crm(db_engine, now)
+    ok(run('change add crm "Marketing automation" budget +6k', user=MEMBER))
+    gate = threading.Barrier(2)
+    replies: dict[str, str] = {}
+
+    def approve(user: str) -> None:
+        gate.wait()
+        replies[user] = run("change approve crm CR-1", user=user).plain()
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in (OWNER, SPONSOR)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted("already approved" in r for r in replies.values()) == [False, True], replies
+    with Session(db_engine) as s:
+        p = s.exec(select(Project).where(Project.key == "crm")).one()
+        assert p.budget_cents == 4_600_000
+        assert len(s.exec(select(Baseline).where(Baseline.project_id == p.id)).all()) == 2
+        assert len(s.exec(select(AuditEntry).where(AuditEntry.action == "change.approve")).all()) == 1
