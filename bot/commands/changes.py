@@ -18,7 +18,7 @@ from bot.domain.changes_messages import (
     discuss,
     render_change,
 )
-from bot.domain.format import day, money, plural
+from bot.domain.format import day, money
 from bot.domain.replies import Reply, Section
 from bot.models import Project
 
@@ -224,5 +224,5 @@ def change_discuss(ctx: Context, args: Args) -> Reply:
     if not discuss(ctx.session, project, cr, user_id=ctx.user_id, now=ctx.now):
         return Reply.text(f"CR-{cr.number} has no message in a channel to discuss under (or you asked already); "
                           f"reply to the requester <@{cr.requested_by}> directly.")
-    return Reply.text(f"Asked for a discussion of CR-{cr.number} in its thread; "
-                      f"{plural(len(svc.deciders(ctx.session, project)), 'decider')} and the requester are named there.")
+    return Reply.text(f"Asked for a discussion of CR-{cr.number} in its thread in the channel; the requester "
+                      "and the deciders are named there.")
