@@ -79,6 +79,7 @@ class Role(enum.StrEnum):
     MEMBER = "member"
     STAKEHOLDER = "stakeholder"
     CLIENT = "client"  # outside the team: reads status, works only on tasks given to them
+    SPONSOR = "sponsor"  # decides change requests with the owner; reads, no tasks, no capacity
 
 
 class ProjectState(enum.StrEnum):
@@ -167,6 +168,10 @@ class Project(SQLModel, table=True):
     # a fresh random token whenever anything status shows changes (bot/domain/versions.py)
     version: int = Field(default_factory=lambda: secrets.randbits(62),
                          sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # plan vs now in brief (first and current baseline, change counts), kept by
+    # bot/domain/baselines.py with every baseline and decision, so status, list
+    # and Home show it without another query; None before the first baseline
+    plan: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Member(SQLModel, table=True):
@@ -571,6 +576,56 @@ class ShareLink(SQLModel, table=True):
     expires_at: datetime = ts_field(nullable=False)
     revoked_at: datetime | None = ts_field()
     revoked_by: str | None = Field(default=None, max_length=32)
+
+
+class Baseline(SQLModel, table=True):
+    """A project's plan frozen for comparison (Baseline 1, 2, ...): budget, dates,
+    scope, milestones with dates and budgets, and task estimates (`plan`)."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    number: int
+    reason: str = text_field()
+    change_id: int | None = None  # the change request whose approval took it
+    budget_cents: int | None = None
+    currency: str = Field(default="USD", max_length=3)
+    start_date: date | None = None
+    due_date: date | None = None
+    scope: str = text_field()
+    plan: dict = json_field()  # {"milestones": [{number, name, due, budget, effort}], "estimates": {number: h}}
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+
+
+class ChangeRequest(SQLModel, table=True):
+    """A proposed change to budget, dates or scope (CR-1, CR-2, ...): open until the
+    owner or a sponsor approves (every part applied at once, then a new baseline)
+    or rejects it with a reason."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    number: int
+    title: str = text_field()
+    reason: str = text_field()
+    # {"budget": {"delta"|"set": cents}, "due": {"days": n}|{"date": iso}, "scope": {"add"|"set": text},
+    #  "milestones": [{"number": 3, "due": iso}]}
+    parts: dict = json_field()
+    source: str = Field(default="request", max_length=16)  # request | edit (a non-owner's edit) | direct
+    state: str = Field(default="open", max_length=16)  # open | approved | rejected
+    requested_by: str = Field(default="", max_length=32)
+    created_at: datetime = ts_field(nullable=False, default_now=True)
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = ts_field(index=True)
+    decision_note: str = text_field()  # a rejection's reason
+    applied: dict = json_field()  # field -> [before, after], as applied
+    baseline_id: int | None = Field(default=None, foreign_key="baselines.id")
+    messages: dict = json_field()  # outbox keys of its channel post and DMs, to edit them once decided
 
 
 class ProcessedRequest(SQLModel, table=True):

@@ -129,7 +129,7 @@ def log_list(ctx: Context, args: Args) -> Reply:
         user = ctx.user_id
     args.expect_end()
     role = role_of(session=ctx.session, project=project, user_id=ctx.user_id)
-    if role in (None, Role.STAKEHOLDER, Role.CLIENT):
+    if role in (None, Role.STAKEHOLDER, Role.CLIENT, Role.SPONSOR):
         require(session=ctx.session, project=project, user_id=ctx.user_id, action=Action.WORK,
                 what="see people's logged hours")
     rates = sees_rates(session=ctx.session, project=project, user_id=ctx.user_id)

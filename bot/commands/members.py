@@ -18,7 +18,7 @@ from bot.models import Project, Role
 ROLES = [r.value for r in Role]
 
 
-@command("member add", usage="member add [PROJECT] @user [role manager|member|stakeholder|client]",
+@command("member add", usage="member add [PROJECT] @user [role manager|member|stakeholder|client|sponsor]",
          examples=["member add @bob", "member add website @erin role stakeholder",
                    "member add @dana role client"])
 def member_add(ctx: Context, args: Args) -> Reply:
@@ -110,7 +110,7 @@ def orphan_choice(project: Project, user: str, open_tasks: list) -> Reply:
                f"`/project member remove {project.key} <@{user}> unassign`")
 
 
-@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder|client",
+@command("member role", usage="member role [PROJECT] @user owner|manager|member|stakeholder|client|sponsor",
          examples=["member role @carol manager"])
 def member_role(ctx: Context, args: Args) -> Reply:
     """Change someone's role; making someone owner hands the project over."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands.grammar import Money, UsageError
 from bot.commands.registry import Args, Context, command
 from bot.commands.replies import milestone_lines, warned
+from bot.domain import baselines
 from bot.domain import milestones as svc
 from bot.domain.format import day, money
 from bot.domain.history import LABELS, show
@@ -31,7 +32,17 @@ def milestone_add(ctx: Context, args: Args) -> Reply:
                           warnings=warnings, now=ctx.now)
     extra = f", budget {money(m.planned_budget_cents, project.currency)}" if budget else ""
     return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
-                             f"(due {day(m.due_date, year=True)}{extra})."), warnings)
+                             f"(due {day(m.due_date, year=True)}{extra})."), warnings,
+                  notes=[first_baseline(ctx, project, m)])
+
+
+def first_baseline(ctx: Context, project, milestone) -> str:
+    """Baseline 1 is taken the first time a milestone has a budget; the reply says so."""
+    if milestone.planned_budget_cents is None or project.plan:
+        return ""
+    return baselines.first_note(baselines.ensure_first(
+        ctx.session, project, actor=ctx.user_id, why=f"the first milestone with a budget, M{milestone.number}",
+        now=ctx.now), project)
 
 
 @command("milestone list", usage="milestone list [PROJECT]", examples=["milestone list"])
@@ -111,7 +122,8 @@ def milestone_edit(ctx: Context, args: Args) -> Reply:
              for k, old in before.items()]
     head = (f"Milestone M{m.number} *{m.name}* edited:" if result.after
             else f"Milestone M{m.number} *{m.name}*: nothing to change, it is already so.")
-    return warned(Reply(sections=[Section(text=head + "\n" + "\n".join(lines))]), result.warnings)
+    return warned(Reply(sections=[Section(text=head + "\n" + "\n".join(lines))]), result.warnings,
+                  notes=[first_baseline(ctx, project, m)])
 
 
 @command("milestone cancel", usage='milestone cancel [PROJECT] M1 ["reason"]',

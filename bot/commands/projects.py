@@ -6,13 +6,16 @@ from bot.commands.dispatch import suggest
 from bot.commands.grammar import Kind, Money, UsageError, shown
 from bot.commands.registry import COMMANDS, Args, Context, command
 from bot.commands.replies import project_list_reply, status_for, warned
+from bot.domain import baselines
+from bot.domain import changes as change_service
 from bot.domain import projects as svc
-from bot.domain.access import Action, require
+from bot.domain.access import Action, require, role_of
+from bot.domain.changes_messages import announce
 from bot.domain.closing import lessons
 from bot.domain.format import day, money
 from bot.domain.plan_checks import dates_outside, milestone_budgets
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.models import ProjectState
+from bot.models import Project, ProjectState, Role
 
 GROUPS = [
     ("Projects", ["new", "list", "status", "link", "edit", "delete"]),
@@ -188,8 +191,21 @@ def edit(ctx: Context, args: Args) -> Reply:
             changes[name] = value
     if "name" in changes and svc.normal_name(str(changes["name"])) != svc.normal_name(project.name):
         svc.refuse_duplicate_name(session=ctx.session, team_id=ctx.team_id, name=str(changes["name"]))
+    controlled = {k: v for k, v in changes.items()
+                  if k in change_service.CONTROLLED and v != getattr(project, k)}
+    is_owner = role_of(session=ctx.session, project=project, user_id=ctx.user_id) is Role.OWNER
+    if project.plan and controlled and not is_owner:
+        return _edit_as_change(ctx, project, changes, controlled, force)
     before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=changes,
                               force=force, now=ctx.now)
+    notes = []
+    if project.plan and controlled:  # the owner's own edit: allowed, recorded as an approved change
+        cr = change_service.record_direct_edit(ctx.session, project, actor=ctx.user_id, before=before, now=ctx.now)
+        if cr is not None:
+            notes.append(f"Recorded as CR-{cr.number}, approved (direct edit); the plan was re-baselined.")
+    if changes.get("state") == ProjectState.ACTIVE:
+        notes.append(baselines.first_note(baselines.ensure_first(
+            ctx.session, project, actor=ctx.user_id, why="the project was made active", now=ctx.now), project))
     warnings = []
     committed = milestone_budgets(session=ctx.session, project=project)
     if "budget_cents" in changes and project.budget_cents is not None and committed > project.budget_cents:
@@ -201,7 +217,33 @@ def edit(ctx: Context, args: Args) -> Reply:
              f"{_show(k, v, project)}" if before[k] != v else
              f"• {k.replace('_cents', '').replace('_', ' ')}: {_show(k, v, project)} (unchanged)"
              for k, v in changes.items()]
-    return warned(Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))]), warnings)
+    return warned(Reply(title=f"{project.name} updated", sections=[Section(text="\n".join(lines))]), warnings,
+                  notes=notes)
+
+
+def _edit_as_change(ctx: Context, project: Project, changes: dict, controlled: dict, force: bool) -> Reply:
+    """Someone other than the owner edits budget, due date or scope of a baselined
+    project: those become a change request; anything else is edited as usual."""
+    parts = change_service.edit_parts(controlled)
+    rest = {k: v for k, v in changes.items() if k not in change_service.CONTROLLED}
+    if rest.get("currency") == project.currency:
+        rest.pop("currency")
+    cr = change_service.request_change(ctx.session, project, actor=ctx.user_id, title=change_service.edit_title(parts),
+                                       parts=parts,
+                                       now=ctx.now, source="edit")
+    announce(ctx.session, project, cr, now=ctx.now)
+    text = (f"*{project.name}* has a baseline, so budget, due date and scope change through a change request: "
+            f"your edit became CR-{cr.number} ({', '.join(change_service.describe(parts, project.currency))}), "
+            f"for the owner <@{project.owner_user_id}> or a sponsor to decide.")
+    if rest:
+        before = svc.edit_project(session=ctx.session, project=project, user_id=ctx.user_id, changes=rest,
+                                  force=force, now=ctx.now)
+        done = [f"{k.replace('_', ' ')}: {_show(k, before[k], project)} → {_show(k, v, project)}"
+                for k, v in rest.items() if before[k] != v]
+        if done:
+            text += " Changed now: " + "; ".join(done) + "."
+    return Reply(sections=[Section(text=text)],
+                 footer=f"`/project change show {project.key} CR-{cr.number}`")
 
 
 def _show(key: str, value: object, project) -> str:

@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from bot.commands.grammar import Kind, Token
 from bot.commands.registry import Args, Context
+from bot.domain import baselines, status_cache
 from bot.domain import projects as project_service
-from bot.domain import status_cache
 from bot.domain.access import is_client
 from bot.domain.closing.close import closed_lines
 from bot.domain.format import (
@@ -166,6 +166,9 @@ def status_reply(report: StatusReport, *, client: bool = False) -> Reply:
                     f"(`/project milestone done {p.key} M{unmarked[0].number}`)."] if unmarked else []
     if ms_lines:
         sections.append(Section(text="*Milestones*\n" + "\n".join(ms_lines)))
+    plan = baselines.plan_lines(report.plan, report.evm, report.evm_first, key=p.key)
+    if plan:
+        sections.append(Section(text="*Plan vs baseline 1*\n" + "\n".join(f"• {line}" for line in plan)))
     if report.plan_problems:
         sections.append(Section(text="*Plan problems*\n" + "\n".join(f"⚠️ {line}"
                                                                       for line in report.plan_problems)))

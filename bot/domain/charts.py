@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.domain import baselines
 from bot.domain.evm import PlannedMilestone, planned_value
 from bot.domain.format import money
 from bot.domain.status import StatusReport
@@ -65,6 +66,8 @@ class BudgetBurn:
     currency: str
     today: date
     due: date | None
+    baseline: Series | None = None  # Baseline 1's planned value, drawn dashed
+    baseline_bac: int | None = None
 
 
 def _cumulative(deltas: dict[date, float], start: date, end: date) -> Series:
@@ -131,9 +134,25 @@ def budget_data(*, session: Session, report: StatusReport) -> BudgetBurn:
         planned.values.append(planned_value(bac=bac, start=start, due=p.due_date, today=d, milestones=ms))
         d += timedelta(days=1)
     first = min([start, *spent.keys()])
-    return BudgetBurn(planned=planned, actual=_cumulative(spent, first, today), bac=bac,
+    data = BudgetBurn(planned=planned, actual=_cumulative(spent, first, today), bac=bac,
                       eac=report.evm.eac if report.evm else None, currency=p.currency, today=today,
                       due=p.due_date)
+    brief = (p.plan or {}).get("first")
+    if brief and brief.get("budget"):
+        b_start, b_due = baselines.plan_dates(brief)
+        b_ms = [PlannedMilestone(b, _day(due), 0.0, 0.0) for _, due, b in brief.get("milestones", [])]
+        data.baseline, data.baseline_bac = Series(), brief["budget"]
+        d = b_start or start
+        while d <= max(end, b_due or end):
+            data.baseline.days.append(d)
+            data.baseline.values.append(planned_value(bac=brief["budget"], start=b_start or start, due=b_due,
+                                                      today=d, milestones=b_ms))
+            d += timedelta(days=1)
+    return data
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
@@ -186,6 +205,10 @@ def draw_budget(data: BudgetBurn, *, title: str, path: Path) -> Path:
     if data.planned.days:
         ax.plot(data.planned.days, [v / scale for v in data.planned.values], color="#1f77b4",
                 linewidth=2.5, label="Planned (PV)")
+    if data.baseline is not None and data.baseline.days:
+        ax.plot(data.baseline.days, [v / scale for v in data.baseline.values], color="#1f77b4",
+                linestyle="--", linewidth=1.8, alpha=0.8,
+                label=f"Baseline 1 plan ({money(data.baseline_bac, data.currency)})")
     ax.plot(data.actual.days, [v / scale for v in data.actual.values], color="#ff7f0e", linewidth=2.5,
             label="Actual cost (AC)")
     if data.bac:

@@ -103,14 +103,15 @@ def client_reasons(status: StatusReport, *, show_costs: bool) -> list[str]:
 
 def client_decisions(status: StatusReport, *, show_costs: bool) -> list[str]:
     """The decisions the numbers call for that may be shown outside the team:
-    not about money without `show costs`, never about an internal risk.
-
-    Hook for change requests (issue 17): the open requests that wait for the
-    client are to be added here, so the page and the email show them."""
+    not about money without `show costs`, never about an internal risk; then
+    the open change requests (titles only: their amounts are money)."""
     internal = {r.number for r in status.top_risks if r.internal}
     keep: list[Decision] = [d for d in decision_items(status)
                             if (show_costs or d.about != "cost") and d.risk_number not in internal]
-    return [plain(d.text) for d in keep]
+    plan = status.plan
+    crs = [f"Change request CR-{n} “{title}” awaits a decision by the owner or a sponsor."
+           for n, title in zip(plan.open_numbers, plan.open_titles, strict=False)]
+    return [plain(d.text) for d in keep] + crs
 
 
 def _costs(status: StatusReport) -> list[str]:

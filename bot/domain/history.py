@@ -56,6 +56,8 @@ VERBS = {
     "share.create": "made status-page link {s}", "share.revoke": "revoked status-page link {s}",
     "project.report_emails": "changed who gets the weekly report by email",
     "report.email": "emailed the weekly report",
+    "change.request": "requested {s}", "change.approve": "approved {s}", "change.reject": "rejected {s}",
+    "baseline.take": "took {s}",
 }
 
 
@@ -166,6 +168,9 @@ def _subject(entry: AuditEntry, names: dict) -> str:
         return f"C{entry.entity_id}"
     if entry.entity == "time":
         return f"L{entry.entity_id}"
+    if entry.entity in ("change", "baseline"):
+        number = entry.after.get("number") or "?"
+        return f"CR-{number}" if entry.entity == "change" else f"Baseline {number}"
     if entry.entity == "share_link":
         return f"S{entry.after.get('number') or entry.before.get('number') or '?'}"
     return entry.entity
@@ -180,7 +185,7 @@ def show(key: str, value: object, project: Project, names: dict | None = None) -
         return f"{money(int(value), project.currency)}/h"  # type: ignore[call-overload]
     if key.endswith("_cents"):
         return money(int(value), project.currency)  # type: ignore[call-overload]
-    if key.endswith("_date") or key in ("spent_on", "worked_on"):
+    if key.endswith("_date") or key in ("spent_on", "worked_on") or (key[:1] == "M" and key[1:].isdigit()):
         on = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         return day(on, year=True)
     if key in ("assignee_user_id", "owner_user_id", "user_id", "owner", "open_tasks_to"):

@@ -43,6 +43,9 @@ class Intent(StrEnum):
     RISK_HAPPENED = "risk_happened"  # value: KEY:N
     RISK_NOT_HAPPENED = "risk_not_happened"  # value: KEY:N, or KEY:all
     RETRO_ANSWER = "retro_answer"  # opens the retrospective modal; value: KEY
+    CHANGE_APPROVE = "change_approve"  # value: `project key:CR number`
+    CHANGE_REJECT = "change_reject"  # opens a modal asking why
+    CHANGE_DISCUSS = "change_discuss"  # asks for a discussion in the card's thread
 
 
 @dataclass

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.domain import audit
+from bot.domain import audit, baselines, changes
 from bot.domain.access import Action, require
+from bot.domain.changes_messages import change_line
 from bot.domain.errors import Invalid, NotFound
 from bot.domain.format import (
     bar,
@@ -107,6 +108,7 @@ class WeeklyReport:
     next_tasks: list[Task] = field(default_factory=list)
     next_milestones: list[Milestone] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    changes: list = field(default_factory=list)  # change requests decided this week
 
     def decisions_shown(self, *, shared: bool) -> list[str]:
         """The decisions, without those about a risk marked internal when `shared`
@@ -148,11 +150,12 @@ def build_weekly_report(*, session: Session, project: Project, today: date) -> W
     done_ms = [m for m in status.milestones if m.done_at and m.done_at >= since]
     next_ms = [m for m in status.milestones
                if m.done_at is None and m.due_date and m.due_date <= next_end]
+    decided = changes.decided_between(session, project, since, _utc_start(today + timedelta(days=1), tz))
     snapshots = trend(session=session, project=project, since=today - timedelta(days=14))
     rag = status.health.rag if status.health else "green"
     return WeeklyReport(status=status, week_start=week_start, trend=trend_phrase(snapshots, rag),
                         done_tasks=done_tasks, done_milestones=done_ms, next_tasks=next_tasks,
-                        next_milestones=next_ms, decisions=decisions_needed(status))
+                        next_milestones=next_ms, decisions=decisions_needed(status), changes=decided)
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,9 @@ def summary_reply(r: WeeklyReport, *, threaded: bool = True, shared: bool = True
              f"Budget: {_budget_text(r)}"]
     if s.forecast and not final:
         lines.append(f"Forecast: {s.forecast.phrase(due=p.due_date, today=today)}")
+    plan = baselines.plan_lines(s.plan, s.evm, s.evm_first, limit=3, key=p.key)
+    if plan:
+        lines.append("Plan vs baseline 1: " + "; ".join(plan))
     decisions = r.decisions_shown(shared=shared)
     if decisions:
         lines.append(f"*{plural(len(decisions), 'decision')} needed*"
@@ -272,6 +278,9 @@ def details_reply(r: WeeklyReport, *, shared: bool = True) -> Reply:
     risks = [f"• R{x.number} {truncate(x.title, 100)}: {x.band} ({x.score}) · {mention(x.owner_user_id)}"
              + (" · 🔒 internal" if x.internal else "") for x in (s.shared_risks if shared else s.top_risks)]
     sections.append(Section(text="*Top risks*\n" + ("\n".join(risks) or "No open risks.")))
+    if r.changes or s.plan.baseline:
+        sections.append(Section(text="*Changes decided this week*\n" + ("\n".join(
+            change_line(c, r.project) for c in r.changes[:LIST_LIMIT]) or "None this week.")))
     sections.append(Section(text="*Decisions needed*\n" + ("\n".join(
         f"• {d}" for d in r.decisions_shown(shared=shared)) or "None this week.")))
     sections.append(Section(text=f"*Standups (7 days)*\n{_participation(s)}"))
@@ -303,6 +312,9 @@ def to_markdown(r: WeeklyReport) -> str:
             shown = money(v, p.currency) if isinstance(v, int) else ("-" if v is None else f"{v:.2f}")
             out.append(f"| {k.upper().replace('_ATYPICAL', ' (atypical)')} | {shown} |")
         out.append("")
+    plan = baselines.plan_lines(s.plan, s.evm, s.evm_first, key=p.key)
+    if plan:
+        out += ["## Plan vs baseline 1", "", *[f"- {line}" for line in plan], ""]
     out += ["## Forecast", "", s.forecast.range_phrase(today) if s.forecast else "none", ""]
     out += ["## Done this week", ""] + ([f"- #{t.number} {t.title}" for t in r.done_tasks[:LIST_LIMIT]]
                                        + [f"- Milestone {m.name} reached" for m in r.done_milestones]

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import Session, select
 
+from bot.domain import baselines, status_cache
 from bot.domain import forecast as fc
-from bot.domain import status_cache
 from bot.domain.calendar import MON_FRI, WorkCalendar, expand
 from bot.domain.evm import (
     EarnedValue,
@@ -133,6 +133,8 @@ class StatusReport:
     start: date | None = None  # the project's start (its creation day if none was given)
     finished_on: date | None = None  # when the last task was done, once all are
     schedule: Schedule | None = field(default=None, compare=False)  # when tasks wait on others
+    plan: baselines.PlanVsNow = field(default_factory=baselines.PlanVsNow)  # plan (Baseline 1) vs now
+    evm_first: EarnedValue | None = None  # against Baseline 1, once re-baselined: a re-plan hides no variance
 
     @property
     def total(self) -> int:
@@ -445,7 +447,11 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
     actual = rows.cost_cents + round(rows.labour[0] / 60)
     all_done = work_total > 0 and work_done >= work_total
     finished_all = p.state == ProjectState.DONE or all_done
-    if p.budget_cents:
+    briefs = p.plan or {}
+    current = briefs.get("current")
+    if current and current.get("budget"):  # the approved baseline is EVM's plan
+        evm = baselines.earned(current, milestones, work, start=start, today=today, actual=actual, finished=finished_all)
+    elif p.budget_cents:
         evm = EarnedValue(
             bac=p.budget_cents,
             pv=planned_value(bac=p.budget_cents, start=start, due=p.due_date, today=today,
@@ -454,6 +460,10 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
             ev=project_earned_value(bac=p.budget_cents, work=work, milestones=milestones),
             ac=actual, finished=finished_all,
         )
+    evm_first = None
+    first = briefs.get("first")
+    if current and first and first["number"] != current["number"] and first.get("budget"):
+        evm_first = baselines.earned(first, milestones, work, start=start, today=today, actual=actual, finished=finished_all)
 
     done_days = [(_local_day(at, tz), est if hours_mode and est is not None else (avg if hours_mode else 1.0))
                  for at, est in rows.finished]
@@ -500,4 +510,6 @@ def _assemble(rows: ProjectRows, *, today: date, history_weeks: int, trials: int
         standup_answered=rows.participation[1], calendar=cal, start=start,
         finished_on=_local_day(last_done, tz) if finished_all else None,
         schedule=sched if sched is not None and sched.links else None,
+        plan=baselines.compare(p, milestones), evm_first=evm_first,
     )
+

@@ -47,6 +47,9 @@ def intent_command(button: Button) -> str:
         Intent.RISK_NOT_HAPPENED: (" ".join(["/project close", key, "risks did-not-happen"]) if number == "all"
                                    else f"/project close {key} risk {number} did-not-happen"),
         Intent.RETRO_ANSWER: f'/project retro {value} well "..." badly "..." differently "..." score 4',
+        Intent.CHANGE_APPROVE: f"/project change approve {key} CR-{number}",
+        Intent.CHANGE_REJECT: f'/project change reject {key} CR-{number} reason "..."',
+        Intent.CHANGE_DISCUSS: f"/project change discuss {key} CR-{number}",
     }.get(button.intent, "")
 
 

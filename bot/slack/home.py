@@ -44,6 +44,22 @@ def week_text(load: Load, names: dict[int, str]) -> str:
     return f"*My week* ({when}): {head}.{detail}"
 
 
+def plan_note(report, *, mine: bool) -> str:
+    """Plan vs now in one line (the first difference from Baseline 1 and the change
+    counts) and, for the owner, the change requests awaiting their decision; read
+    from the project row status already loaded, so Home runs no more statements."""
+    plan = report.plan
+    parts = [plan.differences[0].text] if plan.differences else []
+    if plan.changes_line:
+        parts.append(plan.changes_line)
+    text = f"\n{' · '.join(parts)}" if parts else ""
+    if mine and plan.open_numbers:
+        refs = ", ".join(f"CR-{n}" for n in plan.open_numbers[:3]) + (" …" if len(plan.open_numbers) > 3 else "")
+        text += f"\n⚖️ {refs} {'awaits' if len(plan.open_numbers) == 1 else 'await'} your decision " \
+                f"(`/project change list {report.project.key}`)"
+    return text
+
+
 def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime, notice: str = "") -> Reply:
     """The dashboard for one person; `notice` on top answers a Home button
     that has no message to answer under (the next refresh drops it)."""
@@ -91,7 +107,8 @@ def home_reply(*, session: Session, team_id: str, user_id: str, now: datetime, n
             if final:
                 health, due, forecast, why = ":white_check_mark: ", "", "", f"\n_{upper_first(final[0])}_"
             lines.append(f"{health}*{truncate(p.name, 80)}* `{p.key}`{state}\n"
-                         f"{bar(report.fraction_done)} {report.progress_phrase()}{due}{forecast}{why}")
+                         f"{bar(report.fraction_done)} {report.progress_phrase()}{due}{forecast}{why}"
+                         + plan_note(report, mine=p.owner_user_id == user_id))
         if len(projects) > PROJECT_LIMIT:
             lines.append(f"_and {len(projects) - PROJECT_LIMIT} more: `/project list` shows all._")
         buttons = []

@@ -50,6 +50,7 @@ class ViewId(StrEnum):
     STANDUP_ANSWERS = "standup_answers"  # one modal for the standups of one DM
     STANDUP_SETTINGS = "standup_settings"
     RETRO = "retro"  # a member's retrospective of a closed project
+    CHANGE_REJECT = "change_reject"  # why a change request is rejected
     REPLY = "reply"  # a reply shown in a modal (it takes no submission)
     HOME = "home"
 
@@ -83,6 +84,7 @@ class BlockId(StrEnum):
     RETRO_BADLY = "retro_badly"
     RETRO_DIFFERENTLY = "retro_differently"
     RETRO_SCORE = "retro_score"
+    CHANGE_REASON = "change_reason"
 
 
 class ShortcutId(StrEnum):

@@ -113,3 +113,24 @@ def test_the_files_posted_at_closing_are_the_same_report(db_engine, now):
         assert "R1 ISP needs notice: happened, cost $1,200" in f.read()
     assert "Cost of risks that happened: $1,200." in "".join(
         p.extract_text() for p in PdfReader(pdf.payload["file_path"]).pages)
+
+
+def test_the_plan_and_scope_changes_come_from_baselines_and_change_requests(db_engine, now):
+    """An open change request holds the close back; once decided, the report shows Baseline 1's
+    budget and due beside the final plan and lists each decided request with what it changed."""
+    w = Office(db_engine, now)
+    w('change add "Wi-Fi in the meeting rooms" budget +2k due +1w reason "Asked by the board"', user=ANNA)
+    w('change add "Cameras" budget +1k', user=ANNA)
+    check = w("close")
+    assert "2 open change requests" in check and "CR-1 Wi-Fi in the meeting rooms" in check
+    w("change approve CR-1")
+    w('change reject CR-2 reason "Next year"')
+    w("milestone done M1")
+    w("close risk 1 did-not-happen")
+    w("close confirm")
+    with Session(db_engine) as s:
+        md = export_final(session=s, key="netmove", now=now, fmt="md").decode()
+    assert "| Budget (baseline) | $8,000 |" in md and "| Budget (final plan) | $10,000 |" in md
+    assert "CR-1 Wi-Fi in the meeting rooms: approved on Fri 27 Nov 2026, budget +$2,000, +7 days" in md
+    assert "CR-2 Cameras: rejected on Fri 27 Nov 2026" in md
+    assert "None: the scope did not change." not in md

@@ -80,7 +80,7 @@ def test_member_bad_input(db_engine, now):
     run = Runner(db_engine, now)
     text = refused(run("member add bob"))
     assert "Expected a person, like @alice" in text and "Usage: `/project member add" in text
-    assert "A role is one of owner, manager, member, stakeholder, client (got `boss`)" in refused(
+    assert "A role is one of owner, manager, member, stakeholder, client, sponsor (got `boss`)" in refused(
         run("member add <@U0NEW> role boss"))
     assert "Expected a role" in refused(run(f"member role <@{MEMBER}>"))
     assert "amount like 25000" in refused(run(f"member rate <@{MEMBER}> cheap"))

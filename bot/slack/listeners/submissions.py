@@ -21,11 +21,14 @@ from sqlmodel import Session
 from bot.commands.dates import ago
 from bot.commands.replies import task_buttons, warned
 from bot.commands.task_edits import edit_reply
-from bot.domain import audit
+from bot.domain import audit, baselines
+from bot.domain import changes as change_service
 from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
+from bot.domain.access import role_of
+from bot.domain.changes_messages import announce
 from bot.domain.closing import lessons
 from bot.domain.errors import Conflict, DomainError, Invalid
 from bot.domain.format import day, mention, money
@@ -34,6 +37,7 @@ from bot.domain.idempotency import claim
 from bot.domain.outbox import Kind, enqueue
 from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Button, Intent, Reply, Section
+from bot.models import Role
 from bot.slack.ids import BlockId, ViewId
 from bot.slack.manifest import interactive
 from bot.slack.modals.inputs import FieldErrors, Submitted, read_hours, read_money
@@ -205,8 +209,10 @@ def write_milestone(session: Session, values: Submitted, who: dict) -> Reply:
         if "milestone budgets" not in str(exc):
             raise
         raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
+    first = baselines.ensure_first(session, project, actor=who["user_id"], now=who["now"],
+                                   why=f"the first milestone with a budget, M{m.number}") if budget else None
     return warned(Reply.text(f"Milestone M{m.number} *{m.name}* added to {project.name} "
-                             f"(due {day(m.due_date)})."), warnings)
+                             f"(due {day(m.due_date)})."), warnings, notes=[baselines.first_note(first, project)])
 
 
 def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
@@ -225,16 +231,30 @@ def write_edit(session: Session, values: Submitted, who: dict) -> Reply:
         changes["currency"] = budget.currency
     changes = {k: v for k, v in changes.items() if getattr(project, k) != v and not (
         k in EDIT_LIMITS and v == shown_in_edit(k, getattr(project, k) or ""))}  # untouched (maybe cut) text
+    controlled = {k: v for k, v in changes.items() if k in change_service.CONTROLLED}
+    owner = role_of(session=session, project=project, user_id=who["user_id"]) is Role.OWNER
+    note = ""
+    if project.plan and controlled and not owner:  # under change control: a request, as the command does
+        parts = change_service.edit_parts(controlled)
+        cr = change_service.request_change(session, project, actor=who["user_id"], title=change_service.edit_title(parts),
+                                           parts=parts, now=who["now"], source="edit")
+        announce(session, project, cr, now=who["now"])
+        changes = {k: v for k, v in changes.items() if k not in controlled}
+        note = (f" {', '.join(change_service.describe(parts, project.currency))}: became CR-{cr.number}, for the "
+                "owner or a sponsor to decide.")
     if changes:
         try:
-            project_service.edit_project(session=session, project=project, user_id=who["user_id"],
-                                         changes=changes, now=who["now"])
+            before = project_service.edit_project(session=session, project=project, user_id=who["user_id"],
+                                                  changes=changes, now=who["now"])
         except Invalid as exc:
             if "budget" not in changes:
                 raise
             raise FieldErrors({BlockId.BUDGET: str(exc)}) from None
+        if project.plan and controlled and owner:
+            cr = change_service.record_direct_edit(session, project, actor=who["user_id"], before=before, now=who["now"])
+            note = f" Recorded as CR-{cr.number}, approved (direct edit)." if cr else ""
     what = ", ".join(k.replace("_cents", "").replace("_", " ") for k in changes) or "nothing"
-    return Reply.text(f"*{project.name}* updated: {what} changed.")
+    return Reply.text(f"*{project.name}* updated: {what} changed.{note}")
 
 
 def handle_new_project(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -25,16 +25,19 @@ from sqlmodel import Session
 
 from bot.domain import alerts as alert_service
 from bot.domain import calendar, standups
+from bot.domain import changes as change_service
 from bot.domain import members as member_service
 from bot.domain import milestones as milestone_service
 from bot.domain import projects as project_service
 from bot.domain import tasks as task_service
+from bot.domain.changes_messages import decided_phrase
 from bot.domain.closing import retro as retro_service
-from bot.domain.errors import DomainError, NotFound
+from bot.domain.errors import DomainError, Invalid, NotFound
 from bot.models import Project, StandupConfig
 from bot.slack.acknowledge import SLACK_BUSY, TOO_LATE, TRIGGER_ERRORS
 from bot.slack.ids import ViewId
 from bot.slack.modals.alerts import render_assign_modal
+from bot.slack.modals.changes import render_reject_modal
 from bot.slack.modals.members import render_reassign_modal
 from bot.slack.modals.milestones import render_add_milestone_modal
 from bot.slack.modals.projects import (
@@ -189,6 +192,19 @@ def retro(services: Services, opening: Opening) -> View:
                                   answer=retro_service.my_answer(session, closure, opening.user_id))
 
 
+def reject_change(services: Services, opening: Opening) -> View:
+    """Why CR `context["change"]` is rejected; a decided one is said instead (no modal)."""
+    with services.session() as session:
+        project = _project(session, opening)
+        cr = change_service.get_change(session, project, int(opening.context.get("change") or 0))
+        if cr.state != change_service.OPEN:
+            raise Invalid(f"CR-{cr.number} was already {decided_phrase(cr, project)}; "
+                                         "nothing changed.")
+        change_service.check_decider(session, project, cr, opening.user_id, verb="reject")
+        return render_reject_modal(project_key=project.key, number=cr.number, title=cr.title,
+                                   channel_id=opening.channel_id)
+
+
 def show_reply(services: Services, opening: Opening) -> View:
     """A reply (`context["reply"]`) where there is no message to put it in: the Home tab."""
     return render_reply_modal(opening.context["reply"])
@@ -212,6 +228,7 @@ OPENERS: dict[ViewId, Builder] = {
     ViewId.STANDUP_ANSWERS: answer_standups,
     ViewId.STANDUP_SETTINGS: standup_settings,
     ViewId.RETRO: retro,
+    ViewId.CHANGE_REJECT: reject_change,
     ViewId.REPLY: show_reply,
 }
 
