@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from bot.commands.dates import FUTURE
 from bot.commands.grammar import UsageError, parse_int
 from bot.commands.registry import Args, Context, command
@@ -15,7 +17,7 @@ from bot.domain.errors import Invalid
 from bot.domain.format import day, hours, mention
 from bot.domain.plan_checks import date_warning
 from bot.domain.replies import Button, Intent, Reply, Section
-from bot.models import TaskStatus
+from bot.models import Task, TaskStatus
 
 ADD_OPTIONS = {"due": "due", "estimate": "duration", "est": "duration", "milestone": "text"}
 
@@ -103,6 +105,11 @@ def _take_task(ctx: Context, args: Args):
 
 def _set(ctx: Context, args: Args, status: TaskStatus, verb: str) -> Reply:
     project, task = _take_task(ctx, args)
+    # the row locked and read again: two clicks handled at once after their acknowledgements
+    # move it once, and the later one says it already was (a no-op UPDATE takes the row lock on
+    # PostgreSQL and SQLite's write lock, whose reads otherwise run outside any transaction)
+    ctx.session.execute(update(Task).where(Task.id == task.id).values(status=Task.status))
+    ctx.session.refresh(task)
     anyway = status is TaskStatus.DONE and bool(args.tokens) and args.tokens[-1].lower == "anyway"
     if anyway:
         args.tokens.pop()

@@ -67,8 +67,8 @@ def test_close_check_buttons_close_the_project_and_the_retro_modal_answers(slack
 def test_the_retro_button_on_an_open_project_says_why_not(slack, fake, db_engine):
     make_project(db_engine, now=FROZEN_NOW)
     slack.click(Intent.RETRO_ANSWER, value="website", user=MEMBER, channel=dm(MEMBER), ephemeral=False)
-    told = fake.wait_for("chat.postEphemeral")[0]
-    assert "is not closed, so there is no retrospective" in json.dumps(told.params)
+    told = slack.wait_reply(1)  # answered under the clicked message, through its response_url
+    assert "is not closed, so there is no retrospective" in json.dumps(told)
     assert not fake.calls_to("views.open")
 
 

@@ -210,18 +210,22 @@ def test_over_socket_mode_a_button_is_acknowledged_at_once_whatever_views_open_d
     """Bolt acknowledges an envelope only when the listener returns (and not at
     all after a failure: no 500 in Socket Mode, just no acknowledgement)."""
     make_project(db_engine)
-    if misbehaviour.startswith("slow"):
-        fake.slow("views.open", float(misbehaviour.split()[1]))
-    elif misbehaviour == "429":
-        fake.fail_next("views.open", status=429, retry_after=4)
-    else:
-        fake.fail_next("views.open", error="trigger_expired")
     with _socket_app(fake, db_engine) as (socket_mode, payloads):
+        # one click first, while Slack behaves: the process's first envelope pays for imports and
+        # connections, which on a loaded machine alone took over a second; the timed one is the next
+        socket_mode.request("interactive", payloads.click_payload(Intent.ADD_TASK, "website"))
+        fake.wait_for("views.open", timeout=10)
+        if misbehaviour.startswith("slow"):
+            fake.slow("views.open", float(misbehaviour.split()[1]))
+        elif misbehaviour == "429":
+            fake.fail_next("views.open", status=429, retry_after=4)
+        else:
+            fake.fail_next("views.open", error="trigger_expired")
         took, _ = _timed(lambda: socket_mode.request("interactive", payloads.click_payload(Intent.ADD_TASK,
                                                                                             "website")))
         assert took < ANSWER_WITHIN, f"acknowledged after {took:.2f}s"
         if misbehaviour.startswith("slow"):
-            assert fake.wait_for("views.open", timeout=10)[0].params["view"]["callback_id"] == "add_task"
+            assert fake.wait_for("views.open", 2, timeout=10)[1].params["view"]["callback_id"] == "add_task"
         else:
             note = fake.wait_for("response")[0].body
             assert "click again" in note["text"]
