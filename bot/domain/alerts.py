@@ -172,13 +172,8 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
     alert.message_ts = None
     reply = render_alert(alert, project, now)
     if _internal(alert) and _has_clients(session, project):  # the channel has clients in it: owner only
-        if project.owner_user_id:
-            key = f"alert:{alert.id}:dm:{n}"
-            outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
-                           reply=reply, user_id=project.owner_user_id, project_id=project.id,
-                           not_before=wait, now=now)
-            alert.channel_id = None
-            set_details(alert, post=key, dm=None)
+        alert.channel_id = None
+        set_details(alert, post=_dm_owner(session, project, alert, reply, n, wait, now), dm=None)
         return
     if project.channel_id:
         key = f"alert:{alert.id}:post:{n}"
@@ -187,11 +182,19 @@ def _announce(session: Session, project: Project, alert: Alert, now: datetime,
                        not_before=wait, now=now)
         set_details(alert, post=key)
     if alert.severity == "critical" and project.owner_user_id:
-        key = f"alert:{alert.id}:dm:{n}"
-        outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
-                       reply=reply, user_id=project.owner_user_id, project_id=project.id,
-                       not_before=wait, now=now)
-        set_details(alert, dm=key)
+        set_details(alert, dm=_dm_owner(session, project, alert, reply, n, wait, now))
+
+
+def _dm_owner(session: Session, project: Project, alert: Alert, reply: Reply, n: int,
+              wait: datetime | None, now: datetime) -> str | None:
+    """The alert's `n`th post sent to the owner by DM; its outbox key (None without an owner)."""
+    if not project.owner_user_id:
+        return None
+    key = f"alert:{alert.id}:dm:{n}"
+    outbox.enqueue(session=session, team_id=project.team_id, key=key, kind=outbox.Kind.DM,
+                   reply=reply, user_id=project.owner_user_id, project_id=project.id,
+                   not_before=wait, now=now)
+    return key
 
 
 def _retire(session: Session, project: Project, alert: Alert, *, not_before: datetime | None,
